@@ -1,0 +1,369 @@
+//! The `projector` command line: parse flags, resolve them into a
+//! [`Config`], dispatch to one command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
+use crate::plugin::{self, Limits, Plugin};
+use crate::runtime::{self, FamilyReport, Progress, ReplayOptions};
+use crate::source::import;
+use crate::store::{Db, dump, state};
+
+/// Multi-tenant read models from an event store, one sandboxed WASM plugin per table family.
+#[derive(Debug, Parser)]
+#[command(name = "projector", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE` (the default) or `postgres://...`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Directory of plugin components (`*.wasm`).
+    #[arg(long, global = true, env = "PROJECTOR_PLUGINS", default_value = DEFAULT_PLUGIN_DIR)]
+    pub plugins: PathBuf,
+    /// Directory for compiled plugins.
+    #[arg(long, global = true, env = "PROJECTOR_CACHE", default_value = DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+    /// Log progress (`RUST_LOG` overrides).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Event store commands.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Project events not yet applied (or rebuild with --from-start).
+    Replay(ReplayArgs),
+    /// Per family and tenant: position, events behind, failures.
+    Status,
+    /// Run conformance case files (or directories) against the installed plugins.
+    Check {
+        /// Case files (`*.jsonl`) or directories of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the rows of projected tables.
+    Show {
+        /// Tables to print (default: every table of every plugin).
+        tables: Vec<String>,
+        /// At most this many rows per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Plugin commands.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// `events` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Append events from JSON-lines files (one transaction per file).
+    Import {
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `plugin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List installed plugins, their versions and tables.
+    List,
+}
+
+/// `replay` flags.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Only this family.
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Only this tenant.
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Rebuild: drop the family's tables (or the tenant's rows) and replay from the first event.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Events per plugin call and transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+}
+
+impl Cli {
+    fn config(&self) -> Config {
+        Config {
+            database_url: self.database_url.clone(),
+            plugin_dir: self.plugins.clone(),
+            cache_dir: Some(self.cache.clone()),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let config = cli.config();
+    match cli.command {
+        Command::Events(EventsCommand::Import { files }) => import_files(&config, &files).await,
+        Command::Replay(args) => replay(&config, args).await,
+        Command::Status => status(&config).await,
+        Command::Check { paths } => check(&config, &paths),
+        Command::Show { tables, limit } => show(&config, &tables, limit).await,
+        Command::Plugin(PluginCommand::List) => list_plugins(&config),
+    }
+}
+
+fn load_plugins(config: &Config) -> Result<Vec<Plugin>> {
+    if !config.plugin_dir.is_dir() {
+        bail!(
+            "plugin directory {} does not exist (build the plugins with `cargo xtask plugins`, or pass --plugins DIR)",
+            config.plugin_dir.display()
+        );
+    }
+    let plugins = plugin::load_dir(
+        &config.plugin_dir,
+        config.cache_dir.as_deref(),
+        config.limits,
+    )?;
+    if plugins.is_empty() {
+        bail!("no plugins (*.wasm) in {}", config.plugin_dir.display());
+    }
+    runtime::check_ownership(&plugins)?;
+    Ok(plugins)
+}
+
+async fn open(config: &Config) -> Result<Db> {
+    Ok(Db::open(&config.database_url).await?)
+}
+
+async fn import_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
+    let mut parsed = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        parsed.push((file, import::parse(&text, &file.display().to_string())?));
+    }
+    let db = open(config).await?;
+    for (file, events) in parsed {
+        let n = import::append(&db, &events)
+            .await
+            .with_context(|| format!("nothing of {} was imported", file.display()))?;
+        println!("imported {n} events from {}", file.display());
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar per family, then a closing events/s line.
+struct Bars {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bars {
+    fn start(&self, family: &str, total: u64) {
+        let bar = ProgressBar::new(total);
+        let style = ProgressStyle::with_template(
+            "{prefix:>10} [{bar:30}] {pos}/{len} events {per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(family.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(slot) = self.bar.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.inc(n);
+            }
+        }
+    }
+
+    fn finish(&self, report: &FamilyReport) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        }
+        let seconds = report.elapsed.as_secs_f64();
+        let rate = if seconds > 0.0 {
+            report.n_applied as f64 / seconds
+        } else {
+            0.0
+        };
+        println!(
+            "{:>10}: {} events applied, {} failed, {} mutations in {:.2}s ({:.0} events/s)",
+            report.family, report.n_applied, report.n_failed, report.n_mutations, seconds, rate
+        );
+    }
+}
+
+async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
+    let mut plugins = load_plugins(config)?;
+    let db = open(config).await?;
+    let options = ReplayOptions {
+        family: args.family,
+        instance_id: args.instance,
+        from_start: args.from_start,
+        batch_size: args.batch_size,
+        max_batches: None,
+    };
+    let bars = Bars {
+        bar: std::sync::Mutex::new(None),
+    };
+    let reports = runtime::replay(&db, &mut plugins, &options, &bars).await?;
+    db.close().await;
+    let failed: u64 = reports.iter().map(|r| r.n_failed).sum();
+    if failed > 0 {
+        eprintln!("{failed} events failed; see `projector status`");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(config: &Config) -> Result<ExitCode> {
+    let plugins = load_plugins(config)?;
+    let db = open(config).await?;
+    let checkpoints = state::checkpoints(&db).await?;
+    let failures = state::failures(&db).await?;
+    println!(
+        "{:<12} {:<24} {:>22} {:>8} {:>8}  plugin",
+        "family", "tenant", "position", "behind", "failed"
+    );
+    for plugin in &plugins {
+        let behind = runtime::pending(&db, plugin).await?;
+        let mut tenants: Vec<String> = checkpoints
+            .iter()
+            .filter(|c| c.family == plugin.family())
+            .map(|c| c.instance_id.clone())
+            .chain(behind.iter().map(|(i, _)| i.clone()))
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        for tenant in tenants {
+            let checkpoint = checkpoints
+                .iter()
+                .find(|c| c.family == plugin.family() && c.instance_id == tenant);
+            let n_behind = behind
+                .iter()
+                .find(|(i, _)| *i == tenant)
+                .map_or(0, |(_, n)| *n);
+            let n_failed = failures
+                .iter()
+                .filter(|f| f.family == plugin.family() && f.instance_id == tenant)
+                .count();
+            println!(
+                "{:<12} {:<24} {:>22} {:>8} {:>8}  {}",
+                plugin.family(),
+                tenant,
+                checkpoint.map_or("-", |c| c.position.as_str()),
+                n_behind,
+                n_failed,
+                checkpoint.map_or("-", |c| c.plugin_version.as_str()),
+            );
+        }
+    }
+    for f in &failures {
+        println!(
+            "failed: {} {} {}/{} #{} {} (x{}): {}",
+            f.family,
+            f.instance_id,
+            f.aggregate_type,
+            f.aggregate_id,
+            f.sequence,
+            f.event_type,
+            f.failure_count,
+            f.error
+        );
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
+    let cases = crate::check::load(paths)?;
+    let mut plugins = load_plugins(config)?;
+    let report = tokio::task::block_in_place(|| crate::check::run(&mut plugins, &cases))?;
+    for verdict in &report.verdicts {
+        if let Some(diff) = &verdict.failure {
+            println!("FAIL {}\n{diff}\n", verdict.case);
+        }
+    }
+    println!("{}", report.summary());
+    Ok(if report.n_failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCode> {
+    let plugins = load_plugins(config)?;
+    let db = open(config).await?;
+    let declared: Vec<_> = plugins
+        .iter()
+        .flat_map(|p| p.description.tables.iter())
+        .collect();
+    for name in tables {
+        if !declared.iter().any(|t| &t.name == name) {
+            bail!("unknown table {name:?}: no installed plugin declares it");
+        }
+    }
+    for table in declared
+        .iter()
+        .filter(|t| tables.is_empty() || tables.contains(&t.name))
+    {
+        let rows = match dump::dump_table(&db, table).await {
+            Ok(rows) => rows,
+            Err(crate::store::StoreError::Db(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        println!("{} ({} rows)", table.name, rows.len());
+        for row in rows.iter().take(limit) {
+            println!("  {}", serde_json::Value::Object(row.clone()));
+        }
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_plugins(config: &Config) -> Result<ExitCode> {
+    for plugin in load_plugins(config)? {
+        let d = &plugin.description;
+        println!(
+            "{} {} ({}) sha256:{}",
+            d.name,
+            d.version,
+            plugin.path.display(),
+            plugin.hash
+        );
+        for t in &d.tables {
+            println!("  {}", t.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,499 @@
+//! Load WASM plugins and call them inside a sandbox.
+//!
+//! One [`Engine`] per process (with an epoch ticker thread as the wall-clock
+//! backstop); per plugin a compiled component (cached by content hash), a
+//! pre-linked instance template, and one live instance that is reused across
+//! batches and replaced after a trap, since a trap poisons it.
+//!
+//! A plugin imports only the contract's `host` interface. Anything else it
+//! imports (the WASI functions the Rust standard library links for
+//! `wasm32-wasip2`) is defined as a trap: no files, network, clock,
+//! randomness or environment.
+
+mod bindings;
+pub mod cache;
+mod convert;
+pub mod limits;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use projection_sdk::{Description, Event, EventFilter, Mutation, ProjectionError};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+use bindings::projector::projection::types as w;
+use bindings::{Plugin as Bindings, PluginPre};
+pub use cache::Origin;
+pub use limits::Limits;
+
+use crate::store::Db;
+
+/// The contract version this host serves (the WIT package version).
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// Plugin failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// The file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a component, or not one this host can serve.
+    #[error("invalid plugin {path}: {message}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The plugin trapped (panic, out of memory, bad instruction).
+    #[error("plugin {family} trapped: {message}")]
+    Trap {
+        /// Family.
+        family: String,
+        /// Trap message.
+        message: String,
+    },
+    /// The plugin ran out of fuel or time.
+    #[error("plugin {family} exceeded its time limit: {message}")]
+    Timeout {
+        /// Family.
+        family: String,
+        /// Which limit.
+        message: String,
+    },
+    /// The plugin returned more than allowed.
+    #[error("plugin {family} returned too much output: {message}")]
+    OutputTooLarge {
+        /// Family.
+        family: String,
+        /// What was too large.
+        message: String,
+    },
+    /// The host failed while serving an event look-up.
+    #[error("event look-up failed: {0}")]
+    Lookup(String),
+}
+
+impl PluginError {
+    /// Whether the fault lies with the plugin and one event (as opposed to
+    /// the host or the database).
+    pub fn is_plugin_fault(&self) -> bool {
+        !matches!(self, PluginError::Lookup(_) | PluginError::Read { .. })
+    }
+}
+
+/// Where event look-ups are answered from.
+#[derive(Debug, Clone, Default)]
+pub enum LookupSource {
+    /// Nothing: every look-up finds no events.
+    #[default]
+    Nothing,
+    /// The event store.
+    Store(Db),
+    /// A fixed list (conformance cases).
+    Events(Vec<Event>),
+}
+
+/// What a plugin instance's store holds.
+struct HostState {
+    limits: StoreLimits,
+    family: String,
+    lookup: LookupSource,
+    batch: Vec<Event>,
+    lookup_error: Option<String>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl bindings::projector::projection::types::Host for HostState {}
+
+impl bindings::projector::projection::host::Host for HostState {
+    fn find_events(&mut self, event_index: u32, filter: w::EventFilter) -> Vec<w::Event> {
+        let filter: EventFilter = convert::filter(filter);
+        let Some(before) = usize::try_from(event_index)
+            .ok()
+            .and_then(|i| self.batch.get(i))
+        else {
+            return Vec::new();
+        };
+        let found = match &self.lookup {
+            LookupSource::Nothing => Vec::new(),
+            LookupSource::Events(events) => events
+                .iter()
+                .filter(|e| e.instance_id == before.instance_id && filter.matches(e))
+                .cloned()
+                .collect(),
+            LookupSource::Store(db) => {
+                let result = match &self.runtime {
+                    Some(rt) => rt.block_on(crate::source::find_events(db, before, &filter)),
+                    None => Ok(Vec::new()),
+                };
+                match result {
+                    Ok(events) => events,
+                    Err(e) => {
+                        self.lookup_error = Some(e.to_string());
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        found.iter().map(convert::event_to_wit).collect()
+    }
+
+    fn log(&mut self, level: w::Level, message: String) {
+        let family = self.family.as_str();
+        match level {
+            w::Level::Debug => tracing::debug!(family, "{message}"),
+            w::Level::Info => tracing::info!(family, "{message}"),
+            w::Level::Warn => tracing::warn!(family, "{message}"),
+            w::Level::Error => tracing::error!(family, "{message}"),
+        }
+    }
+}
+
+/// The process-wide engine, with its epoch ticker.
+fn engine() -> Result<&'static Engine, PluginError> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    let engine = ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
+        let ticker = engine.clone();
+        std::thread::Builder::new()
+            .name("projector-epoch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(limits::EPOCH_TICK);
+                    ticker.increment_epoch();
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(engine)
+    });
+    engine.as_ref().map_err(|message| PluginError::Invalid {
+        path: PathBuf::new(),
+        message: format!("cannot start the WASM engine: {message}"),
+    })
+}
+
+/// A loaded plugin: its description and a live instance.
+pub struct Plugin {
+    /// What the plugin declared.
+    pub description: Description,
+    /// SHA-256 of its bytes.
+    pub hash: String,
+    /// Where it was loaded from.
+    pub path: PathBuf,
+    /// Whether it was compiled or came from the cache.
+    pub origin: Origin,
+    limits: Limits,
+    pre: PluginPre<HostState>,
+    live: Option<(Store<HostState>, Bindings)>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("family", &self.description.name)
+            .field("version", &self.description.version)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of one event.
+pub type Outcome = Result<Vec<Mutation>, ProjectionError>;
+
+impl Plugin {
+    /// Load a plugin file, compiling it or taking it from `cache_dir`.
+    pub fn load(
+        path: &Path,
+        cache_dir: Option<&Path>,
+        limits: Limits,
+    ) -> Result<Plugin, PluginError> {
+        let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Plugin::from_bytes(&bytes, path, cache_dir, limits)
+    }
+
+    /// Load a plugin from its bytes (`path` names it in messages).
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        cache_dir: Option<&Path>,
+        limits: Limits,
+    ) -> Result<Plugin, PluginError> {
+        let engine = engine()?;
+        let invalid = |message: String| PluginError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if !wasmparser_is_component(bytes) {
+            return Err(invalid(
+                "not a WebAssembly component (build it for wasm32-wasip2)".into(),
+            ));
+        }
+        let hash = cache::content_hash(bytes);
+        let (component, origin) = cache::load_component(engine, cache_dir, bytes, &hash, path)?;
+        check_contract(engine, &component).map_err(invalid)?;
+        let mut linker: Linker<HostState> = Linker::new(engine);
+        Bindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| invalid(format!("{e:#}")))?;
+        let mut plugin = Plugin {
+            description: Description::new("", ""),
+            hash,
+            path: path.to_owned(),
+            origin,
+            limits,
+            pre,
+            live: None,
+        };
+        let description = plugin.describe().map_err(|e| invalid(e.to_string()))?;
+        crate::store::ddl::check_description(&description).map_err(|e| invalid(e.to_string()))?;
+        plugin.description = description;
+        Ok(plugin)
+    }
+
+    /// The family name.
+    pub fn family(&self) -> &str {
+        &self.description.name
+    }
+
+    fn new_store(&self) -> Store<HostState> {
+        let state = HostState {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+            family: self.description.name.clone(),
+            lookup: LookupSource::Nothing,
+            batch: Vec::new(),
+            lookup_error: None,
+            runtime: None,
+        };
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| &mut s.limits);
+        store
+    }
+
+    fn instance(&mut self) -> Result<&mut (Store<HostState>, Bindings), PluginError> {
+        if self.live.is_none() {
+            let mut store = self.new_store();
+            store.set_fuel(u64::MAX).map_err(|e| self.trap(&e))?;
+            store.set_epoch_deadline(self.limits.deadline_ticks());
+            let bindings = self
+                .pre
+                .instantiate(&mut store)
+                .map_err(|e| self.trap(&e))?;
+            self.live = Some((store, bindings));
+        }
+        self.live
+            .as_mut()
+            .ok_or_else(|| PluginError::Lookup("no instance".into()))
+    }
+
+    fn trap(&self, error: &wasmtime::Error) -> PluginError {
+        let family = self.description.name.clone();
+        let message = format!("{error:#}");
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => PluginError::Timeout {
+                family,
+                message: "out of fuel".into(),
+            },
+            Some(Trap::Interrupt) => PluginError::Timeout {
+                family,
+                message: "wall-clock time-out".into(),
+            },
+            _ => PluginError::Trap { family, message },
+        }
+    }
+
+    fn describe(&mut self) -> Result<Description, PluginError> {
+        let (store, bindings) = self.instance()?;
+        let result = bindings
+            .projector_projection_family()
+            .call_describe(&mut *store);
+        match result {
+            Ok(d) => Ok(convert::description(d)),
+            Err(e) => {
+                let err = self.trap(&e);
+                self.live = None;
+                Err(err)
+            }
+        }
+    }
+
+    /// Handle a batch; one outcome per event, in order.
+    ///
+    /// A trap, time-out or oversized output fails the whole call and discards
+    /// the instance; the caller narrows the batch down to the bad event.
+    pub fn handle(
+        &mut self,
+        events: &[Event],
+        lookup: LookupSource,
+    ) -> Result<Vec<Outcome>, PluginError> {
+        let limits = self.limits;
+        let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
+        let wit_events: Vec<w::Event> = events.iter().map(convert::event_to_wit).collect();
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        let (store, bindings) = self.instance()?;
+        {
+            let state = store.data_mut();
+            state.batch = events.to_vec();
+            state.lookup = lookup;
+            state.lookup_error = None;
+            state.runtime = runtime;
+        }
+        store
+            .set_fuel(limits.fuel_per_event.saturating_mul(n_events))
+            .map_err(|e| PluginError::Lookup(e.to_string()))?;
+        store.set_epoch_deadline(limits.deadline_ticks());
+        let result = bindings
+            .projector_projection_family()
+            .call_handle(&mut *store, &wit_events);
+        let lookup_error = store.data_mut().lookup_error.take();
+        store.data_mut().batch.clear();
+        store.data_mut().lookup = LookupSource::Nothing;
+        let outcomes = match result {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let err = self.trap(&e);
+                self.live = None;
+                return Err(err);
+            }
+        };
+        if let Some(message) = lookup_error {
+            return Err(PluginError::Lookup(message));
+        }
+        if outcomes.len() != events.len() {
+            self.live = None;
+            return Err(PluginError::Trap {
+                family: self.description.name.clone(),
+                message: format!(
+                    "returned {} outcomes for {} events",
+                    outcomes.len(),
+                    events.len()
+                ),
+            });
+        }
+        let mut size = 0usize;
+        let mut converted = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            converted.push(match outcome {
+                Ok(mutations) => {
+                    if mutations.len() > limits.max_mutations_per_event {
+                        return Err(self.too_large(format!(
+                            "{} mutations for one event (limit {})",
+                            mutations.len(),
+                            limits.max_mutations_per_event
+                        )));
+                    }
+                    Ok(mutations
+                        .into_iter()
+                        .map(|m| convert::mutation(m, &mut size))
+                        .collect())
+                }
+                Err(e) => Err(convert::error(e)),
+            });
+            if size > limits.max_output_bytes {
+                return Err(self.too_large(format!("more than {} bytes", limits.max_output_bytes)));
+            }
+        }
+        Ok(converted)
+    }
+
+    fn too_large(&mut self, message: String) -> PluginError {
+        self.live = None;
+        PluginError::OutputTooLarge {
+            family: self.description.name.clone(),
+            message,
+        }
+    }
+}
+
+/// Whether the bytes are a component (not a core module).
+fn wasmparser_is_component(bytes: &[u8]) -> bool {
+    // Preamble: magic, then version 0x0d and layer 0x01 for components.
+    bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[6..8] == [0x01, 0x00]
+}
+
+/// Refuse a component built against another major contract version.
+fn check_contract(engine: &Engine, component: &Component) -> Result<(), String> {
+    let wanted = format!("projector:projection/family@{CONTRACT_VERSION}");
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    if exports.iter().any(|e| *e == wanted) {
+        return Ok(());
+    }
+    match exports
+        .iter()
+        .find(|e| e.starts_with("projector:projection/family@"))
+    {
+        Some(other) => Err(format!(
+            "it was built for contract {}, this host serves {CONTRACT_VERSION}; rebuild it against projection-sdk {CONTRACT_VERSION}",
+            other.trim_start_matches("projector:projection/family@")
+        )),
+        None => Err(format!(
+            "it does not export {wanted} (exports: {}); is it a projector plugin?",
+            if exports.is_empty() {
+                "none".to_owned()
+            } else {
+                exports.join(", ")
+            }
+        )),
+    }
+}
+
+/// Load every `*.wasm` plugin in `dir`, sorted by file name.
+pub fn load_dir(
+    dir: &Path,
+    cache_dir: Option<&Path>,
+    limits: Limits,
+) -> Result<Vec<Plugin>, PluginError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| PluginError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    paths.sort();
+    let mut plugins: Vec<Plugin> = Vec::new();
+    for path in paths {
+        let plugin = Plugin::load(&path, cache_dir, limits)?;
+        if let Some(other) = plugins.iter().find(|p| p.family() == plugin.family()) {
+            return Err(PluginError::Invalid {
+                path,
+                message: format!(
+                    "family {:?} is already provided by {}",
+                    plugin.family(),
+                    other.path.display()
+                ),
+            });
+        }
+        plugins.push(plugin);
+    }
+    Ok(plugins)
+}

@@ -1,0 +1,352 @@
+//! Project events: read a family's events in global order, run its plugin on
+//! a batch, validate and apply the mutations with the checkpoints in one
+//! transaction.
+//!
+//! Failure isolation: an event the plugin rejects, whose mutations the
+//! validator refuses, or whose statements the database refuses is recorded in
+//! `projector_failed_events` and stops only its (family, tenant): that
+//! tenant's checkpoint stays before the event, the other tenants of the batch
+//! apply, and the next run tries the event again. Nothing is skipped silently.
+
+mod apply;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use projection_sdk::{Event, Mutation};
+
+use crate::plugin::{LookupSource, Plugin, PluginError};
+use crate::source::{self, BatchQuery};
+use crate::store::{Db, StoreError, ddl};
+
+pub use apply::BatchOutcome;
+
+/// Runtime failures (a failing event is not one: it is recorded and the
+/// run goes on).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The host could not run a plugin.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// No installed plugin has this family name.
+    #[error("unknown family {0:?}; installed: {1}")]
+    UnknownFamily(String, String),
+    /// Two plugins claim one table.
+    #[error("table {table:?} is declared by both {first:?} and {second:?}")]
+    SharedTable {
+        /// Table.
+        table: String,
+        /// One family.
+        first: String,
+        /// The other.
+        second: String,
+    },
+}
+
+/// What a replay does.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Only this family.
+    pub family: Option<String>,
+    /// Only this tenant.
+    pub instance_id: Option<String>,
+    /// Rebuild: drop the family's tables (or the tenant's rows) and start at zero.
+    pub from_start: bool,
+    /// Events per plugin call and transaction.
+    pub batch_size: usize,
+    /// Stop after this many batches per family (for tests of resuming).
+    pub max_batches: Option<usize>,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            family: None,
+            instance_id: None,
+            from_start: false,
+            batch_size: 500,
+            max_batches: None,
+        }
+    }
+}
+
+/// Totals of one family's replay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FamilyReport {
+    /// Family.
+    pub family: String,
+    /// Events applied.
+    pub n_applied: u64,
+    /// Events that failed (recorded).
+    pub n_failed: u64,
+    /// Mutations applied.
+    pub n_mutations: u64,
+    /// Batches committed.
+    pub n_batches: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// Progress callbacks (a progress bar in the CLI, nothing in tests).
+pub trait Progress {
+    /// A family starts; `total` events are pending.
+    fn start(&self, family: &str, total: u64);
+    /// `n` more events were handled.
+    fn advance(&self, n: u64);
+    /// The family is done.
+    fn finish(&self, report: &FamilyReport);
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _family: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self, _report: &FamilyReport) {}
+}
+
+/// Refuse plugin sets in which two families claim one table.
+pub fn check_ownership(plugins: &[Plugin]) -> Result<(), RuntimeError> {
+    for (i, a) in plugins.iter().enumerate() {
+        for b in &plugins[i + 1..] {
+            if let Some(t) = a
+                .description
+                .tables
+                .iter()
+                .find(|t| b.description.find_table(&t.name).is_some())
+            {
+                return Err(RuntimeError::SharedTable {
+                    table: t.name.clone(),
+                    first: a.family().to_owned(),
+                    second: b.family().to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Create (or check) the tables of every plugin.
+pub async fn install_all(db: &Db, plugins: &[Plugin]) -> Result<(), RuntimeError> {
+    check_ownership(plugins)?;
+    for plugin in plugins {
+        ddl::install(db, &plugin.description, &plugin.hash).await?;
+    }
+    Ok(())
+}
+
+/// Replay the selected families.
+pub async fn replay(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: &ReplayOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<FamilyReport>, RuntimeError> {
+    check_ownership(plugins)?;
+    if let Some(family) = &options.family {
+        if !plugins.iter().any(|p| p.family() == family) {
+            let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
+            return Err(RuntimeError::UnknownFamily(
+                family.clone(),
+                names.join(", "),
+            ));
+        }
+    }
+    let mut reports = Vec::new();
+    for plugin in plugins.iter_mut() {
+        if options
+            .family
+            .as_deref()
+            .is_some_and(|f| f != plugin.family())
+        {
+            continue;
+        }
+        prepare(db, plugin, options).await?;
+        reports.push(replay_family(db, plugin, options, progress).await?);
+    }
+    Ok(reports)
+}
+
+async fn prepare(db: &Db, plugin: &Plugin, options: &ReplayOptions) -> Result<(), RuntimeError> {
+    match (options.from_start, options.instance_id.as_deref()) {
+        (true, None) => ddl::rebuild(db, &plugin.description, &plugin.hash).await?,
+        (true, Some(instance)) => {
+            ddl::install(db, &plugin.description, &plugin.hash).await?;
+            ddl::rebuild_instance(db, &plugin.description, instance).await?;
+        }
+        (false, _) => ddl::install(db, &plugin.description, &plugin.hash).await?,
+    }
+    Ok(())
+}
+
+fn subscription_lists(plugin: &Plugin) -> (Vec<String>, Vec<String>) {
+    let subs = &plugin.description.subscriptions;
+    let mut aggregate_types: Vec<String> = subs.iter().map(|s| s.aggregate_type.clone()).collect();
+    let mut event_types: Vec<String> = subs
+        .iter()
+        .flat_map(|s| s.event_types.iter().cloned())
+        .collect();
+    aggregate_types.sort();
+    aggregate_types.dedup();
+    event_types.sort();
+    event_types.dedup();
+    (aggregate_types, event_types)
+}
+
+/// Events of a family still to apply, per tenant.
+pub async fn pending(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64)>, StoreError> {
+    let (aggregate_types, event_types) = subscription_lists(plugin);
+    source::events_behind(db, plugin.family(), &aggregate_types, &event_types).await
+}
+
+async fn replay_family(
+    db: &Db,
+    plugin: &mut Plugin,
+    options: &ReplayOptions,
+    progress: &dyn Progress,
+) -> Result<FamilyReport, RuntimeError> {
+    let started = Instant::now();
+    let family = plugin.family().to_owned();
+    let total: i64 = pending(db, plugin)
+        .await?
+        .iter()
+        .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
+        .map(|(_, n)| n)
+        .sum();
+    progress.start(&family, u64::try_from(total).unwrap_or(0));
+    let (aggregate_types, event_types) = subscription_lists(plugin);
+    let mut report = FamilyReport {
+        family: family.clone(),
+        ..FamilyReport::default()
+    };
+    let mut stuck: Vec<String> = Vec::new();
+    let mut after: Option<Event> = None;
+    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
+    loop {
+        if options
+            .max_batches
+            .is_some_and(|max| report.n_batches >= max as u64)
+        {
+            break;
+        }
+        let query = BatchQuery {
+            family: &family,
+            aggregate_types: aggregate_types.clone(),
+            event_types: event_types.clone(),
+            instance_id: options.instance_id.as_deref(),
+            skip_instances: &stuck,
+            after: after.as_ref(),
+            limit,
+        };
+        let read = source::read_batch(db, &query).await?;
+        let Some(last) = read.last().cloned() else {
+            break;
+        };
+        let n_read = read.len() as u64;
+        let events: Vec<Event> = read
+            .into_iter()
+            .filter(|e| plugin.description.wants(&e.aggregate_type, &e.event_type))
+            .collect();
+        if events.is_empty() {
+            progress.advance(n_read);
+            after = Some(last);
+            continue;
+        }
+        let span = tracing::info_span!(
+            "store.apply",
+            family = %family,
+            seq_from = %read_first(&events),
+            seq_to = %last.position,
+            n_events = events.len(),
+            n_mutations = tracing::field::Empty,
+        );
+        let outcomes = run_plugin(db, plugin, &events)?;
+        let version = plugin_version(plugin);
+        let outcome =
+            apply::apply_batch(db, &plugin.description, &version, &events, outcomes).await?;
+        span.record("n_mutations", outcome.n_mutations);
+        report.n_applied += outcome.n_applied;
+        report.n_failed += outcome.failed.len() as u64;
+        report.n_mutations += outcome.n_mutations;
+        report.n_batches += 1;
+        for (instance, error) in outcome.failed {
+            tracing::warn!(family = %family, instance = %instance, "event failed, tenant stopped: {error}");
+            if !stuck.contains(&instance) {
+                stuck.push(instance);
+            }
+        }
+        progress.advance(n_read);
+        after = Some(last);
+    }
+    report.elapsed = started.elapsed();
+    progress.finish(&report);
+    Ok(report)
+}
+
+fn read_first(events: &[Event]) -> &str {
+    events.first().map_or("", |e| e.position.as_str())
+}
+
+/// How checkpoints name the plugin that applied them: version and hash prefix.
+pub fn plugin_version(plugin: &Plugin) -> String {
+    format!(
+        "{}@{}",
+        plugin.description.version,
+        plugin.hash.get(..12).unwrap_or(&plugin.hash)
+    )
+}
+
+/// The per-event outcome: mutations, or why the event failed.
+pub type EventResult = Result<Vec<Mutation>, String>;
+
+/// Run the plugin on a batch. A trap or limit hit fails the call, so the
+/// batch is retried event by event to find the bad event; the events before
+/// it still apply.
+fn run_plugin(
+    db: &Db,
+    plugin: &mut Plugin,
+    events: &[Event],
+) -> Result<Vec<EventResult>, RuntimeError> {
+    let call = |plugin: &mut Plugin, events: &[Event]| {
+        tokio::task::block_in_place(|| plugin.handle(events, LookupSource::Store(db.clone())))
+    };
+    match call(plugin, events) {
+        Ok(outcomes) => Ok(outcomes
+            .into_iter()
+            .map(|o| o.map_err(|e| e.to_string()))
+            .collect()),
+        Err(e) if !e.is_plugin_fault() => Err(e.into()),
+        Err(batch_error) => {
+            tracing::warn!(
+                family = plugin.family(),
+                "batch failed ({batch_error}); narrowing down to the event"
+            );
+            let mut results = Vec::with_capacity(events.len());
+            for event in events {
+                results.push(match call(plugin, std::slice::from_ref(event)) {
+                    Ok(mut outcomes) => match outcomes.pop() {
+                        Some(outcome) => outcome.map_err(|e| e.to_string()),
+                        None => Err("plugin returned no outcome".to_owned()),
+                    },
+                    Err(e) if !e.is_plugin_fault() => return Err(e.into()),
+                    Err(e) => Err(e.to_string()),
+                });
+            }
+            Ok(results)
+        }
+    }
+}
+
+/// Tenants with failed events, per family.
+pub fn stuck_tenants(failures: &[crate::store::state::Failure]) -> HashSet<(String, String)> {
+    failures
+        .iter()
+        .map(|f| (f.family.clone(), f.instance_id.clone()))
+        .collect()
+}

@@ -1,0 +1,270 @@
+//! The event store: read events in global order, look events up for plugins,
+//! append imported events.
+//!
+//! Global order is `(position, in_tx_order)`, then `instance_id,
+//! aggregate_type, aggregate_id, sequence` as a total tie-break; the same
+//! six-column key orders batches, look-ups and checkpoints.
+
+pub mod import;
+
+use projection_sdk::{Event, EventFilter};
+use sqlx::Row;
+
+use crate::store::state::ph;
+use crate::store::{Db, Dialect, StoreError};
+use crate::time;
+
+/// Most events one look-up returns.
+pub const MAX_LOOKUP_EVENTS: i64 = 10_000;
+
+const ORDER: &str = "e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\"";
+
+fn columns(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => {
+            "e.\"position\"::text, e.in_tx_order::bigint, e.instance_id, e.aggregate_type, e.aggregate_id, \
+            e.event_type, e.\"sequence\", e.revision::bigint, (EXTRACT(EPOCH FROM e.created_at) * 1000000)::bigint::text, \
+            e.payload::text, e.creator, e.\"owner\""
+        }
+        Dialect::Sqlite => {
+            "printf('%.6f', e.\"position\"), e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, \
+            e.event_type, e.\"sequence\", e.revision, e.created_at, e.payload, e.creator, e.\"owner\""
+        }
+    }
+}
+
+/// Bind parameters collected while writing SQL text.
+struct Params {
+    dialect: Dialect,
+    values: Vec<String>,
+    ints: Vec<(usize, i64)>,
+}
+
+impl Params {
+    fn new(dialect: Dialect) -> Self {
+        Params {
+            dialect,
+            values: Vec::new(),
+            ints: Vec::new(),
+        }
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.values.push(value.to_owned());
+        ph(self.dialect, self.values.len(), "TEXT")
+    }
+
+    fn typed(&mut self, value: &str, cast: &str) -> String {
+        self.values.push(value.to_owned());
+        ph(self.dialect, self.values.len(), cast)
+    }
+
+    fn int(&mut self, value: i64, cast: &str) -> String {
+        self.values.push(String::new());
+        self.ints.push((self.values.len() - 1, value));
+        ph(self.dialect, self.values.len(), cast)
+    }
+
+    fn list(&mut self, values: &[String]) -> String {
+        values
+            .iter()
+            .map(|v| self.text(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `(position, in_tx_order, instance_id, aggregate_type, aggregate_id, sequence)` of an event.
+    fn key(&mut self, event: &Event) -> String {
+        format!(
+            "({}, {}, {}, {}, {}, {})",
+            self.typed(&event.position, "DECIMAL"),
+            self.int(i64::from(event.in_tx_order), "INTEGER"),
+            self.text(&event.instance_id),
+            self.text(&event.aggregate_type),
+            self.text(&event.aggregate_id),
+            self.int(event.sequence, "BIGINT"),
+        )
+    }
+}
+
+async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreError> {
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut query = sqlx::query(sql);
+            for (i, value) in params.values.iter().enumerate() {
+                match params.ints.iter().find(|(at, _)| *at == i) {
+                    Some((_, n)) => query = query.bind(*n),
+                    None => query = query.bind(value.clone()),
+                }
+            }
+            query
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| -> Result<Event, StoreError> {
+                    let created: String = r.try_get(8)?;
+                    let created_at = match db.dialect() {
+                        Dialect::Postgres => created.parse::<i64>().ok(),
+                        Dialect::Sqlite => time::parse_rfc3339(&created),
+                    }
+                    .ok_or_else(|| StoreError::Corrupt(format!("event created_at {created:?}")))?;
+                    let in_tx_order: i64 = r.try_get(1)?;
+                    let revision: i64 = r.try_get(7)?;
+                    Ok(Event {
+                        position: r.try_get(0)?,
+                        in_tx_order: u32::try_from(in_tx_order).map_err(|_| {
+                            StoreError::Corrupt(format!("in_tx_order {in_tx_order}"))
+                        })?,
+                        instance_id: r.try_get(2)?,
+                        aggregate_type: r.try_get(3)?,
+                        aggregate_id: r.try_get(4)?,
+                        event_type: r.try_get(5)?,
+                        sequence: r.try_get(6)?,
+                        revision: i16::try_from(revision)
+                            .map_err(|_| StoreError::Corrupt(format!("revision {revision}")))?,
+                        created_at,
+                        payload: r.try_get(9)?,
+                        creator: r.try_get(10)?,
+                        owner: r.try_get(11)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }};
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => run!(pool),
+        Db::Postgres(pool) => run!(pool),
+    })
+}
+
+/// Which events a family's next batch takes.
+#[derive(Debug, Clone)]
+pub struct BatchQuery<'a> {
+    /// Family (its checkpoints decide where each tenant resumes).
+    pub family: &'a str,
+    /// Subscribed aggregate types.
+    pub aggregate_types: Vec<String>,
+    /// Subscribed event types (of any of those aggregate types).
+    pub event_types: Vec<String>,
+    /// Only this tenant.
+    pub instance_id: Option<&'a str>,
+    /// Not these tenants (stuck on a failed event).
+    pub skip_instances: &'a [String],
+    /// Only events after this one (the end of the previous batch).
+    pub after: Option<&'a Event>,
+    /// Most events to take.
+    pub limit: i64,
+}
+
+/// The next events a family has not applied yet, in global order.
+pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreError> {
+    if q.aggregate_types.is_empty() || q.event_types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = Params::new(db.dialect());
+    let mut sql = format!(
+        "SELECT {} FROM {} e LEFT JOIN projector_checkpoints c ON c.family = {} AND c.instance_id = e.instance_id \
+         WHERE e.aggregate_type IN ({}) AND e.event_type IN ({}) AND (c.family IS NULL OR \
+         (e.\"position\", e.in_tx_order, e.aggregate_type, e.aggregate_id, e.\"sequence\") > \
+         (c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\"))",
+        columns(db.dialect()),
+        db.events_table(),
+        p.text(q.family),
+        p.list(&q.aggregate_types),
+        p.list(&q.event_types),
+    );
+    if let Some(instance) = q.instance_id {
+        sql.push_str(&format!(" AND e.instance_id = {}", p.text(instance)));
+    }
+    if !q.skip_instances.is_empty() {
+        sql.push_str(&format!(
+            " AND e.instance_id NOT IN ({})",
+            p.list(q.skip_instances)
+        ));
+    }
+    if let Some(after) = q.after {
+        sql.push_str(&format!(
+            " AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") > {}",
+            p.key(after)
+        ));
+    }
+    sql.push_str(&format!(" ORDER BY {ORDER} LIMIT {}", q.limit.max(1)));
+    fetch(db, &sql, p).await
+}
+
+/// Stored events of `before`'s tenant that come before it and pass `filter`,
+/// oldest first (at most [`MAX_LOOKUP_EVENTS`]).
+pub async fn find_events(
+    db: &Db,
+    before: &Event,
+    filter: &EventFilter,
+) -> Result<Vec<Event>, StoreError> {
+    let mut p = Params::new(db.dialect());
+    let mut sql = format!(
+        "SELECT {} FROM {} e WHERE e.instance_id = {} AND e.aggregate_type = {}",
+        columns(db.dialect()),
+        db.events_table(),
+        p.text(&before.instance_id),
+        p.text(&filter.aggregate_type),
+    );
+    if !filter.aggregate_ids.is_empty() {
+        sql.push_str(&format!(
+            " AND e.aggregate_id IN ({})",
+            p.list(&filter.aggregate_ids)
+        ));
+    }
+    if !filter.event_types.is_empty() {
+        sql.push_str(&format!(
+            " AND e.event_type IN ({})",
+            p.list(&filter.event_types)
+        ));
+    }
+    sql.push_str(&format!(
+        " AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") < {} \
+         ORDER BY {ORDER} LIMIT {MAX_LOOKUP_EVENTS}",
+        p.key(before)
+    ));
+    fetch(db, &sql, p).await
+}
+
+/// Per tenant: how many events of these types come after the family's checkpoint.
+pub async fn events_behind(
+    db: &Db,
+    family: &str,
+    aggregate_types: &[String],
+    event_types: &[String],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    if aggregate_types.is_empty() || event_types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = Params::new(db.dialect());
+    let sql = format!(
+        "SELECT e.instance_id, COUNT(*) FROM {} e LEFT JOIN projector_checkpoints c ON c.family = {} \
+         AND c.instance_id = e.instance_id WHERE e.aggregate_type IN ({}) AND e.event_type IN ({}) AND \
+         (c.family IS NULL OR (e.\"position\", e.in_tx_order, e.aggregate_type, e.aggregate_id, e.\"sequence\") > \
+         (c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")) \
+         GROUP BY e.instance_id ORDER BY e.instance_id",
+        db.events_table(),
+        p.text(family),
+        p.list(aggregate_types),
+        p.list(event_types),
+    );
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut query = sqlx::query(&sql);
+            for v in &p.values {
+                query = query.bind(v.clone());
+            }
+            query
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }};
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => run!(pool),
+        Db::Postgres(pool) => run!(pool),
+    })
+}

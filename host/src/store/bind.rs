@@ -1,0 +1,72 @@
+//! Bind contract values to statements, per dialect.
+//!
+//! PostgreSQL gets native types (the SQL carries a cast per placeholder);
+//! SQLite stores timestamps as RFC 3339 text, arrays as JSON text, intervals
+//! as integer nanoseconds and booleans as 0/1.
+
+use projection_sdk::{ColumnType, Value};
+use sqlx::postgres::PgArguments;
+use sqlx::postgres::types::PgInterval;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Postgres, Sqlite};
+
+use super::StoreError;
+use crate::time;
+
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+fn timestamp(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    time::from_micros(micros)
+        .ok_or_else(|| StoreError::BadValue(format!("time {micros} out of range")))
+}
+
+/// Bind values to a PostgreSQL query.
+pub fn postgres<'q>(
+    mut query: PgQuery<'q>,
+    binds: &[(Value, ColumnType)],
+) -> Result<PgQuery<'q>, StoreError> {
+    for (value, _kind) in binds {
+        query = match value {
+            Value::Null => query.bind(None::<String>),
+            Value::Text(s) | Value::Json(s) => query.bind(s.clone()),
+            Value::Int(i) => query.bind(*i),
+            Value::Boolean(b) => query.bind(*b),
+            Value::Timestamp(t) => query.bind(timestamp(*t)?),
+            Value::Interval(nanos) => query.bind(PgInterval {
+                months: 0,
+                days: 0,
+                microseconds: nanos / 1000,
+            }),
+            Value::Bytes(b) => query.bind(b.clone()),
+            Value::TextArray(a) => query.bind(a.clone()),
+            Value::IntArray(a) => query.bind(a.clone()),
+        };
+    }
+    Ok(query)
+}
+
+/// Bind values to a SQLite query.
+pub fn sqlite<'q>(
+    mut query: SqliteQuery<'q>,
+    binds: &[(Value, ColumnType)],
+) -> Result<SqliteQuery<'q>, StoreError> {
+    for (value, _kind) in binds {
+        query = match value {
+            Value::Null => query.bind(None::<String>),
+            Value::Text(s) | Value::Json(s) => query.bind(s.clone()),
+            Value::Int(i) | Value::Interval(i) => query.bind(*i),
+            Value::Boolean(b) => query.bind(*b),
+            Value::Timestamp(t) => query.bind(time::format_micros(*t)),
+            Value::Bytes(b) => query.bind(b.clone()),
+            Value::TextArray(a) => query.bind(json_text(a)?),
+            Value::IntArray(a) => query.bind(json_text(a)?),
+        };
+    }
+    Ok(query)
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::BadValue(e.to_string()))
+}

@@ -1,0 +1,253 @@
+//! Create, check and drop a family's tables from its description.
+//!
+//! The host creates the tables a plugin declares (like the reference's
+//! handler `Init`). The description that created them is kept in
+//! `projector_families`; a plugin whose tables differ from it is refused
+//! until the family is rebuilt.
+
+use projection_sdk::{ColumnType, Description, Table, Value};
+
+use super::sql::{column_sql_type, quote};
+use super::{Db, Dialect, StoreError, Tx};
+
+fn default_literal(
+    dialect: Dialect,
+    kind: ColumnType,
+    value: &Value,
+) -> Result<String, StoreError> {
+    let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    Ok(match (value, dialect) {
+        (Value::Null, _) => "NULL".to_owned(),
+        (Value::Text(s), _) => text(s),
+        (Value::Int(i), _) => i.to_string(),
+        (Value::Boolean(b), Dialect::Postgres) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        (Value::Boolean(b), Dialect::Sqlite) => if *b { "1" } else { "0" }.to_owned(),
+        (Value::Json(j), Dialect::Postgres) => format!("{}::jsonb", text(j)),
+        (Value::Json(j), Dialect::Sqlite) => text(j),
+        (Value::TextArray(a), _) if a.is_empty() => match dialect {
+            Dialect::Postgres => format!("'{{}}'::{}", column_sql_type(dialect, kind)),
+            Dialect::Sqlite => "'[]'".to_owned(),
+        },
+        (Value::IntArray(a), _) if a.is_empty() => match dialect {
+            Dialect::Postgres => format!("'{{}}'::{}", column_sql_type(dialect, kind)),
+            Dialect::Sqlite => "'[]'".to_owned(),
+        },
+        (other, _) => {
+            return Err(StoreError::BadValue(format!(
+                "unsupported column default {other:?}"
+            )));
+        }
+    })
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for one declared table.
+pub fn create_table_sql(
+    dialect: Dialect,
+    description: &Description,
+    table: &Table,
+) -> Result<Vec<String>, StoreError> {
+    let mut parts = Vec::new();
+    for column in &table.columns {
+        let mut part = format!(
+            "{} {}",
+            quote(&column.name)?,
+            column_sql_type(dialect, column.kind)
+        );
+        if !column.nullable {
+            part.push_str(" NOT NULL");
+        }
+        if let Some(default) = &column.default {
+            part.push_str(" DEFAULT ");
+            part.push_str(&default_literal(dialect, column.kind, default)?);
+        }
+        parts.push(part);
+    }
+    let list = |cols: &[String]| -> Result<String, StoreError> {
+        Ok(cols
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(", "))
+    };
+    parts.push(format!("PRIMARY KEY ({})", list(&table.primary_key)?));
+    if let Some(parent_name) = &table.parent {
+        let parent = description
+            .find_table(parent_name)
+            .ok_or_else(|| StoreError::UnknownTable(parent_name.clone()))?;
+        let n = parent.primary_key.len();
+        let own = table
+            .primary_key
+            .get(..n)
+            .ok_or_else(|| StoreError::SchemaMismatch {
+                table: table.name.clone(),
+                detail: format!("primary key is shorter than its parent {parent_name:?}'s"),
+            })?;
+        parts.push(format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE CASCADE",
+            list(own)?,
+            quote(parent_name)?,
+            list(&parent.primary_key)?
+        ));
+    }
+    let mut statements = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {} ({})",
+        quote(&table.name)?,
+        parts.join(", ")
+    )];
+    for index in &table.indexes {
+        let name = quote(&format!("{}_{}_idx", table.name, index.name))?;
+        let mut sql = format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON {} ({})",
+            quote(&table.name)?,
+            list(&index.columns)?
+        );
+        if dialect == Dialect::Postgres && !index.include.is_empty() {
+            sql.push_str(&format!(" INCLUDE ({})", list(&index.include)?));
+        }
+        statements.push(sql);
+    }
+    Ok(statements)
+}
+
+/// Check a description's own consistency before touching the database.
+pub fn check_description(description: &Description) -> Result<(), StoreError> {
+    quote(&description.name)?;
+    for table in &description.tables {
+        quote(&table.name)?;
+        let mismatch = |detail: String| StoreError::SchemaMismatch {
+            table: table.name.clone(),
+            detail,
+        };
+        if table.primary_key.first().map(String::as_str) != Some("instance_id") {
+            return Err(mismatch(
+                "instance_id must be the first primary-key column".into(),
+            ));
+        }
+        for column in table.primary_key.iter().chain(
+            table
+                .indexes
+                .iter()
+                .flat_map(|i| i.columns.iter().chain(&i.include)),
+        ) {
+            if table.find_column(column).is_none() {
+                return Err(mismatch(format!(
+                    "key or index names undeclared column {column:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Create the family's tables (if missing) and record its description.
+/// Refuses when tables recorded for an earlier version have another shape.
+pub async fn install(
+    db: &Db,
+    description: &Description,
+    plugin_hash: &str,
+) -> Result<(), StoreError> {
+    check_description(description)?;
+    if let Some(stored) = super::state::stored_description(db, &description.name).await? {
+        if stored.tables != description.tables {
+            let table = changed_table(&stored, description);
+            return Err(StoreError::SchemaMismatch {
+                table,
+                detail: format!(
+                    "family {:?} version {} declares other tables than the installed version {}",
+                    description.name, description.version, stored.version
+                ),
+            });
+        }
+    }
+    let mut tx = db.begin().await?;
+    create_tables(&mut tx, description).await?;
+    super::state::record_family(&mut tx, description, plugin_hash).await?;
+    tx.commit().await
+}
+
+fn changed_table(old: &Description, new: &Description) -> String {
+    new.tables
+        .iter()
+        .find(|t| old.find_table(&t.name) != Some(t))
+        .or_else(|| {
+            old.tables
+                .iter()
+                .find(|t| new.find_table(&t.name).is_none())
+        })
+        .map(|t| t.name.clone())
+        .unwrap_or_default()
+}
+
+async fn create_tables(tx: &mut Tx, description: &Description) -> Result<(), StoreError> {
+    for table in &description.tables {
+        for sql in create_table_sql(tx.dialect(), description, table)? {
+            tx.execute_plain(&sql).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drop the family's tables (those of the installed description and the new
+/// one), forget its checkpoints and failures, and create the new tables.
+pub async fn rebuild(
+    db: &Db,
+    description: &Description,
+    plugin_hash: &str,
+) -> Result<(), StoreError> {
+    check_description(description)?;
+    let stored = super::state::stored_description(db, &description.name).await?;
+    let mut tx = db.begin().await?;
+    let mut names: Vec<String> = description
+        .tables
+        .iter()
+        .rev()
+        .map(|t| t.name.clone())
+        .collect();
+    if let Some(stored) = &stored {
+        for t in stored.tables.iter().rev() {
+            if !names.contains(&t.name) {
+                names.push(t.name.clone());
+            }
+        }
+    }
+    for name in &names {
+        let cascade = if tx.dialect() == Dialect::Postgres {
+            " CASCADE"
+        } else {
+            ""
+        };
+        tx.execute_plain(&format!("DROP TABLE IF EXISTS {}{cascade}", quote(name)?))
+            .await?;
+    }
+    super::state::forget_family_progress(&mut tx, &description.name, None).await?;
+    create_tables(&mut tx, description).await?;
+    super::state::record_family(&mut tx, description, plugin_hash).await?;
+    tx.commit().await
+}
+
+/// Delete one tenant's rows from the family's tables and forget its progress.
+pub async fn rebuild_instance(
+    db: &Db,
+    description: &Description,
+    instance_id: &str,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    for table in description.tables.iter().rev() {
+        let statement = super::Statement {
+            sql: match tx.dialect() {
+                Dialect::Sqlite => format!(
+                    "DELETE FROM {} WHERE \"instance_id\" = ?",
+                    quote(&table.name)?
+                ),
+                Dialect::Postgres => format!(
+                    "DELETE FROM {} WHERE \"instance_id\" = $1::TEXT",
+                    quote(&table.name)?
+                ),
+            },
+            binds: vec![(Value::Text(instance_id.to_owned()), ColumnType::Text)],
+        };
+        tx.execute(&statement).await?;
+    }
+    super::state::forget_family_progress(&mut tx, &description.name, Some(instance_id)).await?;
+    tx.commit().await
+}

@@ -1,0 +1,486 @@
+//! Render validated mutations as SQL for one dialect.
+//!
+//! Identifiers come only from the family's declared schema (the validator has
+//! checked every name against it, and [`quote`] refuses anything that is not a
+//! plain lower-case identifier); values are always bound parameters.
+
+use projection_sdk::{
+    Assignment, Cell, ColumnOp, ColumnType, CompareOp, Condition, CopySource, Mutation, Predicate,
+    Table, Value,
+};
+
+use super::{Dialect, StoreError};
+
+/// A statement and its bound values, in placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// SQL text.
+    pub sql: String,
+    /// Bound values with the type of the column they meet.
+    pub binds: Vec<(Value, ColumnType)>,
+}
+
+/// Quote a declared identifier, refusing anything unexpected.
+pub fn quote(name: &str) -> Result<String, StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(StoreError::InvalidIdentifier(name.to_owned()))
+    }
+}
+
+/// The SQL type of a column in a dialect.
+pub fn column_sql_type(dialect: Dialect, kind: ColumnType) -> &'static str {
+    match dialect {
+        Dialect::Postgres => match kind {
+            ColumnType::Text => "TEXT",
+            ColumnType::SmallInt => "SMALLINT",
+            ColumnType::Int => "BIGINT",
+            ColumnType::Boolean => "BOOLEAN",
+            ColumnType::Timestamp => "TIMESTAMPTZ",
+            ColumnType::Interval => "INTERVAL",
+            ColumnType::Bytes => "BYTEA",
+            ColumnType::Json => "JSONB",
+            ColumnType::TextArray => "TEXT[]",
+            ColumnType::SmallIntArray => "SMALLINT[]",
+            ColumnType::IntArray => "BIGINT[]",
+        },
+        Dialect::Sqlite => match kind {
+            ColumnType::Text | ColumnType::Timestamp | ColumnType::Json => "TEXT",
+            ColumnType::TextArray | ColumnType::SmallIntArray | ColumnType::IntArray => "TEXT",
+            ColumnType::SmallInt | ColumnType::Int | ColumnType::Boolean => "INTEGER",
+            ColumnType::Interval => "INTEGER",
+            ColumnType::Bytes => "BLOB",
+        },
+    }
+}
+
+/// Builds one statement, numbering placeholders as values are pushed.
+struct Writer<'t> {
+    dialect: Dialect,
+    table: &'t Table,
+    sql: String,
+    binds: Vec<(Value, ColumnType)>,
+}
+
+impl<'t> Writer<'t> {
+    fn new(dialect: Dialect, table: &'t Table) -> Self {
+        Writer {
+            dialect,
+            table,
+            sql: String::with_capacity(256),
+            binds: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    fn ident(&mut self, name: &str) -> Result<(), StoreError> {
+        let quoted = quote(name)?;
+        self.sql.push_str(&quoted);
+        Ok(())
+    }
+
+    fn kind(&self, table: &Table, column: &str) -> Result<ColumnType, StoreError> {
+        table
+            .find_column(column)
+            .map(|c| c.kind)
+            .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
+    }
+
+    /// Push a placeholder bound to `value`, typed as `kind`.
+    fn bind(&mut self, value: Value, kind: ColumnType) {
+        self.binds.push((value, kind));
+        match self.dialect {
+            Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Postgres => {
+                let n = self.binds.len();
+                let cast = column_sql_type(Dialect::Postgres, kind);
+                self.sql.push_str(&format!("${n}::{cast}"));
+            }
+        }
+    }
+
+    fn element_kind(kind: ColumnType) -> ColumnType {
+        match kind {
+            ColumnType::TextArray => ColumnType::Text,
+            ColumnType::SmallIntArray => ColumnType::SmallInt,
+            ColumnType::IntArray => ColumnType::Int,
+            other => other,
+        }
+    }
+
+    fn conditions(&mut self, table: &Table, conditions: &[Condition]) -> Result<(), StoreError> {
+        self.push(" WHERE ");
+        for (i, condition) in conditions.iter().enumerate() {
+            if i > 0 {
+                self.push(" AND ");
+            }
+            match condition {
+                Condition::All(p) => {
+                    self.push("(");
+                    self.predicate(table, p)?;
+                    self.push(")");
+                }
+                Condition::AnyOf(ps) | Condition::NoneOf(ps) => {
+                    if matches!(condition, Condition::NoneOf(_)) {
+                        self.push("NOT ");
+                    }
+                    self.push("(");
+                    if ps.is_empty() {
+                        self.push("1 = 0");
+                    }
+                    for (j, p) in ps.iter().enumerate() {
+                        if j > 0 {
+                            self.push(" OR ");
+                        }
+                        self.push("(");
+                        self.predicate(table, p)?;
+                        self.push(")");
+                    }
+                    self.push(")");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn predicate(&mut self, table: &Table, predicate: &Predicate) -> Result<(), StoreError> {
+        let column = predicate.column();
+        let kind = self.kind(table, column)?;
+        match predicate {
+            Predicate::Compare { op, value, .. } => match (op, value) {
+                (CompareOp::Eq, Value::Null) => {
+                    self.ident(column)?;
+                    self.push(" IS NULL");
+                }
+                (CompareOp::NotEq, Value::Null) => {
+                    self.ident(column)?;
+                    self.push(" IS NOT NULL");
+                }
+                (CompareOp::Eq | CompareOp::NotEq | CompareOp::Lt, _) => {
+                    self.ident(column)?;
+                    self.push(match op {
+                        CompareOp::Eq => " = ",
+                        CompareOp::NotEq => " <> ",
+                        _ => " < ",
+                    });
+                    self.bind(value.clone(), kind);
+                }
+                (CompareOp::ArrayContains, _) => self.array_contains(column, kind, value)?,
+            },
+            Predicate::IsNull(_) => {
+                self.ident(column)?;
+                self.push(" IS NULL");
+            }
+            Predicate::IsNotNull(_) => {
+                self.ident(column)?;
+                self.push(" IS NOT NULL");
+            }
+            Predicate::OneOf { values, .. } => {
+                if values.is_empty() {
+                    self.push("1 = 0");
+                    return Ok(());
+                }
+                self.ident(column)?;
+                self.push(" IN (");
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind(v.clone(), kind);
+                }
+                self.push(")");
+            }
+        }
+        Ok(())
+    }
+
+    fn array_contains(
+        &mut self,
+        column: &str,
+        kind: ColumnType,
+        value: &Value,
+    ) -> Result<(), StoreError> {
+        let element = Self::element_kind(kind);
+        match self.dialect {
+            Dialect::Postgres => {
+                self.ident(column)?;
+                self.push(" @> ARRAY[");
+                self.bind(value.clone(), element);
+                self.push("]");
+            }
+            Dialect::Sqlite => {
+                self.push("EXISTS (SELECT 1 FROM json_each(");
+                self.ident(column)?;
+                self.push(") WHERE value = ");
+                self.bind(value.clone(), element);
+                self.push(")");
+            }
+        }
+        Ok(())
+    }
+
+    fn column_list(&mut self, columns: &[&str]) -> Result<(), StoreError> {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(c)?;
+        }
+        Ok(())
+    }
+
+    fn values_row(&mut self, table: &Table, values: &[Cell]) -> Result<(), StoreError> {
+        self.push("(");
+        for (i, cell) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            let kind = self.kind(table, &cell.column)?;
+            self.bind(cell.value.clone(), kind);
+        }
+        self.push(")");
+        Ok(())
+    }
+
+    fn on_conflict(&mut self, conflict: &[String], updated: &[&str]) -> Result<(), StoreError> {
+        self.push(" ON CONFLICT (");
+        let conflict: Vec<&str> = conflict.iter().map(String::as_str).collect();
+        self.column_list(&conflict)?;
+        if updated.is_empty() {
+            self.push(") DO NOTHING");
+            return Ok(());
+        }
+        self.push(") DO UPDATE SET ");
+        for (i, c) in updated.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(c)?;
+            self.push(" = excluded.");
+            self.ident(c)?;
+        }
+        Ok(())
+    }
+
+    fn assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
+        let table = self.table;
+        let column = assignment.column.as_str();
+        let kind = self.kind(table, column)?;
+        self.ident(column)?;
+        self.push(" = ");
+        let sqlite = self.dialect == Dialect::Sqlite;
+        match &assignment.op {
+            ColumnOp::Set(value) => self.bind(value.clone(), kind),
+            ColumnOp::Increment(by) => {
+                self.ident(column)?;
+                self.push(" + ");
+                self.bind(Value::Int(*by), ColumnType::Int);
+            }
+            ColumnOp::CopyFrom(source) => self.ident(source)?,
+            ColumnOp::ArrayAppend(v) if sqlite => {
+                self.push("json_insert(COALESCE(");
+                self.ident(column)?;
+                self.push(", '[]'), '$[#]', ");
+                self.bind(v.clone(), Self::element_kind(kind));
+                self.push(")");
+            }
+            ColumnOp::ArrayAppend(v) => {
+                self.push("array_append(");
+                self.ident(column)?;
+                self.push(", ");
+                self.bind(v.clone(), Self::element_kind(kind));
+                self.push(")");
+            }
+            ColumnOp::ArrayRemove(v) if sqlite => {
+                self.push("CASE WHEN ");
+                self.ident(column)?;
+                self.push(
+                    " IS NULL THEN NULL ELSE (SELECT json_group_array(value) FROM json_each(",
+                );
+                self.ident(column)?;
+                self.push(") WHERE value <> ");
+                self.bind(v.clone(), Self::element_kind(kind));
+                self.push(") END");
+            }
+            ColumnOp::ArrayRemove(v) => {
+                self.push("array_remove(");
+                self.ident(column)?;
+                self.push(", ");
+                self.bind(v.clone(), Self::element_kind(kind));
+                self.push(")");
+            }
+            ColumnOp::ArrayIntersect(keep) if sqlite => {
+                self.push("CASE WHEN ");
+                self.ident(column)?;
+                self.push(" IS NULL THEN NULL ELSE (SELECT json_group_array(value) FROM (SELECT value FROM json_each(");
+                self.ident(column)?;
+                self.push(") WHERE value IN (SELECT value FROM json_each(");
+                self.bind(Value::TextArray(keep.clone()), ColumnType::TextArray);
+                self.push(")) ORDER BY key)) END");
+            }
+            ColumnOp::ArrayIntersect(keep) => {
+                self.push("ARRAY(SELECT e FROM unnest(");
+                self.ident(column)?;
+                self.push(") WITH ORDINALITY AS u(e, i) WHERE e = ANY(");
+                self.bind(Value::TextArray(keep.clone()), ColumnType::TextArray);
+                self.push(") ORDER BY i)");
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Statement {
+        Statement {
+            sql: self.sql,
+            binds: self.binds,
+        }
+    }
+}
+
+/// Render one validated mutation. `source` is the source table of a copy.
+pub fn render(
+    dialect: Dialect,
+    table: &Table,
+    source: Option<&Table>,
+    mutation: &Mutation,
+) -> Result<Statement, StoreError> {
+    let mut w = Writer::new(dialect, table);
+    match mutation {
+        Mutation::Insert { values, .. } => {
+            w.push("INSERT INTO ");
+            w.ident(&table.name)?;
+            w.push(" (");
+            let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
+            w.column_list(&columns)?;
+            w.push(") VALUES ");
+            w.values_row(table, values)?;
+        }
+        Mutation::Upsert {
+            values,
+            conflict,
+            keep_on_conflict,
+            ..
+        } => {
+            w.push("INSERT INTO ");
+            w.ident(&table.name)?;
+            w.push(" (");
+            let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
+            w.column_list(&columns)?;
+            w.push(") VALUES ");
+            w.values_row(table, values)?;
+            let updated: Vec<&str> = columns
+                .iter()
+                .copied()
+                .filter(|c| {
+                    !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
+                })
+                .collect();
+            w.on_conflict(conflict, &updated)?;
+        }
+        Mutation::Update {
+            set, conditions, ..
+        } => {
+            w.push("UPDATE ");
+            w.ident(&table.name)?;
+            w.push(" SET ");
+            for (i, a) in set.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.assignment(a)?;
+            }
+            w.conditions(table, conditions)?;
+        }
+        Mutation::Delete { conditions, .. } => {
+            w.push("DELETE FROM ");
+            w.ident(&table.name)?;
+            w.conditions(table, conditions)?;
+        }
+        Mutation::Copy {
+            columns,
+            conditions,
+            conflict,
+            ..
+        } => {
+            let source = source.ok_or_else(|| StoreError::UnknownTable(table.name.clone()))?;
+            w.push("INSERT INTO ");
+            w.ident(&table.name)?;
+            w.push(" (");
+            let names: Vec<&str> = columns.iter().map(|c| c.column.as_str()).collect();
+            w.column_list(&names)?;
+            w.push(") SELECT ");
+            for (i, c) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                match &c.source {
+                    CopySource::Column(from) => w.ident(from)?,
+                    CopySource::Value(v) => {
+                        let kind = w.kind(table, &c.column)?;
+                        w.bind(v.clone(), kind);
+                    }
+                }
+            }
+            w.push(" FROM ");
+            w.ident(&source.name)?;
+            w.conditions(source, conditions)?;
+            let updated: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|c| !conflict.iter().any(|k| k == c))
+                .collect();
+            w.on_conflict(conflict, &updated)?;
+        }
+    }
+    Ok(w.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use projection_sdk::{ColumnType, Table, delete, update};
+
+    fn table() -> Table {
+        Table::new("t_projection")
+            .column("instance_id", ColumnType::Text)
+            .column("id", ColumnType::Text)
+            .nullable("roles", ColumnType::TextArray)
+            .primary_key(&["instance_id", "id"])
+    }
+
+    #[test]
+    fn renders_numbered_casts_on_postgres_and_question_marks_on_sqlite() {
+        let m = update("t_projection")
+            .op("roles", ColumnOp::ArrayAppend(Value::Text("r".into())))
+            .eq("instance_id", "i")
+            .eq("id", "x")
+            .build();
+        let pg = render(Dialect::Postgres, &table(), None, &m).unwrap();
+        assert_eq!(
+            pg.sql,
+            "UPDATE \"t_projection\" SET \"roles\" = array_append(\"roles\", $1::TEXT) WHERE (\"instance_id\" = $2::TEXT) AND (\"id\" = $3::TEXT)"
+        );
+        let lite = render(Dialect::Sqlite, &table(), None, &m).unwrap();
+        assert_eq!(lite.binds.len(), 3);
+        assert_eq!(lite.sql.matches('?').count(), 3);
+    }
+
+    #[test]
+    fn refuses_identifiers_that_are_not_plain() {
+        assert!(quote("users_projection").is_ok());
+        assert!(quote("x\"; DROP TABLE y; --").is_err());
+        assert!(quote("Users").is_err());
+        let m = delete("t_projection").eq("id; --", "x").build();
+        assert!(render(Dialect::Sqlite, &table(), None, &m).is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! The instances table family.
+//!
+//! Projects the events of the `instance` aggregate (plus `org.removed`,
+//! `user.removed` and the instance-level `feature` events) into five tables,
+//! one module each:
+//!
+//! | table | module |
+//! |---|---|
+//! | `instances_projection` | `instance.rs` |
+//! | `instance_domains_projection` | `domain.rs` |
+//! | `instance_trusted_domains_projection` | `trusted_domain.rs` |
+//! | `instance_members_projection` | `member.rs` |
+//! | `instance_features_projection` | `feature.rs` |
+//!
+//! Every table module offers the same three things: its table declaration,
+//! its subscriptions and a reducer that answers `None` for events it does not
+//! care about. [`Instances::handle`] runs every reducer in table order and
+//! concatenates their mutations, so an event that touches several tables
+//! (`instance.removed`) yields its mutations table by table.
+//!
+//! The host scopes every mutation to the event's tenant and stamps
+//! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
+//! never write those columns themselves.
+
+use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+
+mod domain;
+mod feature;
+mod instance;
+mod member;
+mod trusted_domain;
+
+#[cfg(test)]
+mod testing;
+
+/// The family's name.
+pub const NAME: &str = "instances";
+
+/// The plugin version.
+pub const VERSION: &str = "0.1.0";
+
+/// What a table reducer makes of one event: `None` when the table ignores it.
+type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
+
+/// The table reducers, in table order.
+const REDUCERS: [fn(&Event, &Context<'_>) -> Reduced; 5] = [
+    instance::reduce,
+    domain::reduce,
+    trusted_domain::reduce,
+    member::reduce,
+    feature::reduce,
+];
+
+/// The instances table family.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Instances;
+
+impl Family for Instances {
+    fn describe() -> Description {
+        let description = Description::new(NAME, VERSION)
+            .table(instance::table())
+            .table(domain::table())
+            .table(trusted_domain::table())
+            .table(member::table())
+            .table(feature::table());
+        let description = instance::subscribe(description);
+        let description = domain::subscribe(description);
+        let description = trusted_domain::subscribe(description);
+        let description = member::subscribe(description);
+        feature::subscribe(description)
+    }
+
+    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+        let mut handled = false;
+        let mut mutations = Vec::new();
+        for reduce in REDUCERS {
+            if let Some(more) = reduce(event, ctx)? {
+                handled = true;
+                mutations.extend(more);
+            }
+        }
+        if handled {
+            Ok(mutations)
+        } else {
+            Err(event.unhandled())
+        }
+    }
+}
+
+projection_sdk::export!(Instances);
+
+#[cfg(test)]
+mod tests {
+    use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
+
+    use super::Instances;
+    use crate::testing::event;
+
+    #[test]
+    fn describes_five_tenant_scoped_tables() {
+        let description = Instances::describe();
+        assert_eq!(description.name, "instances");
+        assert_eq!(description.version, "0.1.0");
+        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "instances_projection",
+                "instance_domains_projection",
+                "instance_trusted_domains_projection",
+                "instance_members_projection",
+                "instance_features_projection",
+            ]
+        );
+        for table in &description.tables {
+            assert_eq!(
+                table.primary_key.first().map(String::as_str),
+                Some("instance_id")
+            );
+            for (column, kind) in [
+                ("instance_id", ColumnType::Text),
+                ("change_date", ColumnType::Timestamp),
+                ("sequence", ColumnType::Int),
+            ] {
+                let found = table.find_column(column);
+                assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
+            }
+            for key in &table.primary_key {
+                assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
+            }
+        }
+        assert!(description.wants("instance", "instance.removed"));
+        assert!(description.wants("org", "org.removed"));
+        assert!(description.wants("user", "user.removed"));
+        assert!(description.wants("feature", "feature.instance.login_v2.set"));
+        assert!(description.wants("feature", "feature.featurelogindefaultorg.set"));
+        assert!(!description.wants("feature", "feature.system.login_v2.set"));
+    }
+
+    #[test]
+    fn instance_removed_clears_every_table() {
+        let e = event("instance", "instance.removed", None);
+        let got = Instances::handle(&e, &Context::new(&NoEvents));
+        let expected = [
+            "instances_projection",
+            "instance_domains_projection",
+            "instance_trusted_domains_projection",
+            "instance_members_projection",
+            "instance_features_projection",
+        ]
+        .map(|t| delete(t).eq("instance_id", "instance-id").build());
+        assert_eq!(got, Ok(expected.to_vec()));
+    }
+
+    #[test]
+    fn rejects_unknown_and_empty_events() {
+        let ctx = Context::new(&NoEvents);
+        let mut empty = event("", "", None);
+        empty.instance_id.clear();
+        empty.aggregate_id.clear();
+        assert!(matches!(
+            Instances::handle(&empty, &ctx),
+            Err(ProjectionError::UnhandledEvent(_))
+        ));
+        let other = event("org", "org.added", Some(r#"{"name":"x"}"#));
+        assert!(matches!(
+            Instances::handle(&other, &ctx),
+            Err(ProjectionError::UnhandledEvent(_))
+        ));
+    }
+}

@@ -1,0 +1,201 @@
+//! `instance_members_projection`: the members of an instance (reference §1.4).
+//!
+//! `user_resource_owner` is not in the member event: like Zitadel, the
+//! reducer looks up the member user's creation event in the event store and
+//! takes its owner.
+
+use projection_sdk::{
+    ColumnType, Context, Description, Event, EventFilter, ProjectionError, Table, Value, delete,
+    insert, update,
+};
+
+use crate::Reduced;
+
+/// The table name.
+pub(crate) const TABLE: &str = "instance_members_projection";
+
+/// The `instance` events this table reduces.
+const EVENTS: &[&str] = &[
+    "instance.member.added",
+    "instance.member.changed",
+    "instance.member.cascade.removed",
+    "instance.member.removed",
+    "instance.removed",
+];
+
+/// The user events that create a user; their owner is the user's org.
+const USER_CREATED: &[&str] = &[
+    "user.human.added",
+    "user.human.selfregistered",
+    "user.machine.added",
+];
+
+/// The table declaration.
+pub(crate) fn table() -> Table {
+    Table::new(TABLE)
+        .column("creation_date", ColumnType::Timestamp)
+        .column("change_date", ColumnType::Timestamp)
+        .column("user_id", ColumnType::Text)
+        .column("user_resource_owner", ColumnType::Text)
+        .nullable("roles", ColumnType::TextArray)
+        .column("sequence", ColumnType::Int)
+        .column("resource_owner", ColumnType::Text)
+        .column("instance_id", ColumnType::Text)
+        .column("id", ColumnType::Text)
+        .primary_key(&["instance_id", "id", "user_id"])
+        .index("user_id", &["user_id"], &[])
+        .index(
+            "im_instance",
+            &["instance_id"],
+            &[
+                "creation_date",
+                "change_date",
+                "roles",
+                "sequence",
+                "resource_owner",
+            ],
+        )
+}
+
+/// Add the table's subscriptions.
+pub(crate) fn subscribe(description: Description) -> Description {
+    description
+        .subscribe("instance", EVENTS)
+        .subscribe("org", &["org.removed"])
+        .subscribe("user", &["user.removed"])
+}
+
+/// The owner (org) of the user's latest creation event.
+fn user_resource_owner(ctx: &Context<'_>, user_id: &str) -> Result<String, ProjectionError> {
+    let filter = EventFilter {
+        aggregate_type: "user".to_owned(),
+        aggregate_ids: vec![user_id.to_owned()],
+        event_types: USER_CREATED.iter().map(|t| (*t).to_owned()).collect(),
+    };
+    ctx.find_events(&filter)
+        .pop()
+        .map(|created| created.owner)
+        .ok_or_else(|| ProjectionError::NotFound(format!("creation event of user {user_id:?}")))
+}
+
+/// The `roles` payload field: NULL when absent.
+fn roles(event: &Event) -> Result<Value, ProjectionError> {
+    Ok(event.payload()?.text_array("roles")?.into())
+}
+
+/// Reduce one event.
+pub(crate) fn reduce(event: &Event, ctx: &Context<'_>) -> Reduced {
+    let user_id =
+        || -> Result<String, ProjectionError> { event.payload()?.text_or_empty("userId") };
+    let mutation = match event.event_type.as_str() {
+        "instance.member.added" => {
+            let user_id = user_id()?;
+            let owner = user_resource_owner(ctx, &user_id)?;
+            insert(TABLE)
+                .value("id", &event.aggregate_id)
+                .value("user_id", user_id)
+                .value("user_resource_owner", owner)
+                .value("roles", roles(event)?)
+                .value("resource_owner", &event.owner)
+                .build()
+        }
+        "instance.member.changed" => update(TABLE)
+            .set("roles", roles(event)?)
+            .eq("user_id", user_id()?)
+            .build(),
+        "instance.member.cascade.removed" | "instance.member.removed" => {
+            delete(TABLE).eq("user_id", user_id()?).build()
+        }
+        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
+        "org.removed" => delete(TABLE)
+            .eq("user_resource_owner", &event.aggregate_id)
+            .build(),
+        "user.removed" => delete(TABLE).eq("user_id", &event.aggregate_id).build(),
+        _ => return Ok(None),
+    };
+    Ok(Some(vec![mutation]))
+}
+
+#[cfg(test)]
+mod tests {
+    use projection_sdk::{Context, EventList, NoEvents, ProjectionError, delete, insert, update};
+
+    use super::{TABLE, reduce};
+    use crate::testing::event;
+
+    const ADDED: &str = r#"{"userId":"user-id","roles":["role"]}"#;
+
+    fn user_added(owner: &str, sequence: i64) -> projection_sdk::Event {
+        let mut user = event("user", "user.human.added", Some(r#"{"userName":"u"}"#));
+        user.aggregate_id = "user-id".to_owned();
+        user.owner = owner.to_owned();
+        user.sequence = sequence;
+        user
+    }
+
+    fn member_row(user_owner: &str) -> projection_sdk::Mutation {
+        insert(TABLE)
+            .value("id", "agg-id")
+            .value("user_id", "user-id")
+            .value("user_resource_owner", user_owner)
+            .value("roles", vec!["role".to_owned()])
+            .value("resource_owner", "ro-id")
+            .build()
+    }
+
+    #[test]
+    fn added_looks_up_the_user_owner() {
+        let e = event("instance", "instance.member.added", Some(ADDED));
+        let store = EventList(vec![user_added("org1", 1)]);
+        assert_eq!(
+            reduce(&e, &Context::new(&store)),
+            Ok(Some(vec![member_row("org1")]))
+        );
+    }
+
+    #[test]
+    fn added_takes_the_latest_creation_event() {
+        let e = event("instance", "instance.member.added", Some(ADDED));
+        let store = EventList(vec![user_added("org2", 1), user_added("org1", 2)]);
+        assert_eq!(
+            reduce(&e, &Context::new(&store)),
+            Ok(Some(vec![member_row("org1")]))
+        );
+    }
+
+    #[test]
+    fn added_without_user_is_not_found() {
+        let e = event("instance", "instance.member.added", Some(ADDED));
+        assert!(matches!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Err(ProjectionError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn changed_replaces_the_roles() {
+        let e = event(
+            "instance",
+            "instance.member.changed",
+            Some(r#"{"userid":"user-id","Roles":["a","b"]}"#),
+        );
+        let expected = update(TABLE)
+            .set("roles", vec!["a".to_owned(), "b".to_owned()])
+            .eq("user_id", "user-id")
+            .build();
+        assert_eq!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![expected]))
+        );
+    }
+
+    #[test]
+    fn org_removed_deletes_members_of_the_org() {
+        let e = event("org", "org.removed", None);
+        let expected = delete(TABLE).eq("user_resource_owner", "agg-id").build();
+        assert_eq!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![expected]))
+        );
+    }
+}

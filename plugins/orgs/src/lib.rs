@@ -1,0 +1,185 @@
+//! The orgs table family.
+//!
+//! Projects the events of the `org` aggregate (plus `instance.removed` and
+//! `user.removed`) into four tables, one module each:
+//!
+//! | table | module |
+//! |---|---|
+//! | `orgs_projection` | `org.rs` |
+//! | `org_domains_projection` | `domain.rs` |
+//! | `org_members_projection` | `member.rs` |
+//! | `org_metadata_projection` | `metadata.rs` |
+//!
+//! Every table module offers the same three things: its table declaration,
+//! its subscriptions and a reducer that answers `None` for events it does not
+//! care about. [`Orgs::handle`] runs every reducer in table order and
+//! concatenates their mutations, so an event that touches several tables
+//! (`org.removed`, `org.domain.primary.set`, `instance.removed`) yields its
+//! mutations table by table.
+//!
+//! The host scopes every mutation to the event's tenant and stamps
+//! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
+//! never write those columns themselves.
+
+use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+
+mod domain;
+mod member;
+mod metadata;
+mod org;
+
+#[cfg(test)]
+mod testing;
+
+/// The family's name.
+pub const NAME: &str = "orgs";
+
+/// The plugin version.
+pub const VERSION: &str = "0.1.0";
+
+/// What a table reducer makes of one event: `None` when the table ignores it.
+type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
+
+/// The table reducers, in table order.
+const REDUCERS: [fn(&Event, &Context<'_>) -> Reduced; 4] = [
+    org::reduce,
+    domain::reduce,
+    member::reduce,
+    metadata::reduce,
+];
+
+/// The orgs table family.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Orgs;
+
+impl Family for Orgs {
+    fn describe() -> Description {
+        let description = Description::new(NAME, VERSION)
+            .table(org::table())
+            .table(domain::table())
+            .table(member::table())
+            .table(metadata::table());
+        let description = org::subscribe(description);
+        let description = domain::subscribe(description);
+        let description = member::subscribe(description);
+        metadata::subscribe(description)
+    }
+
+    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+        let mut handled = false;
+        let mut mutations = Vec::new();
+        for reduce in REDUCERS {
+            if let Some(more) = reduce(event, ctx)? {
+                handled = true;
+                mutations.extend(more);
+            }
+        }
+        if handled {
+            Ok(mutations)
+        } else {
+            Err(event.unhandled())
+        }
+    }
+}
+
+projection_sdk::export!(Orgs);
+
+#[cfg(test)]
+mod tests {
+    use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete, update};
+
+    use super::Orgs;
+    use crate::testing::event;
+
+    const TABLES: [&str; 4] = [
+        "orgs_projection",
+        "org_domains_projection",
+        "org_members_projection",
+        "org_metadata_projection",
+    ];
+
+    #[test]
+    fn describes_four_tenant_scoped_tables() {
+        let description = Orgs::describe();
+        assert_eq!(description.name, "orgs");
+        assert_eq!(description.version, "0.1.0");
+        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, TABLES);
+        for table in &description.tables {
+            assert_eq!(
+                table.primary_key.first().map(String::as_str),
+                Some("instance_id")
+            );
+            for (column, kind) in [
+                ("instance_id", ColumnType::Text),
+                ("change_date", ColumnType::Timestamp),
+                ("sequence", ColumnType::Int),
+            ] {
+                let found = table.find_column(column);
+                assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
+            }
+            for key in &table.primary_key {
+                assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
+            }
+        }
+        assert!(description.wants("org", "org.metadata.removed.all"));
+        assert!(description.wants("instance", "instance.removed"));
+        assert!(description.wants("user", "user.removed"));
+        assert!(!description.wants("org", "instance.removed"));
+    }
+
+    #[test]
+    fn org_removed_fans_out_table_by_table() {
+        let e = event("org", "org.removed", None);
+        let expected = vec![
+            delete("orgs_projection").eq("id", "agg-id").build(),
+            delete("org_domains_projection")
+                .eq("org_id", "agg-id")
+                .build(),
+            delete("org_members_projection")
+                .eq("resource_owner", "agg-id")
+                .build(),
+            delete("org_members_projection")
+                .eq("user_resource_owner", "agg-id")
+                .build(),
+            update("org_metadata_projection")
+                .set("owner_removed", true)
+                .eq("resource_owner", "agg-id")
+                .build(),
+        ];
+        assert_eq!(Orgs::handle(&e, &Context::new(&NoEvents)), Ok(expected));
+    }
+
+    #[test]
+    fn instance_removed_clears_every_table() {
+        let e = event("instance", "instance.removed", None);
+        let expected = TABLES.map(|t| delete(t).eq("instance_id", "instance-id").build());
+        assert_eq!(
+            Orgs::handle(&e, &Context::new(&NoEvents)),
+            Ok(expected.to_vec())
+        );
+    }
+
+    #[test]
+    fn org_changed_without_name_is_a_no_op() {
+        let e = event("org", "org.changed", Some("{}"));
+        assert_eq!(Orgs::handle(&e, &Context::new(&NoEvents)), Ok(vec![]));
+    }
+
+    #[test]
+    fn rejects_unknown_and_empty_events() {
+        let ctx = Context::new(&NoEvents);
+        let mut empty = event("", "", None);
+        empty.instance_id.clear();
+        empty.aggregate_id.clear();
+        assert!(matches!(
+            Orgs::handle(&empty, &ctx),
+            Err(ProjectionError::UnhandledEvent(_))
+        ));
+        let other = event("instance", "instance.added", Some(r#"{"name":"x"}"#));
+        assert!(matches!(
+            Orgs::handle(&other, &ctx),
+            Err(ProjectionError::UnhandledEvent(_))
+        ));
+    }
+}
