@@ -15,6 +15,14 @@ use crate::runtime::{self, FamilyReport, Progress, ReplayOptions};
 use crate::source::import;
 use crate::store::{Db, dump, state};
 
+/// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 /// Multi-tenant read models from an event store, one sandboxed WASM plugin per table family.
 #[derive(Debug, Parser)]
 #[command(name = "projector", version, about)]
@@ -168,7 +176,7 @@ async fn import_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
         let n = import::append(&db, &events)
             .await
             .with_context(|| format!("nothing of {} was imported", file.display()))?;
-        println!("imported {n} events from {}", file.display());
+        say!("imported {n} events from {}", file.display());
     }
     db.close().await;
     Ok(ExitCode::SUCCESS)
@@ -215,9 +223,16 @@ impl Progress for Bars {
         } else {
             0.0
         };
-        println!(
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stdout(),
             "{:>10}: {} events applied, {} failed, {} mutations in {:.2}s ({:.0} events/s)",
-            report.family, report.n_applied, report.n_failed, report.n_mutations, seconds, rate
+            report.family,
+            report.n_applied,
+            report.n_failed,
+            report.n_mutations,
+            seconds,
+            rate
         );
     }
 }
@@ -250,9 +265,13 @@ async fn status(config: &Config) -> Result<ExitCode> {
     let db = open(config).await?;
     let checkpoints = state::checkpoints(&db).await?;
     let failures = state::failures(&db).await?;
-    println!(
+    say!(
         "{:<12} {:<24} {:>22} {:>8} {:>8}  plugin",
-        "family", "tenant", "position", "behind", "failed"
+        "family",
+        "tenant",
+        "position",
+        "behind",
+        "failed"
     );
     for plugin in &plugins {
         let behind = runtime::pending(&db, plugin).await?;
@@ -276,7 +295,7 @@ async fn status(config: &Config) -> Result<ExitCode> {
                 .iter()
                 .filter(|f| f.family == plugin.family() && f.instance_id == tenant)
                 .count();
-            println!(
+            say!(
                 "{:<12} {:<24} {:>22} {:>8} {:>8}  {}",
                 plugin.family(),
                 tenant,
@@ -288,7 +307,7 @@ async fn status(config: &Config) -> Result<ExitCode> {
         }
     }
     for f in &failures {
-        println!(
+        say!(
             "failed: {} {} {}/{} #{} {} (x{}): {}",
             f.family,
             f.instance_id,
@@ -310,10 +329,10 @@ fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
     let report = tokio::task::block_in_place(|| crate::check::run(&mut plugins, &cases))?;
     for verdict in &report.verdicts {
         if let Some(diff) = &verdict.failure {
-            println!("FAIL {}\n{diff}\n", verdict.case);
+            say!("FAIL {}\n{diff}\n", verdict.case);
         }
     }
-    println!("{}", report.summary());
+    say!("{}", report.summary());
     Ok(if report.n_failed() > 0 {
         ExitCode::from(1)
     } else {
@@ -342,9 +361,9 @@ async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCo
             Err(crate::store::StoreError::Db(_)) => continue,
             Err(e) => return Err(e.into()),
         };
-        println!("{} ({} rows)", table.name, rows.len());
+        say!("{} ({} rows)", table.name, rows.len());
         for row in rows.iter().take(limit) {
-            println!("  {}", serde_json::Value::Object(row.clone()));
+            say!("  {}", serde_json::Value::Object(row.clone()));
         }
     }
     db.close().await;
@@ -354,7 +373,7 @@ async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCo
 fn list_plugins(config: &Config) -> Result<ExitCode> {
     for plugin in load_plugins(config)? {
         let d = &plugin.description;
-        println!(
+        say!(
             "{} {} ({}) sha256:{}",
             d.name,
             d.version,
@@ -362,7 +381,7 @@ fn list_plugins(config: &Config) -> Result<ExitCode> {
             plugin.hash
         );
         for t in &d.tables {
-            println!("  {}", t.name);
+            say!("  {}", t.name);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,1 +1,11 @@
-//! tests
+//! Integration tests: real SQLite files and a real PostgreSQL server, the
+//! real plugins built for wasm32-wasip2, and hostile test plugins.
+
+#![allow(unreachable_pub)]
+
+mod check;
+mod cli;
+mod import;
+mod isolation;
+mod replay;
+mod support;

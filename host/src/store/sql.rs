@@ -445,6 +445,117 @@ pub fn render(
     Ok(w.finish())
 }
 
+/// Most bound values in one multi-row statement (below both databases' limits).
+pub const MAX_BINDS: usize = 30_000;
+
+/// Whether `next` can join `first` in one multi-row INSERT: both inserts, or
+/// both upserts with the same conflict handling, into the same table with the
+/// same columns in the same order.
+pub fn same_row_shape(first: &Mutation, next: &Mutation) -> bool {
+    fn columns(values: &[Cell]) -> impl Iterator<Item = &str> {
+        values.iter().map(|c| c.column.as_str())
+    }
+    match (first, next) {
+        (
+            Mutation::Insert {
+                table: a,
+                values: va,
+                ..
+            },
+            Mutation::Insert {
+                table: b,
+                values: vb,
+                ..
+            },
+        ) => a == b && columns(va).eq(columns(vb)),
+        (
+            Mutation::Upsert {
+                table: a,
+                values: va,
+                conflict: ca,
+                keep_on_conflict: ka,
+                ..
+            },
+            Mutation::Upsert {
+                table: b,
+                values: vb,
+                conflict: cb,
+                keep_on_conflict: kb,
+                ..
+            },
+        ) => a == b && ca == cb && ka == kb && columns(va).eq(columns(vb)),
+        _ => false,
+    }
+}
+
+/// The conflict-key values of an upsert (to keep one statement from
+/// touching a row twice).
+pub fn conflict_key(mutation: &Mutation) -> Option<Vec<&Value>> {
+    match mutation {
+        Mutation::Upsert {
+            values, conflict, ..
+        } => Some(
+            conflict
+                .iter()
+                .filter_map(|c| values.iter().find(|v| &v.column == c).map(|v| &v.value))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Render inserts or upserts of one shape (see [`same_row_shape`]) as one
+/// multi-row statement.
+pub fn render_rows(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let Some(first) = rows.first() else {
+        return Err(StoreError::BadValue("no rows to insert".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, first);
+    }
+    let mut w = Writer::new(dialect, table);
+    let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = first else {
+        return render(dialect, table, None, first);
+    };
+    w.push("INSERT INTO ");
+    w.ident(&table.name)?;
+    w.push(" (");
+    let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
+    w.column_list(&columns)?;
+    w.push(") VALUES ");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = row else {
+            return Err(StoreError::BadValue(
+                "mixed mutations in one multi-row insert".into(),
+            ));
+        };
+        w.values_row(table, values)?;
+    }
+    if let Mutation::Upsert {
+        conflict,
+        keep_on_conflict,
+        ..
+    } = first
+    {
+        let updated: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| {
+                !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
+            })
+            .collect();
+        w.on_conflict(conflict, &updated)?;
+    }
+    Ok(w.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,6 +584,29 @@ mod tests {
         let lite = render(Dialect::Sqlite, &table(), None, &m).unwrap();
         assert_eq!(lite.binds.len(), 3);
         assert_eq!(lite.sql.matches('?').count(), 3);
+    }
+
+    #[test]
+    fn merges_rows_of_one_shape_into_one_insert() {
+        let a = projection_sdk::insert("t_projection")
+            .value("instance_id", "i")
+            .value("id", "a")
+            .build();
+        let b = projection_sdk::insert("t_projection")
+            .value("instance_id", "i")
+            .value("id", "b")
+            .build();
+        assert!(same_row_shape(&a, &b));
+        let pg = render_rows(Dialect::Postgres, &table(), &[&a, &b]).unwrap();
+        assert_eq!(
+            pg.sql,
+            "INSERT INTO \"t_projection\" (\"instance_id\", \"id\") VALUES ($1::TEXT, $2::TEXT), ($3::TEXT, $4::TEXT)"
+        );
+        let c = projection_sdk::insert("t_projection")
+            .value("id", "c")
+            .value("instance_id", "i")
+            .build();
+        assert!(!same_row_shape(&a, &c));
     }
 
     #[test]

@@ -87,6 +87,7 @@ impl Family for Instances {
     }
 }
 
+#[cfg(feature = "export")]
 projection_sdk::export!(Instances);
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ impl Family for Orgs {
     }
 }
 
+#[cfg(feature = "export")]
 projection_sdk::export!(Orgs);
 
 #[cfg(test)]

@@ -1,0 +1,253 @@
+//! Shared test setup: build the guest plugins once, open fresh databases.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use host::plugin::{Limits, Plugin};
+use host::runtime::{self, ReplayOptions};
+use host::source::import;
+use host::store::{Db, dump};
+use serde_json::Value as Json;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repository")
+        .to_owned()
+}
+
+/// The shared conformance cases (beside the repository).
+pub fn conformance_dir() -> PathBuf {
+    repo_root().join("../shared/conformance")
+}
+
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// Built guest plugins.
+pub struct Guests {
+    dir: PathBuf,
+}
+
+impl Guests {
+    /// The component of one guest crate.
+    pub fn wasm(&self, name: &str) -> PathBuf {
+        let build = if name == "wrong_orgs" {
+            "wrong"
+        } else {
+            "main"
+        };
+        self.dir
+            .join(build)
+            .join(format!("wasm32-wasip2/release/{name}.wasm"))
+    }
+}
+
+/// Build the plugins and test guests for wasm32-wasip2, once per process,
+/// in their own target directory.
+pub fn guests() -> &'static Guests {
+    static GUESTS: OnceLock<Guests> = OnceLock::new();
+    GUESTS.get_or_init(|| {
+        let root = repo_root();
+        let target = root.join("target/guests");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // wrong_orgs embeds orgs without its export: a build (and target
+        // directory) of its own, so its orgs is not the exporting plugin.
+        for (dir, packages) in [
+            ("main", &["instances", "orgs", "hostile"][..]),
+            ("wrong", &["wrong_orgs"]),
+        ] {
+            let status = Command::new(&cargo)
+                .current_dir(&root)
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--target-dir",
+                ])
+                .arg(target.join(dir))
+                .args(packages.iter().flat_map(|p| ["-p", p]))
+                .status()
+                .expect("cargo runs");
+            assert!(
+                status.success(),
+                "building the guest plugins {packages:?} failed"
+            );
+        }
+        Guests { dir: target }
+    })
+}
+
+/// Load guest plugins by crate name (compiled once, then cached).
+pub fn plugins(names: &[&str]) -> Vec<Plugin> {
+    let cache = repo_root().join("target/guests/cache");
+    names
+        .iter()
+        .map(|n| {
+            Plugin::load(&guests().wasm(n), Some(&cache), Limits::default()).expect("plugin loads")
+        })
+        .collect()
+}
+
+/// A directory holding copies of some guest plugins (for the CLI).
+pub fn plugin_dir(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for n in names {
+        std::fs::copy(guests().wasm(n), dir.path().join(format!("{n}.wasm"))).expect("copy plugin");
+    }
+    dir
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// An SQLite file in a temp dir.
+    Sqlite,
+    /// A fresh database on the local PostgreSQL server.
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn admin_url() -> String {
+    std::env::var("PROJECTOR_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh database, dropped by [`TestDb::finish`].
+pub struct TestDb {
+    /// The open store.
+    pub db: Db,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn with_database(url: &str, name: &str) -> String {
+    let cut = url.rfind('/').expect("a database url has a path");
+    format!("{}/{name}", &url[..cut])
+}
+
+/// Open a fresh, empty store.
+pub async fn test_db(store: Store) -> TestDb {
+    match store {
+        Store::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            let db = Db::open(&url).await.expect("sqlite opens");
+            TestDb {
+                db,
+                _dir: Some(dir),
+                pg_name: None,
+            }
+        }
+        Store::Postgres => {
+            let admin = admin_url();
+            let name = format!(
+                "projector_test_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst)
+            );
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("PostgreSQL is reachable (DATABASE_URL)");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&pool)
+                .await
+                .expect("drop");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .expect("create database");
+            pool.close().await;
+            let url = with_database(&admin, &name);
+            let db = Db::open(&url).await.expect("postgres opens");
+            TestDb {
+                db,
+                _dir: None,
+                pg_name: Some(name),
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// Close and drop the database.
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Some(name) = self.pg_name {
+            if let Ok(pool) = sqlx::PgPool::connect(&admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Import a JSON-lines file.
+pub async fn import_file(db: &Db, path: &Path) -> usize {
+    let text = std::fs::read_to_string(path).expect("fixture readable");
+    let events = import::parse(&text, &path.display().to_string()).expect("fixture parses");
+    import::append(db, &events).await.expect("import")
+}
+
+/// Import events given as JSON values.
+pub async fn import_json(db: &Db, events: &[Json]) {
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    let parsed = import::parse(&text, "inline").expect("inline events parse");
+    import::append(db, &parsed).await.expect("import");
+}
+
+/// Every table of every plugin, as canonical rows.
+pub async fn dump_all(db: &Db, plugins: &[Plugin]) -> BTreeMap<String, Vec<dump::JsonRow>> {
+    let mut tables = BTreeMap::new();
+    for plugin in plugins {
+        for table in &plugin.description.tables {
+            tables.insert(
+                table.name.clone(),
+                dump::dump_table(db, table).await.expect("table readable"),
+            );
+        }
+    }
+    tables
+}
+
+/// Replay with options.
+pub async fn replay(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: ReplayOptions,
+) -> Vec<runtime::FamilyReport> {
+    runtime::replay(db, plugins, &options, &runtime::Quiet)
+        .await
+        .expect("replay runs")
+}
+
+/// Compare with a golden JSON file; `UPDATE_EXPECT=1` rewrites it.
+pub fn assert_golden(name: &str, actual: &Json) {
+    let path = fixture(name);
+    if std::env::var("UPDATE_EXPECT").is_ok_and(|v| v == "1") {
+        let text = serde_json::to_string_pretty(actual).expect("json") + "\n";
+        std::fs::write(&path, text).expect("write golden file");
+        return;
+    }
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_EXPECT=1", path.display()));
+    let expected: Json = serde_json::from_str(&text).expect("golden file is JSON");
+    if &expected != actual {
+        let got = serde_json::to_string_pretty(actual).expect("json");
+        panic!("{} differs from the projection:\n{got}", path.display());
+    }
+}
