@@ -1,7 +1,7 @@
 //! Integration tests: real SQLite files and a real PostgreSQL server, the
 //! real plugins built for wasm32-wasip2, and hostile test plugins.
 
-#![allow(unreachable_pub)]
+#![allow(unreachable_pub, clippy::unwrap_used)]
 
 mod check;
 mod cli;

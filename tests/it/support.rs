@@ -55,7 +55,10 @@ pub fn guests() -> &'static Guests {
     static GUESTS: OnceLock<Guests> = OnceLock::new();
     GUESTS.get_or_init(|| {
         let root = repo_root();
-        let target = root.join("target/guests");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("guests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         // wrong_orgs embeds orgs without its export: a build (and target
         // directory) of its own, so its orgs is not the exporting plugin.
@@ -87,7 +90,7 @@ pub fn guests() -> &'static Guests {
 
 /// Load guest plugins by crate name (compiled once, then cached).
 pub fn plugins(names: &[&str]) -> Vec<Plugin> {
-    let cache = repo_root().join("target/guests/cache");
+    let cache = guests().dir.join("cache");
     names
         .iter()
         .map(|n| {
@@ -185,13 +188,13 @@ impl TestDb {
     /// Close and drop the database.
     pub async fn finish(self) {
         self.db.close().await;
-        if let Some(name) = self.pg_name {
-            if let Ok(pool) = sqlx::PgPool::connect(&admin_url()).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
+        if let Some(name) = self.pg_name
+            && let Ok(pool) = sqlx::PgPool::connect(&admin_url()).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&pool)
+                .await;
+            pool.close().await;
         }
     }
 }

@@ -1,1 +1,121 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! - `plugins`: build the family plugins for `wasm32-wasip2` and install them
+//!   in `.projector/plugins/`, where `projector` looks by default.
+//! - `demo`: `plugins`, build the host, then import the sample stream into a
+//!   fresh `.projector/projector.db`, project it and print what it built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+/// The plugin crates installed by `cargo xtask plugins`.
+const FAMILIES: &[&str] = &["instances", "orgs"];
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask lives in the workspace")?
+        .to_owned();
+    match task.as_str() {
+        "plugins" => plugins(&root),
+        "demo" => demo(&root),
+        _ => bail!("usage: cargo xtask <plugins|demo>"),
+    }
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root);
+    command
+}
+
+/// Add the WASM target when rustup manages the toolchain and lacks it.
+fn ensure_target() -> Result<()> {
+    let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+    else {
+        return Ok(());
+    };
+    if !String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
+        run(Command::new("rustup").args(["target", "add", TARGET]))?;
+    }
+    Ok(())
+}
+
+fn plugins(root: &Path) -> Result<()> {
+    ensure_target()?;
+    let mut build = cargo(root);
+    build.args(["build", "--release", "--target", TARGET]);
+    for family in FAMILIES {
+        build.args(["-p", family]);
+    }
+    run(&mut build)?;
+    let dir = root.join(".projector/plugins");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for family in FAMILIES {
+        let built = target_dir(root).join(format!("{TARGET}/release/{family}.wasm"));
+        let installed = dir.join(format!("{family}.wasm"));
+        std::fs::copy(&built, &installed).with_context(|| {
+            format!("cannot copy {} to {}", built.display(), installed.display())
+        })?;
+        println!("installed {}", installed.display());
+    }
+    Ok(())
+}
+
+fn demo(root: &Path) -> Result<()> {
+    plugins(root)?;
+    run(cargo(root).args(["build", "--release", "-p", "host"]))?;
+    let projector: PathBuf = target_dir(root).join("release/projector");
+    for stale in ["projector.db", "projector.db-wal", "projector.db-shm"] {
+        let path = root.join(".projector").join(stale);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    let step = |args: &[&str]| -> Result<()> {
+        println!("\n$ projector {}", args.join(" "));
+        let mut command = Command::new(&projector);
+        command
+            .current_dir(root)
+            .env_remove("DATABASE_URL")
+            .args(args);
+        run(&mut command)
+    };
+    step(&["events", "import", "samples/demo.jsonl"])?;
+    step(&["replay"])?;
+    step(&["status"])?;
+    step(&[
+        "show",
+        "instances_projection",
+        "orgs_projection",
+        "org_domains_projection",
+        "org_members_projection",
+    ])?;
+    println!("\nNext: target/release/projector check ../shared/conformance/instance.jsonl");
+    Ok(())
+}

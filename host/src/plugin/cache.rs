@@ -52,10 +52,10 @@ pub fn load_component(
         ));
     };
     let artefact = artefact_path(engine, dir, hash);
-    if artefact.exists() {
-        if let Ok(component) = deserialize(engine, &artefact) {
-            return Ok((component, Origin::Cached));
-        }
+    if artefact.exists()
+        && let Ok(component) = deserialize(engine, &artefact)
+    {
+        return Ok((component, Origin::Cached));
     }
     let component = Component::new(engine, bytes).map_err(invalid)?;
     if let Ok(serialized) = component.serialize() {

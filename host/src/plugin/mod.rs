@@ -442,7 +442,7 @@ fn check_contract(engine: &Engine, component: &Component) -> Result<(), String> 
         .exports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    if exports.iter().any(|e| *e == wanted) {
+    if exports.contains(&wanted) {
         return Ok(());
     }
     match exports

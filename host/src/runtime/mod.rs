@@ -149,8 +149,10 @@ pub async fn replay(
     progress: &dyn Progress,
 ) -> Result<Vec<FamilyReport>, RuntimeError> {
     check_ownership(plugins)?;
-    if let Some(family) = &options.family {
-        if !plugins.iter().any(|p| p.family() == family) {
+    if let Some(family) = &options.family
+        && !plugins.iter().any(|p| p.family() == family)
+    {
+        {
             let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
             return Err(RuntimeError::UnknownFamily(
                 family.clone(),

@@ -111,10 +111,10 @@ pub fn parse(text: &str, source_name: &str) -> Result<Vec<ParsedEvent>, ImportEr
                 return Err(malformed(format!("{field} is empty")));
             }
         }
-        if let Some(payload) = &event.payload {
-            if !(payload.is_object() || payload.is_null()) {
-                return Err(malformed("payload must be a JSON object or null".into()));
-            }
+        if let Some(payload) = &event.payload
+            && !(payload.is_object() || payload.is_null())
+        {
+            return Err(malformed("payload must be a JSON object or null".into()));
         }
         let created_at = match &event.created_at {
             None => None,
@@ -171,11 +171,10 @@ pub async fn append(db: &Db, events: &[ParsedEvent]) -> Result<usize, StoreError
                     e.aggregate_type.clone(),
                     e.aggregate_id.clone(),
                 );
-                let next = match next_sequence.get(&key) {
+                match next_sequence.get(&key) {
                     Some(n) => *n,
                     None => max_sequence(db, &mut tx, &key).await? + 1,
-                };
-                next
+                }
             }
         };
         next_sequence.insert(

@@ -147,8 +147,10 @@ pub async fn install(
     plugin_hash: &str,
 ) -> Result<(), StoreError> {
     check_description(description)?;
-    if let Some(stored) = super::state::stored_description(db, &description.name).await? {
-        if stored.tables != description.tables {
+    if let Some(stored) = super::state::stored_description(db, &description.name).await?
+        && stored.tables != description.tables
+    {
+        {
             let table = changed_table(&stored, description);
             return Err(StoreError::SchemaMismatch {
                 table,

@@ -121,10 +121,11 @@ impl Db {
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"));
             let path = path.unwrap_or(url);
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() && !parent.exists() {
-                    std::fs::create_dir_all(parent).map_err(|e| connect(sqlx::Error::Io(e)))?;
-                }
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+                && !parent.exists()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| connect(sqlx::Error::Io(e)))?;
             }
             let options = SqliteConnectOptions::new()
                 .filename(path)

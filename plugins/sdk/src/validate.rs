@@ -404,21 +404,22 @@ impl Checker<'_> {
         for condition in &conditions {
             for predicate in condition.predicates() {
                 self.predicate(predicate)?;
-                if predicate.column() == TENANT_COLUMN && !matches!(condition, Condition::All(_)) {
+                let tenant_equality = matches!(
+                    (condition, predicate),
+                    (
+                        Condition::All(_),
+                        Predicate::Compare {
+                            op: CompareOp::Eq,
+                            ..
+                        }
+                    )
+                );
+                if predicate.column() == TENANT_COLUMN && !tenant_equality {
                     return Err(Rejection::BadOperation {
                         table: self.table.name.clone(),
                         column: TENANT_COLUMN.to_owned(),
                         message: "the tenant may only be compared for equality".to_owned(),
                     });
-                }
-                if let Predicate::Compare { op, .. } = predicate {
-                    if predicate.column() == TENANT_COLUMN && *op != CompareOp::Eq {
-                        return Err(Rejection::BadOperation {
-                            table: self.table.name.clone(),
-                            column: TENANT_COLUMN.to_owned(),
-                            message: "the tenant may only be compared for equality".to_owned(),
-                        });
-                    }
                 }
             }
         }
