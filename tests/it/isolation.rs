@@ -19,6 +19,16 @@ const ATTACKS: &[(&str, &str)] = &[
     ("hostile.partial", "is not owned by family \"hostile\""),
     ("hostile.duplicate", "database refused mutation"),
     ("hostile.error", "refusing on purpose"),
+    (
+        "hostile.loop",
+        "plugin hostile exceeded its time limit: out of fuel",
+    ),
+    ("hostile.oom", "plugin hostile trapped"),
+    (
+        "hostile.huge",
+        "plugin hostile returned too much output: 10001 mutations for one event (limit 10000)",
+    ),
+    ("hostile.panic", "plugin hostile trapped"),
 ];
 
 fn event(tenant: &str, aggregate_type: &str, id: &str, event_type: &str, payload: Json) -> Json {

@@ -7,5 +7,6 @@ mod check;
 mod cli;
 mod import;
 mod isolation;
+mod mutations;
 mod replay;
 mod support;

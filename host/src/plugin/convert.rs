@@ -200,6 +200,24 @@ pub(super) fn mutation(mutation: w::Mutation, size: &mut usize) -> m::Mutation {
             values: cells(r.values, size),
             conflict: r.conflict,
             keep_on_conflict: r.keep_on_conflict,
+            update_when: r
+                .update_when
+                .into_iter()
+                .map(|u| m::UpdateWhen {
+                    column: u.column,
+                    when: u
+                        .when
+                        .into_iter()
+                        .map(|sp| {
+                            let side = match sp.side {
+                                w::RowSide::Existing => m::RowSide::Existing,
+                                w::RowSide::Incoming => m::RowSide::Incoming,
+                            };
+                            (side, predicate(sp.predicate, size))
+                        })
+                        .collect(),
+                })
+                .collect(),
             bump: r.bump,
         },
         w::Mutation::Update(r) => m::Mutation::Update {

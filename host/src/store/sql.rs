@@ -6,7 +6,7 @@
 
 use projection_sdk::{
     Assignment, Cell, ColumnOp, ColumnType, CompareOp, Condition, CopySource, Mutation, Predicate,
-    Table, Value,
+    RowSide, Table, UpdateWhen, Value,
 };
 
 use super::{Dialect, StoreError};
@@ -67,6 +67,8 @@ struct Writer<'t> {
     table: &'t Table,
     sql: String,
     binds: Vec<(Value, ColumnType)>,
+    /// Qualifies column references in predicates (`excluded.` in upserts).
+    prefix: String,
 }
 
 impl<'t> Writer<'t> {
@@ -76,7 +78,16 @@ impl<'t> Writer<'t> {
             table,
             sql: String::with_capacity(256),
             binds: Vec::new(),
+            prefix: String::new(),
         }
+    }
+
+    /// A column reference in a predicate, qualified when inside an upsert.
+    fn column_ref(&mut self, name: &str) -> Result<(), StoreError> {
+        let quoted = quote(name)?;
+        self.sql.push_str(&self.prefix);
+        self.sql.push_str(&quoted);
+        Ok(())
     }
 
     fn push(&mut self, sql: &str) {
@@ -159,15 +170,15 @@ impl<'t> Writer<'t> {
         match predicate {
             Predicate::Compare { op, value, .. } => match (op, value) {
                 (CompareOp::Eq, Value::Null) => {
-                    self.ident(column)?;
+                    self.column_ref(column)?;
                     self.push(" IS NULL");
                 }
                 (CompareOp::NotEq, Value::Null) => {
-                    self.ident(column)?;
+                    self.column_ref(column)?;
                     self.push(" IS NOT NULL");
                 }
                 (CompareOp::Eq | CompareOp::NotEq | CompareOp::Lt, _) => {
-                    self.ident(column)?;
+                    self.column_ref(column)?;
                     self.push(match op {
                         CompareOp::Eq => " = ",
                         CompareOp::NotEq => " <> ",
@@ -178,11 +189,11 @@ impl<'t> Writer<'t> {
                 (CompareOp::ArrayContains, _) => self.array_contains(column, kind, value)?,
             },
             Predicate::IsNull(_) => {
-                self.ident(column)?;
+                self.column_ref(column)?;
                 self.push(" IS NULL");
             }
             Predicate::IsNotNull(_) => {
-                self.ident(column)?;
+                self.column_ref(column)?;
                 self.push(" IS NOT NULL");
             }
             Predicate::OneOf { values, .. } => {
@@ -190,7 +201,7 @@ impl<'t> Writer<'t> {
                     self.push("1 = 0");
                     return Ok(());
                 }
-                self.ident(column)?;
+                self.column_ref(column)?;
                 self.push(" IN (");
                 for (i, v) in values.iter().enumerate() {
                     if i > 0 {
@@ -213,14 +224,14 @@ impl<'t> Writer<'t> {
         let element = Self::element_kind(kind);
         match self.dialect {
             Dialect::Postgres => {
-                self.ident(column)?;
+                self.column_ref(column)?;
                 self.push(" @> ARRAY[");
                 self.bind(value.clone(), element);
                 self.push("]");
             }
             Dialect::Sqlite => {
                 self.push("EXISTS (SELECT 1 FROM json_each(");
-                self.ident(column)?;
+                self.column_ref(column)?;
                 self.push(") WHERE value = ");
                 self.bind(value.clone(), element);
                 self.push(")");
@@ -252,7 +263,12 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    fn on_conflict(&mut self, conflict: &[String], updated: &[&str]) -> Result<(), StoreError> {
+    fn on_conflict(
+        &mut self,
+        conflict: &[String],
+        updated: &[&str],
+        update_when: &[UpdateWhen],
+    ) -> Result<(), StoreError> {
         self.push(" ON CONFLICT (");
         let conflict: Vec<&str> = conflict.iter().map(String::as_str).collect();
         self.column_list(&conflict)?;
@@ -266,9 +282,46 @@ impl<'t> Writer<'t> {
                 self.push(", ");
             }
             self.ident(c)?;
-            self.push(" = excluded.");
-            self.ident(c)?;
+            self.push(" = ");
+            match update_when.iter().find(|u| u.column == *c) {
+                None => {
+                    self.push("excluded.");
+                    self.ident(c)?;
+                }
+                Some(rule) => self.case_when(c, rule)?,
+            }
         }
+        Ok(())
+    }
+
+    /// `CASE WHEN <predicates> THEN excluded.c ELSE "table".c END`.
+    fn case_when(&mut self, column: &str, rule: &UpdateWhen) -> Result<(), StoreError> {
+        let table = self.table;
+        let stored = format!("{}.", quote(&table.name)?);
+        self.push("CASE WHEN ");
+        if rule.when.is_empty() {
+            self.push("1 = 1");
+        }
+        for (i, (side, predicate)) in rule.when.iter().enumerate() {
+            if i > 0 {
+                self.push(" AND ");
+            }
+            self.prefix = match side {
+                RowSide::Existing => stored.clone(),
+                RowSide::Incoming => "excluded.".to_owned(),
+            };
+            self.push("(");
+            let result = self.predicate(table, predicate);
+            self.prefix.clear();
+            result?;
+            self.push(")");
+        }
+        self.push(" THEN excluded.");
+        self.ident(column)?;
+        self.push(" ELSE ");
+        self.push(&stored);
+        self.ident(column)?;
+        self.push(" END");
         Ok(())
     }
 
@@ -369,6 +422,7 @@ pub fn render(
             values,
             conflict,
             keep_on_conflict,
+            update_when,
             ..
         } => {
             w.push("INSERT INTO ");
@@ -385,7 +439,7 @@ pub fn render(
                     !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
                 })
                 .collect();
-            w.on_conflict(conflict, &updated)?;
+            w.on_conflict(conflict, &updated, update_when)?;
         }
         Mutation::Update {
             set, conditions, ..
@@ -439,7 +493,7 @@ pub fn render(
                 .copied()
                 .filter(|c| !conflict.iter().any(|k| k == c))
                 .collect();
-            w.on_conflict(conflict, &updated)?;
+            w.on_conflict(conflict, &updated, &[])?;
         }
     }
     Ok(w.finish())
@@ -474,6 +528,7 @@ pub fn same_row_shape(first: &Mutation, next: &Mutation) -> bool {
                 values: va,
                 conflict: ca,
                 keep_on_conflict: ka,
+                update_when: wa,
                 ..
             },
             Mutation::Upsert {
@@ -481,9 +536,10 @@ pub fn same_row_shape(first: &Mutation, next: &Mutation) -> bool {
                 values: vb,
                 conflict: cb,
                 keep_on_conflict: kb,
+                update_when: wb,
                 ..
             },
-        ) => a == b && ca == cb && ka == kb && columns(va).eq(columns(vb)),
+        ) => a == b && ca == cb && ka == kb && wa == wb && columns(va).eq(columns(vb)),
         _ => false,
     }
 }
@@ -541,6 +597,7 @@ pub fn render_rows(
     if let Mutation::Upsert {
         conflict,
         keep_on_conflict,
+        update_when,
         ..
     } = first
     {
@@ -551,7 +608,7 @@ pub fn render_rows(
                 !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
             })
             .collect();
-        w.on_conflict(conflict, &updated)?;
+        w.on_conflict(conflict, &updated, update_when)?;
     }
     Ok(w.finish())
 }
@@ -607,6 +664,26 @@ mod tests {
             .value("instance_id", "i")
             .build();
         assert!(!same_row_shape(&a, &c));
+    }
+
+    #[test]
+    fn conditional_upsert_columns_become_case_expressions() {
+        let m = projection_sdk::upsert("t_projection", &["instance_id", "id"])
+            .value("instance_id", "i")
+            .value("id", "x")
+            .value("roles", vec!["r".to_owned()])
+            .update_when(
+                "roles",
+                vec![(RowSide::Existing, Predicate::IsNull("roles".into()))],
+            )
+            .build();
+        let sql = render(Dialect::Sqlite, &table(), None, &m).unwrap().sql;
+        assert!(
+            sql.ends_with(
+                "DO UPDATE SET \"roles\" = CASE WHEN (\"t_projection\".\"roles\" IS NULL) THEN excluded.\"roles\" ELSE \"t_projection\".\"roles\" END"
+            ),
+            "{sql}"
+        );
     }
 
     #[test]

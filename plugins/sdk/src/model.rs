@@ -487,6 +487,26 @@ pub struct CopyColumn {
     pub source: CopySource,
 }
 
+/// Which row a predicate of a conditional upsert reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowSide {
+    /// The stored row.
+    Existing,
+    /// The row being inserted.
+    Incoming,
+}
+
+/// On conflict, take the incoming value of `column` only when every
+/// predicate holds (the reference's "only set in case").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateWhen {
+    /// Column.
+    pub column: String,
+    /// Predicates on the stored or incoming row, all of which must hold.
+    pub when: Vec<(RowSide, Predicate)>,
+}
+
 /// One row mutation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -510,6 +530,9 @@ pub enum Mutation {
         conflict: Vec<String>,
         /// Columns kept on conflict.
         keep_on_conflict: Vec<String>,
+        /// Columns updated on conflict only under a condition.
+        #[serde(default)]
+        update_when: Vec<UpdateWhen>,
         /// Stamp from the event.
         bump: bool,
     },

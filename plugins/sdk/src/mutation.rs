@@ -13,7 +13,7 @@
 
 use crate::model::{
     Assignment, Cell, ColumnOp, CompareOp, Condition, CopyColumn, CopySource, Mutation, Predicate,
-    Value,
+    RowSide, UpdateWhen, Value,
 };
 
 /// Start an insert into `table`.
@@ -23,6 +23,7 @@ pub fn insert(table: &str) -> RowBuilder {
         values: Vec::new(),
         conflict: None,
         keep: Vec::new(),
+        update_when: Vec::new(),
         bump: true,
     }
 }
@@ -34,6 +35,7 @@ pub fn upsert(table: &str, conflict: &[&str]) -> RowBuilder {
         values: Vec::new(),
         conflict: Some(conflict.iter().map(|c| (*c).to_owned()).collect()),
         keep: Vec::new(),
+        update_when: Vec::new(),
         bump: true,
     }
 }
@@ -75,10 +77,21 @@ pub struct RowBuilder {
     values: Vec<Cell>,
     conflict: Option<Vec<String>>,
     keep: Vec<String>,
+    update_when: Vec<UpdateWhen>,
     bump: bool,
 }
 
 impl RowBuilder {
+    /// On conflict, update `column` only when every predicate holds on the
+    /// stored or incoming row (upserts).
+    pub fn update_when(mut self, column: &str, when: Vec<(RowSide, Predicate)>) -> Self {
+        self.update_when.push(UpdateWhen {
+            column: column.to_owned(),
+            when,
+        });
+        self
+    }
+
     /// Set a column.
     pub fn value(mut self, column: &str, value: impl Into<Value>) -> Self {
         self.values.push(Cell {
@@ -113,6 +126,7 @@ impl RowBuilder {
                 values: self.values,
                 conflict,
                 keep_on_conflict: self.keep,
+                update_when: self.update_when,
                 bump: self.bump,
             },
         }

@@ -18,7 +18,7 @@
 use crate::Event;
 use crate::model::{
     Assignment, Cell, ColumnOp, ColumnType, CompareOp, Condition, CopyColumn, CopySource,
-    Description, Mutation, Predicate, Table, Value,
+    Description, Mutation, Predicate, Table, UpdateWhen, Value,
 };
 
 /// The tenant column every table leads with.
@@ -139,12 +139,14 @@ pub fn scope(
             values,
             conflict,
             keep_on_conflict,
+            update_when,
             bump,
         } => {
             let conflict = check.conflict(conflict)?;
             for column in &keep_on_conflict {
                 check.column(column)?;
             }
+            check.update_when(&update_when, &values, &conflict)?;
             let mut keep_on_conflict = keep_on_conflict;
             let values = check.row(values, bump)?;
             if bump
@@ -158,6 +160,7 @@ pub fn scope(
                 values,
                 conflict,
                 keep_on_conflict,
+                update_when,
                 bump,
             })
         }
@@ -329,6 +332,36 @@ impl Checker<'_> {
             }
         }
         Ok(values)
+    }
+
+    /// Conditional on-conflict columns must be written, not keys, and their
+    /// predicates must fit the table.
+    fn update_when(
+        &self,
+        rules: &[UpdateWhen],
+        values: &[Cell],
+        conflict: &[String],
+    ) -> Result<(), Rejection> {
+        for rule in rules {
+            let bad = |message: &str| Rejection::BadOperation {
+                table: self.table.name.clone(),
+                column: rule.column.clone(),
+                message: message.to_owned(),
+            };
+            self.column(&rule.column)?;
+            if !values.iter().any(|c| c.column == rule.column) {
+                return Err(bad(
+                    "a conditional update needs the column among the values",
+                ));
+            }
+            if conflict.contains(&rule.column) {
+                return Err(bad("a conflict column cannot be updated"));
+            }
+            for (_, predicate) in &rule.when {
+                self.predicate(predicate)?;
+            }
+        }
+        Ok(())
     }
 
     fn conflict(&self, conflict: Vec<String>) -> Result<Vec<String>, Rejection> {

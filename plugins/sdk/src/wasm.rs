@@ -235,12 +235,30 @@ fn mutation(mutation: m::Mutation) -> w::Mutation {
             values,
             conflict,
             keep_on_conflict,
+            update_when,
             bump,
         } => w::Mutation::Upsert(w::UpsertRow {
             table,
             values: cells(values),
             conflict,
             keep_on_conflict,
+            update_when: update_when
+                .into_iter()
+                .map(|u| w::UpdateWhen {
+                    column: u.column,
+                    when: u
+                        .when
+                        .into_iter()
+                        .map(|(side, p)| w::SidePredicate {
+                            side: match side {
+                                m::RowSide::Existing => w::RowSide::Existing,
+                                m::RowSide::Incoming => w::RowSide::Incoming,
+                            },
+                            predicate: predicate(p),
+                        })
+                        .collect(),
+                })
+                .collect(),
             bump,
         }),
         m::Mutation::Update {

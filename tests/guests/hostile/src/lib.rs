@@ -2,7 +2,9 @@
 //!
 //! Family `hostile` owns `hostile_projection`. `hostile.ok` inserts a row as a
 //! well-behaved plugin would; every other event type tries something the host
-//! must refuse before any SQL runs (or that the database refuses).
+//! must refuse before any SQL runs (or that the database refuses), or breaks
+//! the sandbox's limits: an endless loop, unbounded allocation, an enormous
+//! output, a panic.
 
 use projection_sdk::{
     ColumnType, Context, Description, Event, Family, Mutation, ProjectionError, Table, Value,
@@ -37,6 +39,10 @@ impl Family for Hostile {
                     "hostile.partial",
                     "hostile.duplicate",
                     "hostile.error",
+                    "hostile.loop",
+                    "hostile.oom",
+                    "hostile.huge",
+                    "hostile.panic",
                 ],
             )
     }
@@ -68,8 +74,28 @@ impl Family for Hostile {
             // Valid to the validator, refused by the database (primary key).
             "hostile.duplicate" => vec![row("dup").build(), row("dup").build()],
             "hostile.error" => return Err(ProjectionError::Failed("refusing on purpose".into())),
+            "hostile.loop" => spin(),
+            "hostile.oom" => hoard(),
+            "hostile.huge" => vec![row("huge").build(); 10_001],
+            "hostile.panic" => panic!("hostile plugin panics on purpose"),
             _ => return Err(event.unhandled()),
         })
+    }
+}
+
+/// Never returns: only the fuel or time limit stops it.
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+/// Allocates until the memory cap stops it.
+fn hoard() -> Vec<Mutation> {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        chunks.push(std::hint::black_box(Vec::with_capacity(1 << 24)));
     }
 }
 

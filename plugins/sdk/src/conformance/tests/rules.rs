@@ -213,6 +213,7 @@ fn upsert_conflict_and_keep() {
         values: vec![cell("key", "k"), cell("instance_id", "instance-id")],
         conflict: conflict.iter().map(|c| (*c).to_owned()).collect(),
         keep_on_conflict: keep.iter().map(|c| (*c).to_owned()).collect(),
+        update_when: Vec::new(),
         bump: false,
     };
     let ok = upsert(&["key", "instance_id"], &["owner", "creation_date"]);
