@@ -4,6 +4,10 @@
 //!   in `.projector/plugins/`, where `projector` looks by default.
 //! - `demo`: `plugins`, build the host, then import the sample stream into a
 //!   fresh `.projector/projector.db`, project it and print what it built.
+//! - `sample FILE [TENANTS] [ORGS]`: write a larger deterministic stream of
+//!   the demo's shape (default 100 tenants with 20 orgs each).
+
+mod sample;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +27,21 @@ fn main() -> Result<()> {
     match task.as_str() {
         "plugins" => plugins(&root),
         "demo" => demo(&root),
-        _ => bail!("usage: cargo xtask <plugins|demo>"),
+        "sample" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let out = args
+                .first()
+                .context("usage: cargo xtask sample FILE [TENANTS] [ORGS]")?;
+            let number = |i: usize, default: usize| -> Result<usize> {
+                args.get(i).map_or(Ok(default), |a| {
+                    a.parse().with_context(|| format!("not a number: {a}"))
+                })
+            };
+            let n = sample::write(Path::new(out), number(1, 100)?, number(2, 20)?)?;
+            println!("wrote {n} events to {out}");
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]>"),
     }
 }
 

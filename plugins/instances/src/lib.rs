@@ -170,3 +170,24 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod conformance {
+    use projection_sdk::conformance::{load_cases, run_native};
+
+    #[test]
+    fn shared_conformance_cases_pass_natively() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let mut cases = Vec::new();
+        for file in
+            "instance,instance_domain,instance_trusted_domain,instance_member,instance_features"
+                .split(',')
+        {
+            cases.extend(load_cases(&dir.join(format!("{file}.jsonl"))).unwrap());
+        }
+        let report = run_native::<super::Instances>(&cases);
+        assert!(report.all_passed(), "{report}");
+        assert_eq!(report.summary(), "22 passed, 0 failed");
+    }
+}

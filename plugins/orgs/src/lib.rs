@@ -184,3 +184,21 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod conformance {
+    use projection_sdk::conformance::{load_cases, run_native};
+
+    #[test]
+    fn shared_conformance_cases_pass_natively() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let mut cases = Vec::new();
+        for file in "org,org_domain,org_member,org_metadata".split(',') {
+            cases.extend(load_cases(&dir.join(format!("{file}.jsonl"))).unwrap());
+        }
+        let report = run_native::<super::Orgs>(&cases);
+        assert!(report.all_passed(), "{report}");
+        assert_eq!(report.summary(), "25 passed, 0 failed");
+    }
+}
