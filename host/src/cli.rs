@@ -50,6 +50,8 @@ pub enum Command {
     /// Event store commands.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Catch up every family, then follow new events until Ctrl-C or SIGTERM.
+    Run(RunArgs),
     /// Project events not yet applied (or rebuild with --from-start).
     Replay(ReplayArgs),
     /// Per family and tenant: position, events behind, failures.
@@ -71,6 +73,45 @@ pub enum Command {
     /// Plugin commands.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Failed events: list, retry, skip.
+    #[command(subcommand)]
+    Failed(FailedCommand),
+}
+
+/// `failed` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FailedCommand {
+    /// List failed events with their errors and next retry.
+    List,
+    /// Make failed events due for a retry now (`run` picks them up; `replay` always retries).
+    Retry {
+        /// The failed event's id (see `failed list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every failed event.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Skip a failed event on purpose: recorded with who and when; the
+    /// family moves past it for that tenant.
+    Skip {
+        /// The failed event's id (see `failed list`).
+        id: i64,
+        /// Who skips it (default: $USER).
+        #[arg(long, env = "USER", default_value = "unknown")]
+        by: String,
+    },
+}
+
+/// `run` flags.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Events per plugin call and transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+    /// Longest wait, in milliseconds, between looks at the event store.
+    #[arg(long, default_value_t = 500)]
+    pub poll_ms: u64,
 }
 
 /// `events` subcommands.
@@ -133,7 +174,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let config = cli.config();
     match cli.command {
         Command::Events(EventsCommand::Import { files }) => import_files(&config, &files).await,
+        Command::Run(args) => run_live(&config, args).await,
         Command::Replay(args) => replay(&config, args).await,
+        Command::Failed(command) => failed(&config, command).await,
         Command::Status => status(&config).await,
         Command::Check { paths } => check(&config, &paths),
         Command::Show { tables, limit } => show(&config, &tables, limit).await,
@@ -245,7 +288,7 @@ async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
         instance_id: args.instance,
         from_start: args.from_start,
         batch_size: args.batch_size,
-        max_batches: None,
+        ..ReplayOptions::default()
     };
     let bars = Bars {
         bar: std::sync::Mutex::new(None),
@@ -257,6 +300,136 @@ async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
         eprintln!("{failed} events failed; see `projector status`");
         return Ok(ExitCode::from(1));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Progress for `run`: one line per family and cycle that applied something.
+struct LiveLog;
+
+impl Progress for LiveLog {
+    fn start(&self, _family: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self, report: &FamilyReport) {
+        if report.n_applied + report.n_failed > 0 {
+            tracing::info!(
+                family = %report.family,
+                n_applied = report.n_applied,
+                n_failed = report.n_failed,
+                n_mutations = report.n_mutations,
+                "caught up"
+            );
+        }
+    }
+}
+
+/// A receiver that turns true on Ctrl-C or SIGTERM.
+fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("stopping after the batch in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
+    let mut plugins = load_plugins(config)?;
+    let db = open(config).await?;
+    runtime::install_all(&db, &plugins).await?;
+    let options = runtime::follow::FollowOptions {
+        batch_size: args.batch_size,
+        poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+    };
+    let families: Vec<&str> = plugins.iter().map(Plugin::family).collect();
+    eprintln!(
+        "following {} ({}); Ctrl-C stops",
+        families.join(", "),
+        config.database_url
+    );
+    let mut hook = runtime::follow::NoHook;
+    runtime::follow::follow(
+        &db,
+        &mut plugins,
+        &options,
+        stop_on_signals(),
+        &mut hook,
+        &LiveLog,
+    )
+    .await?;
+    db.close().await;
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn failed(config: &Config, command: FailedCommand) -> Result<ExitCode> {
+    let db = open(config).await?;
+    match command {
+        FailedCommand::List => {
+            let failures = state::failures(&db).await?;
+            if failures.is_empty() {
+                say!("no failed events");
+            }
+            for f in failures {
+                let retry = f
+                    .retry_after
+                    .map_or_else(|| "-".to_owned(), crate::time::format_micros);
+                say!(
+                    "#{} {} {} {}/{} seq {} {} failed {}x, next retry {}\n    {}",
+                    f.id,
+                    f.family,
+                    f.instance_id,
+                    f.aggregate_type,
+                    f.aggregate_id,
+                    f.sequence,
+                    f.event_type,
+                    f.failure_count,
+                    retry,
+                    f.error
+                );
+            }
+        }
+        FailedCommand::Retry { id, all } => {
+            let n = state::retry_now(&db, if all { None } else { id }).await?;
+            if n == 0 {
+                bail!(
+                    "no failed event {}",
+                    id.map_or_else(String::new, |i| format!("with id {i}"))
+                );
+            }
+            say!("{n} failed events are due for a retry now");
+        }
+        FailedCommand::Skip { id, by } => {
+            let f = state::skip(&db, id, &by).await?;
+            say!(
+                "skipped #{id}: {} {} {}/{} seq {} ({}), recorded as skipped by {by}",
+                f.family,
+                f.instance_id,
+                f.aggregate_type,
+                f.aggregate_id,
+                f.sequence,
+                f.event_type
+            );
+        }
+    }
+    db.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -85,6 +85,22 @@ fn missing_and_invalid_plugins_are_explained() {
 }
 
 #[test]
+fn a_plugin_of_another_contract_version_is_refused_by_name() {
+    let plugins = support::plugin_dir(&["future_contract"]);
+    let err = run(&[
+        "--plugins",
+        plugins.path().to_str().unwrap(),
+        "plugin",
+        "list",
+    ])
+    .unwrap_err();
+    assert!(
+        err.contains("it was built for contract 0.2.0, this host serves 0.1.0"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_exits_non_zero_when_a_case_fails() {
     let cases = support::conformance_dir().join("org.jsonl");
     let wrong = support::plugin_dir(&["wrong_orgs"]);

@@ -5,8 +5,10 @@
 
 mod check;
 mod cli;
+mod failed;
 mod import;
 mod isolation;
+mod live;
 mod mutations;
 mod replay;
 mod support;

@@ -63,7 +63,10 @@ pub fn guests() -> &'static Guests {
         // wrong_orgs embeds orgs without its export: a build (and target
         // directory) of its own, so its orgs is not the exporting plugin.
         for (dir, packages) in [
-            ("main", &["instances", "orgs", "hostile"][..]),
+            (
+                "main",
+                &["instances", "orgs", "hostile", "future_contract"][..],
+            ),
             ("wrong", &["wrong_orgs"]),
         ] {
             let status = Command::new(&cargo)

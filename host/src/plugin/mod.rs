@@ -265,7 +265,13 @@ impl Plugin {
             pre,
             live: None,
         };
-        let description = plugin.describe().map_err(|e| invalid(e.to_string()))?;
+        let description = plugin.describe().map_err(|e| match e {
+            PluginError::Trap { message, .. } if message.contains("type mismatch") => invalid(format!(
+                "its exports do not match contract {CONTRACT_VERSION} of this host ({message}); \
+                 rebuild it against this host's projection-sdk"
+            )),
+            other => invalid(other.to_string()),
+        })?;
         crate::store::ddl::check_description(&description).map_err(|e| invalid(e.to_string()))?;
         plugin.description = description;
         Ok(plugin)

@@ -9,11 +9,13 @@
 //! apply, and the next run tries the event again. Nothing is skipped silently.
 
 mod apply;
+pub mod follow;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use projection_sdk::{Event, Mutation};
+use tracing::Instrument as _;
 
 use crate::plugin::{LookupSource, Plugin, PluginError};
 use crate::source::{self, BatchQuery};
@@ -60,6 +62,11 @@ pub struct ReplayOptions {
     pub batch_size: usize,
     /// Stop after this many batches per family (for tests of resuming).
     pub max_batches: Option<usize>,
+    /// Leave tenants whose failed event is not yet due for a retry (`run`);
+    /// a one-shot replay retries every failed event.
+    pub respect_backoff: bool,
+    /// Stop between batches once this turns true.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Default for ReplayOptions {
@@ -70,6 +77,8 @@ impl Default for ReplayOptions {
             from_start: false,
             batch_size: 500,
             max_batches: None,
+            respect_backoff: false,
+            stop: None,
         }
     }
 }
@@ -92,7 +101,7 @@ pub struct FamilyReport {
 }
 
 /// Progress callbacks (a progress bar in the CLI, nothing in tests).
-pub trait Progress {
+pub trait Progress: Send + Sync {
     /// A family starts; `total` events are pending.
     fn start(&self, family: &str, total: u64);
     /// `n` more events were handled.
@@ -228,6 +237,14 @@ async fn replay_family(
         ..FamilyReport::default()
     };
     let mut stuck: Vec<String> = Vec::new();
+    if options.respect_backoff {
+        let now = crate::time::now_micros();
+        for failure in crate::store::state::failures(db).await? {
+            if failure.family == family && failure.retry_after.is_some_and(|t| t > now) {
+                stuck.push(failure.instance_id);
+            }
+        }
+    }
     let mut after: Option<Event> = None;
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
     loop {
@@ -237,6 +254,10 @@ async fn replay_family(
         {
             break;
         }
+        if options.stop.as_ref().is_some_and(|stop| *stop.borrow()) {
+            break;
+        }
+        let below = source::order::read_barrier(db).await?;
         let query = BatchQuery {
             family: &family,
             aggregate_types: aggregate_types.clone(),
@@ -245,6 +266,7 @@ async fn replay_family(
             skip_instances: &stuck,
             after: after.as_ref(),
             limit,
+            below,
         };
         let read = source::read_batch(db, &query).await?;
         let Some(last) = read.last().cloned() else {
@@ -260,18 +282,30 @@ async fn replay_family(
             after = Some(last);
             continue;
         }
+        let n_tenants = {
+            let mut tenants: Vec<&str> = events.iter().map(|e| e.instance_id.as_str()).collect();
+            tenants.sort_unstable();
+            tenants.dedup();
+            tenants.len()
+        };
         let span = tracing::info_span!(
             "store.apply",
             family = %family,
             seq_from = %read_first(&events),
             seq_to = %last.position,
             n_events = events.len(),
+            n_tenants,
             n_mutations = tracing::field::Empty,
         );
-        let outcomes = run_plugin(db, plugin, &events)?;
         let version = plugin_version(plugin);
-        let outcome =
-            apply::apply_batch(db, &plugin.description, &version, &events, outcomes).await?;
+        let outcome = async {
+            let outcomes = run_plugin(db, plugin, &events)?;
+            let outcome =
+                apply::apply_batch(db, &plugin.description, &version, &events, outcomes).await?;
+            Ok::<_, RuntimeError>(outcome)
+        }
+        .instrument(span.clone())
+        .await?;
         span.record("n_mutations", outcome.n_mutations);
         report.n_applied += outcome.n_applied;
         report.n_failed += outcome.failed.len() as u64;

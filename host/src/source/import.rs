@@ -156,9 +156,35 @@ pub fn parse(text: &str, source_name: &str) -> Result<Vec<ParsedEvent>, ImportEr
 
 /// Append parsed events in one transaction; returns how many were stored.
 pub async fn append(db: &Db, events: &[ParsedEvent]) -> Result<usize, StoreError> {
+    append_with_pause(db, events, None).await
+}
+
+/// [`append`], pausing inside the transaction after the position is taken:
+/// a slow writer, for tests of the ordering protocol.
+pub async fn append_with_pause(
+    db: &Db,
+    events: &[ParsedEvent],
+    pause: Option<std::time::Duration>,
+) -> Result<usize, StoreError> {
     let mut tx = db.begin().await?;
     let now = time::now_micros();
-    let position = import_position(db, &mut tx, now).await?;
+    let (position, max_stored) = super::order::begin_write(&mut tx, db.events_table()).await?;
+    if let Some(max) = max_stored.as_deref().and_then(|m| m.parse::<f64>().ok()) {
+        let stale = events.iter().find(|e| {
+            e.position
+                .as_deref()
+                .and_then(|p| p.parse::<f64>().ok())
+                .is_some_and(|p| p <= max)
+        });
+        if let Some(stale) = stale {
+            return Err(StoreError::BadValue(format!(
+                "line {}: position {} is not after the stored events (the last is at {max}); \
+                 leave position out to have one assigned",
+                stale.line,
+                stale.position.as_deref().unwrap_or_default()
+            )));
+        }
+    }
     let mut next_sequence: HashMap<(String, String, String), i64> = HashMap::new();
     let mut rows = Vec::with_capacity(events.len());
     for (i, parsed) in events.iter().enumerate() {
@@ -200,6 +226,9 @@ pub async fn append(db: &Db, events: &[ParsedEvent]) -> Result<usize, StoreError
         Dialect::Sqlite => 1000,
         Dialect::Postgres => 2000,
     };
+    if let Some(pause) = pause {
+        tokio::time::sleep(pause).await;
+    }
     for part in rows.chunks(chunk) {
         insert_rows(&mut tx, db.events_table(), part).await?;
     }
@@ -213,27 +242,6 @@ struct Row<'a> {
     created_at: i64,
     position: String,
     in_tx_order: u32,
-}
-
-/// The position of events imported without one: after every stored event.
-async fn import_position(db: &Db, tx: &mut Tx, now: i64) -> Result<String, StoreError> {
-    let sql = format!(
-        "SELECT CAST(MAX(\"position\") AS TEXT) FROM {}",
-        db.events_table()
-    );
-    let max: Option<String> = match tx {
-        Tx::Sqlite(t) => sqlx::query_scalar(&sql).fetch_one(&mut **t).await?,
-        Tx::Postgres(t) => sqlx::query_scalar(&sql).fetch_one(&mut **t).await?,
-    };
-    let max = max.and_then(|m| m.parse::<f64>().ok()).unwrap_or(0.0);
-    #[allow(clippy::cast_precision_loss)]
-    let now_seconds = now as f64 / 1e6;
-    let position = if now_seconds > max {
-        now_seconds
-    } else {
-        max + 1e-6
-    };
-    Ok(format!("{position:.6}"))
 }
 
 async fn max_sequence(

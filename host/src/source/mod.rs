@@ -6,6 +6,7 @@
 //! six-column key orders batches, look-ups and checkpoints.
 
 pub mod import;
+pub mod order;
 
 use projection_sdk::{Event, EventFilter};
 use sqlx::Row;
@@ -154,6 +155,8 @@ pub struct BatchQuery<'a> {
     pub after: Option<&'a Event>,
     /// Most events to take.
     pub limit: i64,
+    /// Only events below this position (see [`order::read_barrier`]).
+    pub below: Option<String>,
 }
 
 /// The next events a family has not applied yet, in global order.
@@ -182,6 +185,12 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
             p.list(q.skip_instances)
         ));
     }
+    if let Some(below) = &q.below {
+        sql.push_str(&format!(
+            " AND e.\"position\" < {}",
+            p.typed(below, "DECIMAL")
+        ));
+    }
     if let Some(after) = q.after {
         sql.push_str(&format!(
             " AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") > {}",
@@ -190,6 +199,27 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
     }
     sql.push_str(&format!(" ORDER BY {ORDER} LIMIT {}", q.limit.max(1)));
     fetch(db, &sql, p).await
+}
+
+/// One stored event by its primary key.
+pub async fn get_event(
+    db: &Db,
+    instance_id: &str,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: i64,
+) -> Result<Option<Event>, StoreError> {
+    let mut p = Params::new(db.dialect());
+    let sql = format!(
+        "SELECT {} FROM {} e WHERE e.instance_id = {} AND e.aggregate_type = {} AND e.aggregate_id = {} AND e.\"sequence\" = {}",
+        columns(db.dialect()),
+        db.events_table(),
+        p.text(instance_id),
+        p.text(aggregate_type),
+        p.text(aggregate_id),
+        p.int(sequence, "BIGINT"),
+    );
+    Ok(fetch(db, &sql, p).await?.pop())
 }
 
 /// Stored events of `before`'s tenant that come before it and pass `filter`,

@@ -95,7 +95,7 @@ pub fn create_table_sql(
         parts.join(", ")
     )];
     for index in &table.indexes {
-        let name = quote(&format!("{}_{}_idx", table.name, index.name))?;
+        let name = quote(&index_name(&table.name, &index.name))?;
         let mut sql = format!(
             "CREATE INDEX IF NOT EXISTS {name} ON {} ({})",
             quote(&table.name)?,
@@ -107,6 +107,18 @@ pub fn create_table_sql(
         statements.push(sql);
     }
     Ok(statements)
+}
+
+/// `<table>_<index>_idx`, shortened with a hash when longer than
+/// PostgreSQL's 63-byte identifiers.
+pub fn index_name(table: &str, index: &str) -> String {
+    let full = format!("{table}_{index}_idx");
+    if full.len() <= 63 {
+        return full;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(full.as_bytes()));
+    format!("{}_{}_idx", &full[..50], &digest[..8])
 }
 
 /// Check a description's own consistency before touching the database.
@@ -252,4 +264,31 @@ pub async fn rebuild_instance(
     }
     super::state::forget_family_progress(&mut tx, &description.name, Some(instance_id)).await?;
     tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_index_names_are_shortened_deterministically() {
+        assert_eq!(
+            index_name("orgs_projection", "name"),
+            "orgs_projection_name_idx"
+        );
+        let long = index_name(
+            "idp_templates_gitlab_self_hosted_projection",
+            "owner_removed_and_more",
+        );
+        assert_eq!(long.len(), 63);
+        assert!(long.starts_with("idp_templates_gitlab_self_hosted_projection_owner_"));
+        assert_eq!(
+            long,
+            index_name(
+                "idp_templates_gitlab_self_hosted_projection",
+                "owner_removed_and_more"
+            )
+        );
+        assert!(quote(&long).is_ok());
+    }
 }

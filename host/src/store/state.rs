@@ -158,6 +158,13 @@ pub async fn save_checkpoint(
     Ok(())
 }
 
+/// How long a (family, tenant) waits before its failed event is tried again
+/// by `run`: one second, doubling per failure, at most five minutes.
+pub fn retry_delay_micros(failure_count: i64) -> i64 {
+    let doublings = u32::try_from(failure_count.clamp(1, 20) - 1).unwrap_or(0);
+    (1_000_000_i64 << doublings).min(300_000_000)
+}
+
 /// Record (or count again) a failed event of a family.
 pub async fn record_failure(
     tx: &mut Tx,
@@ -166,6 +173,32 @@ pub async fn record_failure(
     error: &str,
 ) -> Result<(), StoreError> {
     let d = tx.dialect();
+    let count_sql = format!(
+        "SELECT CAST(failure_count AS BIGINT) FROM projector_failed_events WHERE family = {} AND instance_id = {} \
+         AND aggregate_type = {} AND aggregate_id = {} AND \"sequence\" = {}",
+        ph(d, 1, "TEXT"),
+        ph(d, 2, "TEXT"),
+        ph(d, 3, "TEXT"),
+        ph(d, 4, "TEXT"),
+        ph(d, 5, "BIGINT")
+    );
+    macro_rules! count {
+        ($t:expr) => {
+            sqlx::query_scalar::<_, i64>(&count_sql)
+                .bind(family)
+                .bind(&event.instance_id)
+                .bind(&event.aggregate_type)
+                .bind(&event.aggregate_id)
+                .bind(event.sequence)
+                .fetch_optional(&mut **$t)
+                .await?
+        };
+    }
+    let previous = match tx {
+        Tx::Sqlite(t) => count!(t),
+        Tx::Postgres(t) => count!(t),
+    };
+    let failure_count = previous.unwrap_or(0) + 1;
     let p: Vec<String> = [
         "TEXT",
         "TEXT",
@@ -178,6 +211,8 @@ pub async fn record_failure(
         "TEXT",
         "TIMESTAMPTZ",
         "TIMESTAMPTZ",
+        "INTEGER",
+        "TIMESTAMPTZ",
     ]
     .iter()
     .enumerate()
@@ -185,10 +220,10 @@ pub async fn record_failure(
     .collect();
     let sql = format!(
         "INSERT INTO projector_failed_events (family, instance_id, aggregate_type, aggregate_id, \"sequence\", \
-         event_type, \"position\", in_tx_order, error, first_failed, last_failed, failure_count) VALUES ({}, 1) \
-         ON CONFLICT (family, instance_id, aggregate_type, aggregate_id, \"sequence\") DO UPDATE SET \
-         error = excluded.error, last_failed = excluded.last_failed, \
-         failure_count = projector_failed_events.failure_count + 1",
+         event_type, \"position\", in_tx_order, error, first_failed, last_failed, failure_count, retry_after) \
+         VALUES ({}) ON CONFLICT (family, instance_id, aggregate_type, aggregate_id, \"sequence\") DO UPDATE SET \
+         error = excluded.error, last_failed = excluded.last_failed, failure_count = excluded.failure_count, \
+         retry_after = excluded.retry_after",
         p.join(", ")
     );
     let now = time::now_micros();
@@ -206,6 +241,8 @@ pub async fn record_failure(
             text(error),
             ts(now),
             ts(now),
+            int(failure_count),
+            ts(now + retry_delay_micros(failure_count)),
         ],
     };
     tx.execute(&statement).await?;
@@ -255,6 +292,14 @@ pub struct Checkpoint {
 /// A failed-event row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
+    /// Identifier for `failed retry` / `failed skip`.
+    pub id: i64,
+    /// Position of the event.
+    pub position: String,
+    /// Its order in its transaction.
+    pub in_tx_order: i64,
+    /// When `run` tries it again (microseconds since the epoch).
+    pub retry_after: Option<i64>,
     /// Family.
     pub family: String,
     /// Tenant.
@@ -324,9 +369,158 @@ pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
 
 /// All failed events.
 pub async fn failures(db: &Db) -> Result<Vec<Failure>, StoreError> {
-    let sql = "SELECT family, instance_id, aggregate_type, aggregate_id, \"sequence\", event_type, error, \
-               CAST(failure_count AS BIGINT) FROM projector_failed_events \
-               ORDER BY family, instance_id, \"position\", in_tx_order";
+    let (id, position, retry) = match db.dialect() {
+        Dialect::Sqlite => ("rowid", "printf('%.6f', \"position\")", "retry_after"),
+        Dialect::Postgres => (
+            "id",
+            "\"position\"::text",
+            "(EXTRACT(EPOCH FROM retry_after) * 1000000)::bigint::text",
+        ),
+    };
+    let sql = format!(
+        "SELECT {id}, family, instance_id, aggregate_type, aggregate_id, \"sequence\", event_type, error, \
+         CAST(failure_count AS BIGINT), {position}, CAST(in_tx_order AS BIGINT), {retry} \
+         FROM projector_failed_events ORDER BY family, instance_id, \"position\", in_tx_order"
+    );
+    let dialect = db.dialect();
+    macro_rules! rows {
+        ($pool:expr) => {
+            sqlx::query(&sql)
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let retry: Option<String> = r.try_get(11)?;
+                    Ok(Failure {
+                        id: r.try_get(0)?,
+                        family: r.try_get(1)?,
+                        instance_id: r.try_get(2)?,
+                        aggregate_type: r.try_get(3)?,
+                        aggregate_id: r.try_get(4)?,
+                        sequence: r.try_get(5)?,
+                        event_type: r.try_get(6)?,
+                        error: r.try_get(7)?,
+                        failure_count: r.try_get(8)?,
+                        position: r.try_get(9)?,
+                        in_tx_order: r.try_get(10)?,
+                        retry_after: retry.and_then(|t| match dialect {
+                            Dialect::Sqlite => time::parse_rfc3339(&t),
+                            Dialect::Postgres => t.parse().ok(),
+                        }),
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        };
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => rows!(pool),
+        Db::Postgres(pool) => rows!(pool),
+    })
+}
+
+/// Make failed events due for another try now (`None`: all of them);
+/// returns how many.
+pub async fn retry_now(db: &Db, id: Option<i64>) -> Result<u64, StoreError> {
+    let d = db.dialect();
+    let id_column = if d == Dialect::Sqlite { "rowid" } else { "id" };
+    let mut statement = Statement {
+        sql: format!(
+            "UPDATE projector_failed_events SET retry_after = {}",
+            ph(d, 1, "TIMESTAMPTZ")
+        ),
+        binds: vec![ts(time::now_micros())],
+    };
+    if let Some(id) = id {
+        statement
+            .sql
+            .push_str(&format!(" WHERE {id_column} = {}", ph(d, 2, "BIGINT")));
+        statement.binds.push(int(id));
+    }
+    db.execute(&statement).await
+}
+
+/// Skip a failed event on purpose: record who skipped it and when, and move
+/// the (family, tenant) checkpoint past it, in one transaction.
+pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
+    let failure = failures(db)
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| StoreError::BadValue(format!("no failed event with id {id}")))?;
+    let event = crate::source::get_event(
+        db,
+        &failure.instance_id,
+        &failure.aggregate_type,
+        &failure.aggregate_id,
+        failure.sequence,
+    )
+    .await?
+    .ok_or_else(|| StoreError::Corrupt(format!("failed event {id} is not in the event store")))?;
+    let d = db.dialect();
+    let mut tx = db.begin().await?;
+    let p: Vec<String> = [
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "BIGINT",
+        "TEXT",
+        "DECIMAL",
+        "INTEGER",
+        "TEXT",
+        "TEXT",
+        "TIMESTAMPTZ",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, cast)| ph(d, i + 1, cast))
+    .collect();
+    let record = Statement {
+        sql: format!(
+            "INSERT INTO projector_skipped_events (family, instance_id, aggregate_type, aggregate_id, \"sequence\", \
+             event_type, \"position\", in_tx_order, error, skipped_by, skipped_at) VALUES ({})",
+            p.join(", ")
+        ),
+        binds: vec![
+            text(&failure.family),
+            text(&event.instance_id),
+            text(&event.aggregate_type),
+            text(&event.aggregate_id),
+            int(event.sequence),
+            text(&event.event_type),
+            text(&event.position),
+            int(i64::from(event.in_tx_order)),
+            text(&failure.error),
+            text(by),
+            ts(time::now_micros()),
+        ],
+    };
+    tx.execute(&record).await?;
+    clear_failure(&mut tx, &failure.family, &event).await?;
+    let version = format!("skipped by {by}");
+    save_checkpoint(&mut tx, &failure.family, &version, &event).await?;
+    tx.commit().await?;
+    Ok(failure)
+}
+
+/// A skipped-event row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// Family.
+    pub family: String,
+    /// Tenant.
+    pub instance_id: String,
+    /// Event type.
+    pub event_type: String,
+    /// Who skipped it.
+    pub skipped_by: String,
+    /// Why it had failed.
+    pub error: String,
+}
+
+/// Every event skipped on purpose.
+pub async fn skipped(db: &Db) -> Result<Vec<Skipped>, StoreError> {
+    let sql = "SELECT family, instance_id, event_type, skipped_by, error FROM projector_skipped_events ORDER BY id";
     macro_rules! rows {
         ($pool:expr) => {
             sqlx::query(sql)
@@ -334,15 +528,12 @@ pub async fn failures(db: &Db) -> Result<Vec<Failure>, StoreError> {
                 .await?
                 .iter()
                 .map(|r| {
-                    Ok(Failure {
+                    Ok(Skipped {
                         family: r.try_get(0)?,
                         instance_id: r.try_get(1)?,
-                        aggregate_type: r.try_get(2)?,
-                        aggregate_id: r.try_get(3)?,
-                        sequence: r.try_get(4)?,
-                        event_type: r.try_get(5)?,
-                        error: r.try_get(6)?,
-                        failure_count: r.try_get(7)?,
+                        event_type: r.try_get(2)?,
+                        skipped_by: r.try_get(3)?,
+                        error: r.try_get(4)?,
                     })
                 })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?

@@ -1,0 +1,25 @@
+//! Test helpers: events shaped like the conformance cases' defaults.
+
+use projection_sdk::Event;
+
+/// The creation time the test events carry (2026-01-01T00:00:00Z).
+pub(crate) const CREATED_AT: i64 = 1_767_225_600_000_000;
+
+/// An event with the conformance defaults: instance `instance-id`, aggregate
+/// `agg-id`, sequence 15, owner `ro-id`, creator `editor-user`.
+pub(crate) fn event(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Event {
+    Event {
+        position: "1".to_owned(),
+        in_tx_order: 0,
+        instance_id: "instance-id".to_owned(),
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: "agg-id".to_owned(),
+        event_type: event_type.to_owned(),
+        sequence: 15,
+        revision: 1,
+        created_at: CREATED_AT,
+        payload: payload.map(str::to_owned),
+        creator: "editor-user".to_owned(),
+        owner: "ro-id".to_owned(),
+    }
+}

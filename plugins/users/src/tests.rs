@@ -1,0 +1,133 @@
+//! Family-wide tests: the description and events that reach several tables.
+
+use projection_sdk::validate::scope;
+use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
+
+use crate::Users;
+use crate::testing::event;
+
+const TABLES: [&str; 11] = [
+    "users_projection",
+    "users_humans_projection",
+    "users_machines_projection",
+    "users_notifications_projection",
+    "user_metadata_projection",
+    "login_names_users_projection",
+    "login_names_domains_projection",
+    "login_names_policies_projection",
+    "user_auth_methods_projection",
+    "personal_access_tokens_projection",
+    "authn_keys_projection",
+];
+
+#[test]
+fn describes_tenant_scoped_stamped_tables() {
+    let description = Users::describe();
+    assert_eq!(description.name, "users");
+    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, TABLES);
+    for table in &description.tables {
+        assert_eq!(
+            table.primary_key.first().map(String::as_str),
+            Some("instance_id")
+        );
+        for (column, kind) in [
+            ("instance_id", ColumnType::Text),
+            ("change_date", ColumnType::Timestamp),
+            ("sequence", ColumnType::Int),
+        ] {
+            let found = table.find_column(column);
+            assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
+        }
+        for key in table
+            .primary_key
+            .iter()
+            .chain(table.indexes.iter().flat_map(|i| &i.columns))
+        {
+            assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
+        }
+        if let Some(parent) = &table.parent {
+            let parent = description.find_table(parent).unwrap();
+            assert!(table.primary_key.len() >= parent.primary_key.len());
+        }
+    }
+    for (aggregate, event_type) in [
+        ("user", "user.human.added"),
+        ("user", "user.human.mfa.otp.verified"),
+        ("user", "user.pat.added"),
+        ("org", "org.domain.primary.set"),
+        ("instance", "instance.policy.domain.added"),
+        ("project", "project.application.config.oidc.changed"),
+        ("target", "target.key.activated"),
+    ] {
+        assert!(description.wants(aggregate, event_type), "{event_type}");
+    }
+    assert!(!description.wants("user", "org.removed"));
+}
+
+#[test]
+fn every_mutation_passes_the_hosts_checks() {
+    let description = Users::describe();
+    for sub in &description.subscriptions {
+        for event_type in &sub.event_types {
+            let e = event(&sub.aggregate_type, event_type, Some("{}"));
+            let mutations = Users::handle(&e, &Context::new(&NoEvents)).unwrap();
+            for m in mutations {
+                scope(&description, &e, m).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn user_removed_reaches_every_user_table_but_the_sub_tables() {
+    let e = event("user", "user.removed", None);
+    let expected = vec![
+        delete("users_projection").eq("id", "agg-id").build(),
+        delete("user_metadata_projection")
+            .eq("user_id", "agg-id")
+            .build(),
+        delete("login_names_users_projection")
+            .eq("id", "agg-id")
+            .build(),
+        delete("user_auth_methods_projection")
+            .eq("resource_owner", "ro-id")
+            .eq("user_id", "agg-id")
+            .build(),
+        delete("personal_access_tokens_projection")
+            .eq("user_id", "agg-id")
+            .build(),
+        delete("authn_keys_projection")
+            .eq("aggregate_id", "agg-id")
+            .build(),
+    ];
+    assert_eq!(Users::handle(&e, &Context::new(&NoEvents)), Ok(expected));
+}
+
+#[test]
+fn instance_removed_clears_every_table_but_the_sub_tables() {
+    let e = event("instance", "instance.removed", None);
+    let mutations = Users::handle(&e, &Context::new(&NoEvents)).unwrap();
+    let tables: Vec<&str> = mutations.iter().map(|m| m.table()).collect();
+    let expected: Vec<&str> = TABLES
+        .into_iter()
+        .filter(|t| !t.starts_with("users_") || *t == "users_projection")
+        .collect();
+    assert_eq!(tables, expected);
+}
+
+#[test]
+fn rejects_unknown_and_empty_events() {
+    let ctx = Context::new(&NoEvents);
+    let mut empty = event("", "", None);
+    empty.instance_id.clear();
+    assert!(matches!(
+        Users::handle(&empty, &ctx),
+        Err(ProjectionError::UnhandledEvent(_))
+    ));
+    let other = event("org", "org.added", Some(r#"{"name":"x"}"#));
+    assert!(matches!(
+        Users::handle(&other, &ctx),
+        Err(ProjectionError::UnhandledEvent(_))
+    ));
+}

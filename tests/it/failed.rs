@@ -1,0 +1,72 @@
+//! Failed events: back-off, retry now, explicit skip.
+
+use host::runtime::ReplayOptions;
+use host::store::state;
+use serde_json::json;
+
+use crate::support::{self, Store};
+
+async fn failed_events_retry_and_skip(store: Store) {
+    let t = support::test_db(store).await;
+    let mut plugins = support::plugins(&["hostile"]);
+    let events: Vec<_> = ["hostile.ok", "hostile.error", "hostile.ok"]
+        .iter()
+        .map(|e| json!({"instance_id": "t", "aggregate_type": "hostile", "aggregate_id": "h", "event_type": e, "owner": "t"}))
+        .collect();
+    support::import_json(&t.db, &events).await;
+    support::replay(&t.db, &mut plugins, ReplayOptions::default()).await;
+    let failures = state::failures(&t.db).await.unwrap();
+    assert_eq!(failures.len(), 1);
+    let id = failures[0].id;
+    assert!(
+        failures[0]
+            .retry_after
+            .is_some_and(|at| at > host::time::now_micros())
+    );
+
+    // `run` respects the back-off: the tenant is left alone until it expires.
+    let live = ReplayOptions {
+        respect_backoff: true,
+        ..ReplayOptions::default()
+    };
+    support::replay(&t.db, &mut plugins, live.clone()).await;
+    assert_eq!(state::failures(&t.db).await.unwrap()[0].failure_count, 1);
+    // `failed retry` makes it due now.
+    assert_eq!(state::retry_now(&t.db, Some(id)).await.unwrap(), 1);
+    support::replay(&t.db, &mut plugins, live).await;
+    assert_eq!(state::failures(&t.db).await.unwrap()[0].failure_count, 2);
+
+    // `failed skip` records who skipped it and moves the tenant past it.
+    state::skip(&t.db, id, "tester").await.unwrap();
+    assert!(state::failures(&t.db).await.unwrap().is_empty());
+    let skipped = state::skipped(&t.db).await.unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        (
+            skipped[0].event_type.as_str(),
+            skipped[0].skipped_by.as_str()
+        ),
+        ("hostile.error", "tester")
+    );
+    assert!(skipped[0].error.contains("refusing on purpose"));
+    let reports = support::replay(&t.db, &mut plugins, ReplayOptions::default()).await;
+    assert_eq!((reports[0].n_applied, reports[0].n_failed), (1, 0));
+    let rows = &support::dump_all(&t.db, &plugins).await["hostile_projection"];
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["h-1", "h-3"]);
+    assert!(
+        state::skip(&t.db, id, "tester").await.is_err(),
+        "a skipped event cannot be skipped again"
+    );
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_events_back_off_retry_and_skip_on_sqlite() {
+    failed_events_retry_and_skip(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_events_back_off_retry_and_skip_on_postgres() {
+    failed_events_retry_and_skip(Store::Postgres).await;
+}
