@@ -15,7 +15,7 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 
 /// The plugin crates installed by `cargo xtask plugins`.
-const FAMILIES: &[&str] = &["instances", "orgs"];
+const FAMILIES: &[&str] = &["instances", "orgs", "users", "user_grants"];
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() -> Result<()> {

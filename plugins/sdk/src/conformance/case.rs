@@ -24,6 +24,10 @@ pub struct Case {
     pub notes: String,
     /// Events already in the store, oldest first, for the family's look-ups.
     pub prior_events: Vec<Event>,
+    /// Tables that some case of the same file expects to be stamped with
+    /// `sequence`: the reference's table has `change_date`/`sequence`, so a
+    /// case that leaves them out means the row must not be bumped.
+    pub stamped_tables: std::collections::BTreeSet<String>,
 }
 
 impl Case {
@@ -74,6 +78,15 @@ pub fn parse_cases(text: &str, source: &str) -> Result<Vec<Case>, CaseError> {
         };
         let raw: RawCase = serde_json::from_str(line).map_err(|e| invalid(e.to_string()))?;
         cases.push(raw.into_case().map_err(invalid)?);
+    }
+    let stamped: std::collections::BTreeSet<String> = cases
+        .iter()
+        .flat_map(|c| c.effects.iter())
+        .filter(|e| e.values.contains_key("sequence"))
+        .filter_map(|e| e.table.clone())
+        .collect();
+    for case in &mut cases {
+        case.stamped_tables = stamped.clone();
     }
     Ok(cases)
 }
@@ -147,6 +160,7 @@ impl RawCase {
             effects: self.effects,
             notes: self.notes,
             prior_events,
+            stamped_tables: std::collections::BTreeSet::new(),
         })
     }
 }

@@ -139,7 +139,7 @@ fn problems(
         return problems;
     }
     for (idx, (exp, act)) in expected.iter().zip(compared).enumerate() {
-        let found = EffectCheck::run(&case.event, exp, act);
+        let found = EffectCheck::run(&case.event, &case.stamped_tables, exp, act);
         if !found.is_empty() {
             let at = format!(
                 "effect {} ({} {})",

@@ -298,3 +298,44 @@ fn diff_text_shows_both_sides() {
         "{text}"
     );
 }
+
+#[test]
+fn a_row_the_reference_does_not_bump_must_not_be_stamped() {
+    let line = |name: &str, values: &str| {
+        format!(
+            r#"{{"case":"thing/{name}","event":{{"instance_id":"instance-id","aggregate_type":"thing","aggregate_id":"agg-id","event_type":"thing.changed","sequence":15,"created_at":null,"resource_owner":"ro-id","creator":"editor-user","payload":null}},"effects":[{{"op":"update","table":"things_projection","values":{values},"where":{{"id":"agg-id"}}}}]}}"#
+        )
+    };
+    let text = format!(
+        "{}\n{}\n",
+        line(
+            "bumped",
+            r#"{"state":1,"change_date":{"any":true},"sequence":15}"#
+        ),
+        line("not_bumped", r#"{"state":2}"#)
+    );
+    let cases = crate::conformance::parse_cases(&text, "things.jsonl").unwrap();
+    let update = |stamp: bool| {
+        let mut set = vec![crate::Assignment {
+            column: "state".into(),
+            op: crate::ColumnOp::Set(Value::Int(2)),
+        }];
+        if stamp {
+            set.push(crate::Assignment {
+                column: "sequence".into(),
+                op: crate::ColumnOp::Set(Value::Int(15)),
+            });
+        }
+        Mutation::Update {
+            table: "things_projection".into(),
+            set,
+            conditions: vec![crate::Condition::eq("id", "agg-id")],
+            bump: stamp,
+        }
+    };
+    assert_eq!(check(&cases[1], vec![update(false)]), Ok(()));
+    let diff = check(&cases[1], vec![update(true)])
+        .unwrap_err()
+        .to_string();
+    assert!(diff.contains("does not bump this row"), "{diff}");
+}
