@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
-use crate::plugin::{self, Limits, Plugin};
+use crate::plugin::registry;
+use crate::plugin::{Limits, Plugin};
 use crate::runtime::{self, FamilyReport, Progress, ReplayOptions};
 use crate::source::import;
 use crate::store::{Db, dump, state};
@@ -128,8 +129,21 @@ pub enum EventsCommand {
 /// `plugin` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// List installed plugins, their versions and tables.
+    /// List plugins: the active version of each family and earlier deployments.
     List,
+    /// Deploy a new version of a family (its tables must match the live ones).
+    Deploy {
+        /// The plugin component (`.wasm`).
+        file: PathBuf,
+        /// Who deploys it (default: $USER).
+        #[arg(long, env = "USER", default_value = "unknown")]
+        by: String,
+    },
+    /// Re-activate the version deployed before the active one.
+    Rollback {
+        /// The family.
+        family: String,
+    },
 }
 
 /// `replay` flags.
@@ -178,24 +192,28 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay(&config, args).await,
         Command::Failed(command) => failed(&config, command).await,
         Command::Status => status(&config).await,
-        Command::Check { paths } => check(&config, &paths),
+        Command::Check { paths } => check(&config, &paths).await,
         Command::Show { tables, limit } => show(&config, &tables, limit).await,
-        Command::Plugin(PluginCommand::List) => list_plugins(&config),
+        Command::Plugin(command) => plugins(&config, command).await,
     }
 }
 
-fn load_plugins(config: &Config) -> Result<Vec<Plugin>> {
-    if !config.plugin_dir.is_dir() {
+/// The effective plugins: the plugin directory's, overridden by deployed versions.
+async fn load_plugins(config: &Config, db: &Db) -> Result<Vec<Plugin>> {
+    let deployed = registry::deployments(db).await?;
+    if !config.plugin_dir.is_dir() && deployed.is_empty() {
         bail!(
             "plugin directory {} does not exist (build the plugins with `cargo xtask plugins`, or pass --plugins DIR)",
             config.plugin_dir.display()
         );
     }
-    let plugins = plugin::load_dir(
+    let plugins = registry::effective(
+        db,
         &config.plugin_dir,
         config.cache_dir.as_deref(),
         config.limits,
-    )?;
+    )
+    .await?;
     if plugins.is_empty() {
         bail!("no plugins (*.wasm) in {}", config.plugin_dir.display());
     }
@@ -281,8 +299,8 @@ impl Progress for Bars {
 }
 
 async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
-    let mut plugins = load_plugins(config)?;
     let db = open(config).await?;
+    let mut plugins = load_plugins(config, &db).await?;
     let options = ReplayOptions {
         family: args.family,
         instance_id: args.instance,
@@ -351,9 +369,8 @@ fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
 }
 
 async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
-    let mut plugins = load_plugins(config)?;
     let db = open(config).await?;
-    runtime::install_all(&db, &plugins).await?;
+    let mut plugins = load_plugins(config, &db).await?;
     let options = runtime::follow::FollowOptions {
         batch_size: args.batch_size,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
@@ -364,13 +381,17 @@ async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
         families.join(", "),
         config.database_url
     );
-    let mut hook = runtime::follow::NoHook;
+    let swapper = registry::Swapper {
+        dir: config.plugin_dir.clone(),
+        cache: config.cache_dir.clone(),
+        limits: config.limits,
+    };
     runtime::follow::follow(
         &db,
         &mut plugins,
         &options,
         stop_on_signals(),
-        &mut hook,
+        Some(&swapper),
         &LiveLog,
     )
     .await?;
@@ -434,8 +455,8 @@ async fn failed(config: &Config, command: FailedCommand) -> Result<ExitCode> {
 }
 
 async fn status(config: &Config) -> Result<ExitCode> {
-    let plugins = load_plugins(config)?;
     let db = open(config).await?;
+    let plugins = load_plugins(config, &db).await?;
     let checkpoints = state::checkpoints(&db).await?;
     let failures = state::failures(&db).await?;
     say!(
@@ -496,9 +517,11 @@ async fn status(config: &Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
+async fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
     let cases = crate::check::load(paths)?;
-    let mut plugins = load_plugins(config)?;
+    let db = open(config).await?;
+    let mut plugins = load_plugins(config, &db).await?;
+    db.close().await;
     let report = tokio::task::block_in_place(|| crate::check::run(&mut plugins, &cases))?;
     for verdict in &report.verdicts {
         if let Some(diff) = &verdict.failure {
@@ -514,8 +537,8 @@ fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
 }
 
 async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCode> {
-    let plugins = load_plugins(config)?;
     let db = open(config).await?;
+    let plugins = load_plugins(config, &db).await?;
     let declared: Vec<_> = plugins
         .iter()
         .flat_map(|p| p.description.tables.iter())
@@ -543,19 +566,69 @@ async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn list_plugins(config: &Config) -> Result<ExitCode> {
-    for plugin in load_plugins(config)? {
-        let d = &plugin.description;
-        say!(
-            "{} {} ({}) sha256:{}",
-            d.name,
-            d.version,
-            plugin.path.display(),
-            plugin.hash
-        );
-        for t in &d.tables {
-            say!("  {}", t.name);
+async fn plugins(config: &Config, command: PluginCommand) -> Result<ExitCode> {
+    let db = open(config).await?;
+    match command {
+        PluginCommand::List => {
+            let effective = load_plugins(config, &db).await?;
+            for plugin in &effective {
+                let d = &plugin.description;
+                let origin = if plugin.deployed {
+                    "deployed".to_owned()
+                } else {
+                    plugin.path.display().to_string()
+                };
+                say!(
+                    "{} {} sha256:{} active ({origin})",
+                    d.name,
+                    d.version,
+                    plugin.hash
+                );
+                for t in &d.tables {
+                    say!("  {}", t.name);
+                }
+            }
+            for d in registry::deployments(&db)
+                .await?
+                .iter()
+                .filter(|d| !d.active)
+            {
+                say!(
+                    "{} {} sha256:{} deployed {} by {}, inactive",
+                    d.family,
+                    d.version,
+                    d.hash,
+                    crate::time::format_micros(d.deployed_at),
+                    d.deployed_by
+                );
+            }
+        }
+        PluginCommand::Deploy { file, by } => {
+            let plugin =
+                registry::deploy(&db, &file, &by, config.cache_dir.as_deref(), config.limits)
+                    .await?;
+            say!(
+                "deployed {} {} sha256:{}; a running `projector run` switches at its next batch",
+                plugin.family(),
+                plugin.description.version,
+                plugin.hash
+            );
+        }
+        PluginCommand::Rollback { family } => {
+            match registry::rollback(
+                &db,
+                &family,
+                &config.plugin_dir,
+                config.cache_dir.as_deref(),
+                config.limits,
+            )
+            .await?
+            {
+                Some(hash) => say!("{family}: sha256:{hash} is active again"),
+                None => say!("{family}: the plugin directory's version is active again"),
+            }
         }
     }
+    db.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -87,7 +87,10 @@ fn missing_and_invalid_plugins_are_explained() {
 #[test]
 fn a_plugin_of_another_contract_version_is_refused_by_name() {
     let plugins = support::plugin_dir(&["future_contract"]);
+    let db = tempfile::tempdir().unwrap();
     let err = run(&[
+        "--database-url",
+        &sqlite_url(&db),
         "--plugins",
         plugins.path().to_str().unwrap(),
         "plugin",
@@ -103,24 +106,24 @@ fn a_plugin_of_another_contract_version_is_refused_by_name() {
 #[test]
 fn check_exits_non_zero_when_a_case_fails() {
     let cases = support::conformance_dir().join("org.jsonl");
-    let wrong = support::plugin_dir(&["wrong_orgs"]);
-    let code = run(&[
-        "--plugins",
-        wrong.path().to_str().unwrap(),
-        "check",
-        cases.to_str().unwrap(),
-    ])
-    .unwrap();
-    assert_eq!(code, ExitCode::from(1));
-    let right = support::plugin_dir(&["orgs"]);
-    let code = run(&[
-        "--plugins",
-        right.path().to_str().unwrap(),
-        "check",
-        cases.to_str().unwrap(),
-    ])
-    .unwrap();
-    assert_eq!(code, ExitCode::SUCCESS);
+    let db = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&db);
+    let check = |plugins: &tempfile::TempDir| {
+        run(&[
+            "--database-url",
+            &url,
+            "--plugins",
+            plugins.path().to_str().unwrap(),
+            "check",
+            cases.to_str().unwrap(),
+        ])
+        .unwrap()
+    };
+    assert_eq!(
+        check(&support::plugin_dir(&["wrong_orgs"])),
+        ExitCode::from(1)
+    );
+    assert_eq!(check(&support::plugin_dir(&["orgs"])), ExitCode::SUCCESS);
 }
 
 #[test]

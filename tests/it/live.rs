@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use host::runtime::follow::{FollowOptions, NoHook, follow};
+use host::runtime::follow::{FollowOptions, follow};
 use host::runtime::{Quiet, ReplayOptions};
 use host::source::import;
 use host::store::{Db, state};
@@ -47,7 +47,7 @@ async fn follower(
         batch_size: 50,
         poll_interval: poll,
     };
-    follow(db, &mut plugins, &options, stop, &mut NoHook, &Quiet)
+    follow(db, &mut plugins, &options, stop, None, &Quiet)
         .await
         .map_err(|e| e.to_string())
 }

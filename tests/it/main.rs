@@ -12,3 +12,4 @@ mod live;
 mod mutations;
 mod replay;
 mod support;
+mod swap;

@@ -38,7 +38,7 @@ pub struct Guests {
 impl Guests {
     /// The component of one guest crate.
     pub fn wasm(&self, name: &str) -> PathBuf {
-        let build = if name == "wrong_orgs" {
+        let build = if matches!(name, "wrong_orgs" | "orgs_v2") {
             "wrong"
         } else {
             "main"
@@ -67,7 +67,7 @@ pub fn guests() -> &'static Guests {
                 "main",
                 &["instances", "orgs", "hostile", "future_contract"][..],
             ),
-            ("wrong", &["wrong_orgs"]),
+            ("wrong", &["wrong_orgs", "orgs_v2"]),
         ] {
             let status = Command::new(&cargo)
                 .current_dir(&root)

@@ -14,6 +14,7 @@ mod bindings;
 pub mod cache;
 mod convert;
 pub mod limits;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -194,6 +195,8 @@ pub struct Plugin {
     pub path: PathBuf,
     /// Whether it was compiled or came from the cache.
     pub origin: Origin,
+    /// Whether it came from the deployment registry (not the plugin directory).
+    pub deployed: bool,
     limits: Limits,
     pre: PluginPre<HostState>,
     live: Option<(Store<HostState>, Bindings)>,
@@ -261,6 +264,7 @@ impl Plugin {
             hash,
             path: path.to_owned(),
             origin,
+            deployed: false,
             limits,
             pre,
             live: None,

@@ -6,15 +6,21 @@
 //! stop request (Ctrl-C, SIGTERM) is honoured between batches: the batch in
 //! flight commits whole or not at all. Tenants stopped by a failed event are
 //! retried when their back-off expires (`projector failed retry` makes it
-//! now).
+//! now). Every family gets one batch per round, and at each round (a batch
+//! boundary) plugins whose active deployed version changed are swapped.
 
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use super::{Progress, ReplayOptions, RuntimeError, replay};
+use std::collections::HashMap;
+
+use projection_sdk::Event;
+
+use super::{Progress, ReplayOptions, RuntimeError, replay_family};
 use crate::plugin::Plugin;
+use crate::plugin::registry::Swapper;
 use crate::store::{Db, StoreError};
 
 /// The channel the events trigger notifies.
@@ -80,52 +86,69 @@ impl Waker {
     }
 }
 
-/// Something to do before every cycle (the hot-swap check); it may replace
-/// plugins.
-pub trait BeforeCycle: Send {
-    /// Called with the current plugins between batches.
-    fn before_cycle<'a>(
-        &'a mut self,
-        db: &'a Db,
-        plugins: &'a mut Vec<Plugin>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RuntimeError>> + Send + 'a>>;
+/// Which failed events are due for a retry now: when this changes, a
+/// family's read cursor goes back to its checkpoints.
+async fn due_failures(db: &Db) -> Result<Vec<(String, String, bool)>, StoreError> {
+    let now = crate::time::now_micros();
+    Ok(crate::store::state::failures(db)
+        .await?
+        .into_iter()
+        .map(|f| {
+            (
+                f.family,
+                f.instance_id,
+                f.retry_after.is_none_or(|t| t <= now),
+            )
+        })
+        .collect())
 }
 
-/// Nothing before cycles.
-#[derive(Debug, Default)]
-pub struct NoHook;
-
-impl BeforeCycle for NoHook {
-    fn before_cycle<'a>(
-        &'a mut self,
-        _db: &'a Db,
-        _plugins: &'a mut Vec<Plugin>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RuntimeError>> + Send + 'a>>
-    {
-        Box::pin(async { Ok(()) })
-    }
-}
-
-/// Catch up, then follow until `stop` turns true.
+/// Catch up, then follow until `stop` turns true. Every family gets one
+/// batch per round; between rounds (a batch boundary) `swapper` may replace
+/// plugins whose active version changed.
 pub async fn follow(
     db: &Db,
     plugins: &mut Vec<Plugin>,
     options: &FollowOptions,
     mut stop: watch::Receiver<bool>,
-    hook: &mut dyn BeforeCycle,
+    swapper: Option<&Swapper>,
     progress: &dyn Progress,
 ) -> Result<(), RuntimeError> {
+    super::install_all(db, plugins).await?;
     let mut waker = Waker::new(db).await?;
-    let replay_options = ReplayOptions {
+    let one_batch = ReplayOptions {
         batch_size: options.batch_size,
+        max_batches: Some(1),
         respect_backoff: true,
         stop: Some(stop.clone()),
+        count_pending: false,
         ..ReplayOptions::default()
     };
+    let mut cursors: HashMap<String, Option<Event>> = HashMap::new();
+    let mut failures_seen = due_failures(db).await?;
     loop {
-        hook.before_cycle(db, plugins).await?;
-        replay(db, plugins, &replay_options, progress).await?;
-        if waker.wait(options.poll_interval, &mut stop).await {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        if let Some(swapper) = swapper {
+            for family in swapper.swap(db, plugins).await? {
+                cursors.remove(&family);
+            }
+        }
+        let failures_now = due_failures(db).await?;
+        if failures_now != failures_seen {
+            for (family, _, _) in failures_now.iter().chain(&failures_seen) {
+                cursors.remove(family);
+            }
+            failures_seen = failures_now;
+        }
+        let mut progressed = false;
+        for plugin in plugins.iter_mut() {
+            let cursor = cursors.entry(plugin.family().to_owned()).or_default();
+            let report = replay_family(db, plugin, &one_batch, progress, cursor).await?;
+            progressed |= report.n_batches > 0;
+        }
+        if !progressed && waker.wait(options.poll_interval, &mut stop).await {
             return Ok(());
         }
     }

@@ -37,6 +37,9 @@ pub enum RuntimeError {
     /// No installed plugin has this family name.
     #[error("unknown family {0:?}; installed: {1}")]
     UnknownFamily(String, String),
+    /// Deployed plugins could not be read or loaded.
+    #[error(transparent)]
+    Registry(#[from] crate::plugin::registry::RegistryError),
     /// Two plugins claim one table.
     #[error("table {table:?} is declared by both {first:?} and {second:?}")]
     SharedTable {
@@ -67,6 +70,8 @@ pub struct ReplayOptions {
     pub respect_backoff: bool,
     /// Stop between batches once this turns true.
     pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Count pending events first (for the progress bar).
+    pub count_pending: bool,
 }
 
 impl Default for ReplayOptions {
@@ -79,6 +84,7 @@ impl Default for ReplayOptions {
             max_batches: None,
             respect_backoff: false,
             stop: None,
+            count_pending: true,
         }
     }
 }
@@ -179,7 +185,7 @@ pub async fn replay(
             continue;
         }
         prepare(db, plugin, options).await?;
-        reports.push(replay_family(db, plugin, options, progress).await?);
+        reports.push(replay_family(db, plugin, options, progress, &mut None).await?);
     }
     Ok(reports)
 }
@@ -216,20 +222,29 @@ pub async fn pending(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64)>, Sto
     source::events_behind(db, plugin.family(), &aggregate_types, &event_types).await
 }
 
+/// Apply a family's pending events in batches. `after` is the read cursor:
+/// the last event read, carried across calls by `run` (the ordering protocol
+/// guarantees nothing new appears before it); `None` reads from the
+/// checkpoints.
 async fn replay_family(
     db: &Db,
     plugin: &mut Plugin,
     options: &ReplayOptions,
     progress: &dyn Progress,
+    after: &mut Option<Event>,
 ) -> Result<FamilyReport, RuntimeError> {
     let started = Instant::now();
     let family = plugin.family().to_owned();
-    let total: i64 = pending(db, plugin)
-        .await?
-        .iter()
-        .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
-        .map(|(_, n)| n)
-        .sum();
+    let total: i64 = if options.count_pending {
+        pending(db, plugin)
+            .await?
+            .iter()
+            .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
+            .map(|(_, n)| n)
+            .sum()
+    } else {
+        0
+    };
     progress.start(&family, u64::try_from(total).unwrap_or(0));
     let (aggregate_types, event_types) = subscription_lists(plugin);
     let mut report = FamilyReport {
@@ -245,7 +260,6 @@ async fn replay_family(
             }
         }
     }
-    let mut after: Option<Event> = None;
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
     loop {
         if options
@@ -279,7 +293,7 @@ async fn replay_family(
             .collect();
         if events.is_empty() {
             progress.advance(n_read);
-            after = Some(last);
+            *after = Some(last);
             continue;
         }
         let n_tenants = {
@@ -318,7 +332,7 @@ async fn replay_family(
             }
         }
         progress.advance(n_read);
-        after = Some(last);
+        *after = Some(last);
     }
     report.elapsed = started.elapsed();
     progress.finish(&report);

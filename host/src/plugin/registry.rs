@@ -1,0 +1,408 @@
+//! Deployed plugin versions and the effective plugin set.
+//!
+//! A family's plugin comes from the plugin directory until a version is
+//! deployed with `projector plugin deploy`; from then on the active deployed
+//! version (stored in `projector_plugins`, named by its content hash) wins.
+//! A deployment whose tables differ from the family's live declaration is
+//! refused: that needs a rebuild. `run` checks the active versions at every
+//! batch boundary and swaps plugins in place ([`Swapper`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sqlx::Row;
+
+use super::{Limits, Plugin, PluginError};
+use crate::store::state::ph;
+use crate::store::{Db, Dialect, StoreError, state};
+use crate::time;
+
+/// Registry failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A plugin could not be loaded.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// The new version declares other tables than the live one.
+    #[error(
+        "family {family:?} {new_version} declares other tables than the live {live_version} (first difference: {table}); \
+         a rebuild is needed: replay it with --from-start"
+    )]
+    TablesChanged {
+        /// Family.
+        family: String,
+        /// Version deployed.
+        new_version: String,
+        /// Version live.
+        live_version: String,
+        /// First differing table.
+        table: String,
+    },
+    /// Nothing to roll back to.
+    #[error("family {0:?} has no earlier version to roll back to")]
+    NoEarlierVersion(String),
+}
+
+/// One deployed version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// Family.
+    pub family: String,
+    /// Content hash (the id).
+    pub hash: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// When (microseconds since the epoch).
+    pub deployed_at: i64,
+    /// By whom.
+    pub deployed_by: String,
+    /// Whether it is the family's active version.
+    pub active: bool,
+}
+
+/// Every deployment, oldest first.
+pub async fn deployments(db: &Db) -> Result<Vec<Deployment>, StoreError> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT family, hash, version, deployed_at, deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
+        }
+        Dialect::Postgres => {
+            "SELECT family, hash, version, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
+        }
+    };
+    macro_rules! rows {
+        ($pool:expr) => {
+            sqlx::query(sql)
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let at: String = r.try_get(3)?;
+                    Ok(Deployment {
+                        family: r.try_get(0)?,
+                        hash: r.try_get(1)?,
+                        version: r.try_get(2)?,
+                        deployed_at: time::parse_rfc3339(&at).unwrap_or_default(),
+                        deployed_by: r.try_get(4)?,
+                        active: r.try_get(5)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        };
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => rows!(pool),
+        Db::Postgres(pool) => rows!(pool),
+    })
+}
+
+async fn wasm_of(db: &Db, family: &str, hash: &str) -> Result<Vec<u8>, StoreError> {
+    let sql = format!(
+        "SELECT wasm FROM projector_plugins WHERE family = {} AND hash = {}",
+        ph(db.dialect(), 1, "TEXT"),
+        ph(db.dialect(), 2, "TEXT")
+    );
+    Ok(match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(&sql)
+                .bind(family)
+                .bind(hash)
+                .fetch_one(pool)
+                .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(&sql)
+                .bind(family)
+                .bind(hash)
+                .fetch_one(pool)
+                .await?
+        }
+    })
+}
+
+/// Refuse a plugin whose tables differ from the family's live declaration.
+async fn check_tables(db: &Db, plugin: &Plugin) -> Result<(), RegistryError> {
+    let Some(live) = state::stored_description(db, plugin.family()).await? else {
+        return Ok(());
+    };
+    if live.tables == plugin.description.tables {
+        return Ok(());
+    }
+    let table = plugin
+        .description
+        .tables
+        .iter()
+        .find(|t| live.find_table(&t.name) != Some(*t))
+        .or_else(|| {
+            live.tables
+                .iter()
+                .find(|t| plugin.description.find_table(&t.name).is_none())
+        })
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    Err(RegistryError::TablesChanged {
+        family: plugin.family().to_owned(),
+        new_version: plugin.description.version.clone(),
+        live_version: live.version,
+        table,
+    })
+}
+
+async fn activate(db: &Db, family: &str, hash: Option<&str>) -> Result<(), StoreError> {
+    let d = db.dialect();
+    let mut tx = db.begin().await?;
+    let off = crate::store::Statement {
+        sql: format!(
+            "UPDATE projector_plugins SET active = {} WHERE family = {}",
+            ph(d, 1, "BOOLEAN"),
+            ph(d, 2, "TEXT")
+        ),
+        binds: vec![
+            (
+                projection_sdk::Value::Boolean(false),
+                projection_sdk::ColumnType::Boolean,
+            ),
+            (
+                projection_sdk::Value::Text(family.to_owned()),
+                projection_sdk::ColumnType::Text,
+            ),
+        ],
+    };
+    tx.execute(&off).await?;
+    if let Some(hash) = hash {
+        let on = crate::store::Statement {
+            sql: format!(
+                "UPDATE projector_plugins SET active = {} WHERE family = {} AND hash = {}",
+                ph(d, 1, "BOOLEAN"),
+                ph(d, 2, "TEXT"),
+                ph(d, 3, "TEXT")
+            ),
+            binds: vec![
+                (
+                    projection_sdk::Value::Boolean(true),
+                    projection_sdk::ColumnType::Boolean,
+                ),
+                (
+                    projection_sdk::Value::Text(family.to_owned()),
+                    projection_sdk::ColumnType::Text,
+                ),
+                (
+                    projection_sdk::Value::Text(hash.to_owned()),
+                    projection_sdk::ColumnType::Text,
+                ),
+            ],
+        };
+        tx.execute(&on).await?;
+    }
+    tx.commit().await
+}
+
+/// Deploy a plugin file: store it and make it the family's active version.
+pub async fn deploy(
+    db: &Db,
+    path: &Path,
+    by: &str,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Plugin, RegistryError> {
+    let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let plugin = Plugin::from_bytes(&bytes, path, cache, limits)?;
+    check_tables(db, &plugin).await?;
+    let d = db.dialect();
+    let p: Vec<String> = [
+        "TEXT",
+        "TEXT",
+        "TEXT",
+        "BYTEA",
+        "TIMESTAMPTZ",
+        "TEXT",
+        "BOOLEAN",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, c)| ph(d, i + 1, c))
+    .collect();
+    use projection_sdk::{ColumnType as T, Value as V};
+    let insert = crate::store::Statement {
+        sql: format!(
+            "INSERT INTO projector_plugins (family, hash, version, wasm, deployed_at, deployed_by, active) VALUES ({}) \
+             ON CONFLICT (family, hash) DO UPDATE SET deployed_at = excluded.deployed_at, deployed_by = excluded.deployed_by",
+            p.join(", ")
+        ),
+        binds: vec![
+            (V::Text(plugin.family().to_owned()), T::Text),
+            (V::Text(plugin.hash.clone()), T::Text),
+            (V::Text(plugin.description.version.clone()), T::Text),
+            (V::Bytes(bytes), T::Bytes),
+            (V::Timestamp(time::now_micros()), T::Timestamp),
+            (V::Text(by.to_owned()), T::Text),
+            (V::Boolean(false), T::Boolean),
+        ],
+    };
+    db.execute(&insert).await?;
+    activate(db, plugin.family(), Some(&plugin.hash)).await?;
+    Ok(plugin)
+}
+
+/// Re-activate the version deployed before the active one (or, with no
+/// earlier deployment, the plugin directory's file). Returns the hash now
+/// active, `None` for the directory's file.
+pub async fn rollback(
+    db: &Db,
+    family: &str,
+    dir: &Path,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Option<String>, RegistryError> {
+    let all: Vec<Deployment> = deployments(db)
+        .await?
+        .into_iter()
+        .filter(|d| d.family == family)
+        .collect();
+    let Some(active_idx) = all.iter().position(|d| d.active) else {
+        return Err(RegistryError::NoEarlierVersion(family.to_owned()));
+    };
+    let target = all[..active_idx].last().map(|d| d.hash.clone());
+    let plugin = match &target {
+        Some(hash) => {
+            let bytes = wasm_of(db, family, hash).await?;
+            deployed_plugin(&bytes, &family, hash, cache, limits)?
+        }
+        None => match directory_plugin(dir, family, cache, limits)? {
+            Some(plugin) => plugin,
+            None => return Err(RegistryError::NoEarlierVersion(family.to_owned())),
+        },
+    };
+    check_tables(db, &plugin).await?;
+    activate(db, family, target.as_deref()).await?;
+    Ok(target)
+}
+
+fn directory_plugin(
+    dir: &Path,
+    family: &str,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Option<Plugin>, PluginError> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    Ok(super::load_dir(dir, cache, limits)?
+        .into_iter()
+        .find(|p| p.family() == family))
+}
+
+fn deployed_plugin(
+    bytes: &[u8],
+    family: &str,
+    hash: &str,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Plugin, PluginError> {
+    let mut plugin = Plugin::from_bytes(
+        bytes,
+        Path::new(&format!("deployed:{family}@{hash}")),
+        cache,
+        limits,
+    )?;
+    plugin.deployed = true;
+    Ok(plugin)
+}
+
+/// The active deployed hash per family.
+async fn active_hashes(db: &Db) -> Result<HashMap<String, String>, StoreError> {
+    Ok(deployments(db)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.family, d.hash))
+        .collect())
+}
+
+/// The effective plugins: the directory's, overridden by active deployments.
+pub async fn effective(
+    db: &Db,
+    dir: &Path,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Vec<Plugin>, RegistryError> {
+    let mut plugins = if dir.is_dir() {
+        super::load_dir(dir, cache, limits)?
+    } else {
+        Vec::new()
+    };
+    for (family, hash) in active_hashes(db).await? {
+        let bytes = wasm_of(db, &family, &hash).await?;
+        let plugin = deployed_plugin(&bytes, &family, &hash, cache, limits)?;
+        match plugins.iter_mut().find(|p| p.family() == family) {
+            Some(slot) => *slot = plugin,
+            None => plugins.push(plugin),
+        }
+    }
+    plugins.sort_by(|a, b| a.family().cmp(b.family()));
+    Ok(plugins)
+}
+
+/// Swaps plugins in place when the active versions change (`run`).
+#[derive(Debug)]
+pub struct Swapper {
+    /// The plugin directory (the fallback after a rollback past every deployment).
+    pub dir: PathBuf,
+    /// Compile cache.
+    pub cache: Option<PathBuf>,
+    /// Sandbox limits.
+    pub limits: Limits,
+}
+
+impl Swapper {
+    /// Replace every plugin whose effective version changed; returns the
+    /// families swapped.
+    pub async fn swap(
+        &self,
+        db: &Db,
+        plugins: &mut [Plugin],
+    ) -> Result<Vec<String>, RegistryError> {
+        let active = active_hashes(db).await?;
+        let mut swapped = Vec::new();
+        for slot in plugins.iter_mut() {
+            let wanted = active.get(slot.family());
+            let current_is_wanted = match wanted {
+                Some(hash) => *hash == slot.hash,
+                None => !slot.deployed,
+            };
+            if current_is_wanted {
+                continue;
+            }
+            let family = slot.family().to_owned();
+            let next = match wanted {
+                Some(hash) => {
+                    let bytes = wasm_of(db, &family, hash).await?;
+                    deployed_plugin(&bytes, &family, hash, self.cache.as_deref(), self.limits)?
+                }
+                None => {
+                    match directory_plugin(&self.dir, &family, self.cache.as_deref(), self.limits)?
+                    {
+                        Some(plugin) => plugin,
+                        None => continue,
+                    }
+                }
+            };
+            if let Err(e) = check_tables(db, &next).await {
+                tracing::error!(family = %family, "not swapping: {e}");
+                continue;
+            }
+            crate::store::ddl::install(db, &next.description, &next.hash).await?;
+            tracing::info!(family = %family, from = %slot.hash, to = %next.hash, "swapped plugin at a batch boundary");
+            *slot = next;
+            swapped.push(family);
+        }
+        Ok(swapped)
+    }
+}
