@@ -77,6 +77,20 @@ pub enum Command {
     /// Failed events: list, retry, skip.
     #[command(subcommand)]
     Failed(FailedCommand),
+    /// Measurements on a scratch database (never touches existing data).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
+    Live {
+        /// Events to time, one per transaction.
+        #[arg(long, default_value_t = 1000)]
+        events: usize,
+    },
 }
 
 /// `failed` subcommands.
@@ -191,6 +205,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run_live(&config, args).await,
         Command::Replay(args) => replay(&config, args).await,
         Command::Failed(command) => failed(&config, command).await,
+        Command::Bench(BenchCommand::Live { events }) => bench_live(&config, events).await,
         Command::Status => status(&config).await,
         Command::Check { paths } => check(&config, &paths).await,
         Command::Show { tables, limit } => show(&config, &tables, limit).await,
@@ -397,6 +412,29 @@ async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
     .await?;
     db.close().await;
     eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_live(config: &Config, n_events: usize) -> Result<ExitCode> {
+    let path = config.plugin_dir.join("orgs.wasm");
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("the live bench needs the orgs plugin at {}", path.display()))?;
+    let scratch = crate::bench::Scratch::create(&config.database_url).await?;
+    say!(
+        "live latency bench on {} ({n_events} events, one per transaction)",
+        scratch.url
+    );
+    let result = crate::bench::live_latency(&scratch, (bytes, path), n_events).await;
+    scratch.drop_database().await?;
+    let report = result?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    say!(
+        "commit to projected row: median {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} events",
+        ms(report.median),
+        ms(report.p99),
+        ms(report.max),
+        report.n_events
+    );
     Ok(ExitCode::SUCCESS)
 }
 

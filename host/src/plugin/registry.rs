@@ -273,7 +273,7 @@ pub async fn rollback(
     let plugin = match &target {
         Some(hash) => {
             let bytes = wasm_of(db, family, hash).await?;
-            deployed_plugin(&bytes, &family, hash, cache, limits)?
+            deployed_plugin(&bytes, family, hash, cache, limits)?
         }
         None => match directory_plugin(dir, family, cache, limits)? {
             Some(plugin) => plugin,

@@ -108,7 +108,7 @@ async fn due_failures(db: &Db) -> Result<Vec<(String, String, bool)>, StoreError
 /// plugins whose active version changed.
 pub async fn follow(
     db: &Db,
-    plugins: &mut Vec<Plugin>,
+    plugins: &mut [Plugin],
     options: &FollowOptions,
     mut stop: watch::Receiver<bool>,
     swapper: Option<&Swapper>,
