@@ -2,7 +2,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_domains_projection";
@@ -88,7 +88,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, delete, insert, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn added_inserts_a_non_primary_domain() {

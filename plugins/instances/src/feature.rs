@@ -12,7 +12,7 @@
 use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, upsert};
 use serde_json::Value as Json;
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 mod keys;
 
@@ -84,7 +84,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, Value, delete, upsert};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     fn row(key: &str, json: &str) -> projection_sdk::Mutation {
         upsert(TABLE, &["instance_id", "key"])

@@ -22,7 +22,10 @@
 //! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
 //! never write those columns themselves.
 
-use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+use projection_sdk::{
+    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
+    handle_tables,
+};
 
 mod domain;
 mod feature;
@@ -30,26 +33,15 @@ mod instance;
 mod member;
 mod trusted_domain;
 
-#[cfg(test)]
-mod testing;
-
 /// The family's name.
 pub const NAME: &str = "instances";
 
 /// The plugin version.
 pub const VERSION: &str = "0.1.0";
 
-/// What a table reducer makes of one event: `None` when the table ignores it.
-type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
-
-/// The table reducers, in table order.
-const REDUCERS: [fn(&Event, &Context<'_>) -> Reduced; 5] = [
-    instance::reduce,
-    domain::reduce,
-    trusted_domain::reduce,
-    member::reduce,
-    feature::reduce,
-];
+/// The table modules, in table order.
+const TABLES: [TableModule; 5] =
+    projection_sdk::table_modules!(instance, domain, trusted_domain, member, feature);
 
 /// The instances table family.
 #[derive(Debug, Default, Clone, Copy)]
@@ -57,33 +49,11 @@ pub struct Instances;
 
 impl Family for Instances {
     fn describe() -> Description {
-        let description = Description::new(NAME, VERSION)
-            .table(instance::table())
-            .table(domain::table())
-            .table(trusted_domain::table())
-            .table(member::table())
-            .table(feature::table());
-        let description = instance::subscribe(description);
-        let description = domain::subscribe(description);
-        let description = trusted_domain::subscribe(description);
-        let description = member::subscribe(description);
-        feature::subscribe(description)
+        describe_tables(NAME, VERSION, &TABLES)
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        let mut handled = false;
-        let mut mutations = Vec::new();
-        for reduce in REDUCERS {
-            if let Some(more) = reduce(event, ctx)? {
-                handled = true;
-                mutations.extend(more);
-            }
-        }
-        if handled {
-            Ok(mutations)
-        } else {
-            Err(event.unhandled())
-        }
+        handle_tables(&TABLES, event, ctx)
     }
 }
 
@@ -95,7 +65,7 @@ mod tests {
     use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
 
     use super::Instances;
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn describes_five_tenant_scoped_tables() {

@@ -3,7 +3,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_trusted_domains_projection";
@@ -58,7 +58,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, delete, insert};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn added_inserts_the_domain() {

@@ -21,15 +21,15 @@
 //! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
 //! never write those columns themselves.
 
-use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+use projection_sdk::{
+    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
+    handle_tables,
+};
 
 mod domain;
 mod member;
 mod metadata;
 mod org;
-
-#[cfg(test)]
-mod testing;
 
 /// The family's name.
 pub const NAME: &str = "orgs";
@@ -37,16 +37,8 @@ pub const NAME: &str = "orgs";
 /// The plugin version.
 pub const VERSION: &str = "0.1.0";
 
-/// What a table reducer makes of one event: `None` when the table ignores it.
-type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
-
-/// The table reducers, in table order.
-const REDUCERS: [fn(&Event, &Context<'_>) -> Reduced; 4] = [
-    org::reduce,
-    domain::reduce,
-    member::reduce,
-    metadata::reduce,
-];
+/// The table modules, in table order.
+const TABLES: [TableModule; 4] = projection_sdk::table_modules!(org, domain, member, metadata);
 
 /// The orgs table family.
 #[derive(Debug, Default, Clone, Copy)]
@@ -54,31 +46,11 @@ pub struct Orgs;
 
 impl Family for Orgs {
     fn describe() -> Description {
-        let description = Description::new(NAME, VERSION)
-            .table(org::table())
-            .table(domain::table())
-            .table(member::table())
-            .table(metadata::table());
-        let description = org::subscribe(description);
-        let description = domain::subscribe(description);
-        let description = member::subscribe(description);
-        metadata::subscribe(description)
+        describe_tables(NAME, VERSION, &TABLES)
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        let mut handled = false;
-        let mut mutations = Vec::new();
-        for reduce in REDUCERS {
-            if let Some(more) = reduce(event, ctx)? {
-                handled = true;
-                mutations.extend(more);
-            }
-        }
-        if handled {
-            Ok(mutations)
-        } else {
-            Err(event.unhandled())
-        }
+        handle_tables(&TABLES, event, ctx)
     }
 }
 
@@ -90,7 +62,7 @@ mod tests {
     use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete, update};
 
     use super::Orgs;
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     const TABLES: [&str; 4] = [
         "orgs_projection",

@@ -9,7 +9,7 @@ use projection_sdk::{
     insert, update,
 };
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_members_projection";
@@ -130,7 +130,7 @@ mod tests {
     use projection_sdk::{Context, EventList, NoEvents, ProjectionError, delete, insert, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     const ADDED: &str = r#"{"userId":"user-id","roles":["role"]}"#;
 

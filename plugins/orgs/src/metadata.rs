@@ -8,7 +8,7 @@ use projection_sdk::{
     ColumnType, Context, Description, Event, Table, Value, delete, update, upsert,
 };
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_metadata_projection";
@@ -79,7 +79,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, Value, delete, update, upsert};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn set_upserts_the_decoded_value() {

@@ -2,7 +2,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "orgs_projection";
@@ -79,7 +79,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, insert, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn added_inserts_an_active_org() {

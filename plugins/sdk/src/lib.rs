@@ -49,6 +49,8 @@ pub mod conformance;
 mod event;
 mod model;
 mod mutation;
+mod tables;
+pub mod testing;
 pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
@@ -60,6 +62,7 @@ pub use model::*;
 pub use mutation::{
     CopyBuilder, DeleteBuilder, RowBuilder, UpdateBuilder, copy, delete, insert, update, upsert,
 };
+pub use tables::{Reduced, TableModule, describe_tables, handle_tables};
 
 /// The version of the WIT contract this SDK builds against.
 pub const CONTRACT_VERSION: &str = "0.1.0";

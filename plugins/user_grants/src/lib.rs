@@ -20,13 +20,13 @@
 //! `creation_date` on inserts), except the project-driven role changes,
 //! which the reference does not bump (reference §9.4).
 
-use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+use projection_sdk::{
+    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
+    handle_tables,
+};
 
 mod lookup;
 mod user_grant;
-
-#[cfg(test)]
-mod testing;
 
 /// The family's name.
 pub const NAME: &str = "user_grants";
@@ -34,11 +34,8 @@ pub const NAME: &str = "user_grants";
 /// The plugin version.
 pub const VERSION: &str = "0.1.0";
 
-/// What a table reducer makes of one event: `None` when the table ignores it.
-type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
-
-/// The table reducers, in table order.
-const REDUCERS: [fn(&Event, &Context<'_>) -> Reduced; 1] = [user_grant::reduce];
+/// The table modules, in table order.
+const TABLES: [TableModule; 1] = projection_sdk::table_modules!(user_grant);
 
 /// The user grants table family.
 #[derive(Debug, Default, Clone, Copy)]
@@ -46,23 +43,11 @@ pub struct UserGrants;
 
 impl Family for UserGrants {
     fn describe() -> Description {
-        user_grant::subscribe(Description::new(NAME, VERSION).table(user_grant::table()))
+        describe_tables(NAME, VERSION, &TABLES)
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        let mut handled = false;
-        let mut mutations = Vec::new();
-        for reduce in REDUCERS {
-            if let Some(more) = reduce(event, ctx)? {
-                handled = true;
-                mutations.extend(more);
-            }
-        }
-        if handled {
-            Ok(mutations)
-        } else {
-            Err(event.unhandled())
-        }
+        handle_tables(&TABLES, event, ctx)
     }
 }
 
@@ -75,7 +60,7 @@ mod tests {
     use projection_sdk::{Context, Family, NoEvents, ProjectionError};
 
     use super::UserGrants;
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn describes_one_tenant_scoped_table() {

@@ -107,7 +107,7 @@ mod tests {
     use projection_sdk::{Context, EventList, ProjectionError};
 
     use super::{Owners, owners};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     fn stored(
         aggregate_type: &str,

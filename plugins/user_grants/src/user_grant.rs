@@ -9,7 +9,8 @@ use projection_sdk::{
     ColumnOp, ColumnType, Context, Description, Event, Table, delete, insert, update,
 };
 
-use crate::{Reduced, lookup};
+use crate::lookup;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "user_grants_projection";
@@ -156,7 +157,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn added_without_the_users_creation_event_is_not_found() {

@@ -6,7 +6,7 @@ use projection_sdk::{
     insert, update, upsert,
 };
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "user_auth_methods_projection";
@@ -214,7 +214,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, delete};
 
     use super::{EVENTS, TABLE, effect, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn every_method_event_has_an_effect() {

@@ -6,8 +6,8 @@ use projection_sdk::{
     insert, update,
 };
 
-use crate::Reduced;
 use crate::field::{GO_ZERO_TIME, enum_or_zero, timestamp};
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "authn_keys_projection";
@@ -196,7 +196,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, Value, insert, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn machine_key_added_is_enabled_and_identified_by_the_user() {

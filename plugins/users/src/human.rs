@@ -11,7 +11,8 @@ use projection_sdk::{
 };
 
 use crate::field::{null_if_empty, password_set};
-use crate::{Reduced, user};
+use crate::user;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_humans_projection";
@@ -213,7 +214,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, Value, insert};
 
     use super::{TABLE, reduce};
-    use crate::testing::{CREATED_AT, event};
+    use projection_sdk::testing::{CREATED_AT, event};
 
     #[test]
     fn added_with_a_password_records_when_it_was_set() {

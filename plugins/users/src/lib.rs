@@ -41,7 +41,10 @@
 //! mutation opts out with `no_bump()`, which the unbumped user-state changes
 //! do (reference §9.4).
 
-use projection_sdk::{Context, Description, Event, Family, Mutation, ProjectionError};
+use projection_sdk::{
+    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
+    handle_tables,
+};
 
 mod auth_method;
 mod authn_key;
@@ -54,9 +57,6 @@ mod notification;
 mod pat;
 mod user;
 
-#[cfg(test)]
-mod testing;
-
 use login_name::{
     domain as login_name_domain, policy as login_name_policy, user as login_name_user,
 };
@@ -67,30 +67,8 @@ pub const NAME: &str = "users";
 /// The plugin version.
 pub const VERSION: &str = "0.1.0";
 
-/// What a table reducer makes of one event: `None` when the table ignores it.
-type Reduced = Result<Option<Vec<Mutation>>, ProjectionError>;
-
-/// A table module: declaration, subscriptions, reducer.
-struct TableModule {
-    table: fn() -> projection_sdk::Table,
-    subscribe: fn(Description) -> Description,
-    reduce: fn(&Event, &Context<'_>) -> Reduced,
-}
-
-/// The [`TableModule`]s of modules that each offer `table`, `subscribe` and
-/// `reduce`.
-macro_rules! table_modules {
-    ($($module:ident),* $(,)?) => {
-        [$(TableModule {
-            table: $module::table,
-            subscribe: $module::subscribe,
-            reduce: $module::reduce,
-        }),*]
-    };
-}
-
 /// The table modules, in table order.
-const TABLES: [TableModule; 11] = table_modules!(
+const TABLES: [TableModule; 11] = projection_sdk::table_modules!(
     user,
     human,
     machine,
@@ -101,7 +79,7 @@ const TABLES: [TableModule; 11] = table_modules!(
     login_name_policy,
     auth_method,
     pat,
-    authn_key,
+    authn_key
 );
 
 /// The users table family.
@@ -110,26 +88,11 @@ pub struct Users;
 
 impl Family for Users {
     fn describe() -> Description {
-        let described = TABLES
-            .iter()
-            .fold(Description::new(NAME, VERSION), |d, m| d.table((m.table)()));
-        TABLES.iter().fold(described, |d, m| (m.subscribe)(d))
+        describe_tables(NAME, VERSION, &TABLES)
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        let mut handled = false;
-        let mut mutations = Vec::new();
-        for module in &TABLES {
-            if let Some(more) = (module.reduce)(event, ctx)? {
-                handled = true;
-                mutations.extend(more);
-            }
-        }
-        if handled {
-            Ok(mutations)
-        } else {
-            Err(event.unhandled())
-        }
+        handle_tables(&TABLES, event, ctx)
     }
 }
 

@@ -9,7 +9,8 @@ use projection_sdk::{
 };
 
 use crate::field::{crypted_text, enum_or_zero, null_if_empty};
-use crate::{Reduced, user};
+use crate::user;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_machines_projection";
@@ -111,7 +112,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn secret_set_takes_the_hash_without_a_crypto_value() {

@@ -5,7 +5,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, upsert};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "user_metadata_projection";
@@ -77,7 +77,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, Value, upsert};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn set_without_a_value_stores_null() {

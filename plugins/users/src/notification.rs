@@ -10,7 +10,8 @@ use projection_sdk::{
 };
 
 use crate::field::{null_if_empty, password_set};
-use crate::{Reduced, user};
+use crate::user;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_notifications_projection";
@@ -98,7 +99,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, Value, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn email_changed_to_empty_clears_the_last_email() {

@@ -3,8 +3,8 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, insert};
 
-use crate::Reduced;
 use crate::field::{GO_ZERO_TIME, timestamp};
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "personal_access_tokens_projection";
@@ -74,7 +74,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError};
 
     use super::reduce;
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn added_rejects_an_expiration_that_is_no_time() {

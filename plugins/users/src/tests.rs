@@ -4,7 +4,7 @@ use projection_sdk::validate::scope;
 use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
 
 use crate::Users;
-use crate::testing::event;
+use projection_sdk::testing::event;
 
 const TABLES: [&str; 11] = [
     "users_projection",

@@ -7,7 +7,8 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::{Reduced, human, machine};
+use crate::{human, machine};
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_projection";
@@ -183,7 +184,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn init_code_sets_the_state_without_a_bump() {

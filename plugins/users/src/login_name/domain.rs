@@ -5,7 +5,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_domains_projection";

@@ -6,7 +6,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_policies_projection";
@@ -89,7 +89,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, delete};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn removed_org_policy_falls_back_to_the_default() {

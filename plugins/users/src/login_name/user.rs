@@ -2,7 +2,7 @@
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
-use crate::Reduced;
+use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_users_projection";
@@ -83,7 +83,7 @@ mod tests {
     use projection_sdk::{Context, NoEvents, insert, update};
 
     use super::{TABLE, reduce};
-    use crate::testing::event;
+    use projection_sdk::testing::event;
 
     #[test]
     fn machine_added_and_claimed_domain_keep_the_user_name() {

@@ -1,13 +1,13 @@
-//! Test helpers: events shaped like the conformance cases' defaults.
+//! Helpers for testing families natively.
 
-use projection_sdk::Event;
+use crate::Event;
 
-/// The creation time the test events carry (2026-01-01T00:00:00Z).
-pub(crate) const CREATED_AT: i64 = 1_767_225_600_000_000;
+/// The creation time of [`event`]s (2026-01-01T00:00:00Z).
+pub const CREATED_AT: i64 = 1_767_225_600_000_000;
 
-/// An event with the conformance defaults: instance `instance-id`, aggregate
-/// `agg-id`, sequence 15, owner `ro-id`, creator `editor-user`.
-pub(crate) fn event(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Event {
+/// An event with the conformance cases' defaults: tenant `instance-id`,
+/// aggregate `agg-id`, sequence 15, owner `ro-id`, creator `editor-user`.
+pub fn event(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Event {
     Event {
         position: "1".to_owned(),
         in_tx_order: 0,
