@@ -105,8 +105,8 @@ fn pauses(seed: u64, n: usize) -> Vec<Duration> {
 /// one is open. Whatever the follower saw, its tables must equal a clean
 /// replay, and every event must be applied once.
 async fn slow_writers_lose_nothing(store: Store) {
-    const WRITERS: usize = 4;
-    const TXS: usize = 30;
+    const WRITERS: usize = 6;
+    const TXS: usize = 50;
     let t = support::test_db(store).await;
     let mut plugins = support::plugins(&["orgs"]);
     let (stop, stop_rx) = watch::channel(false);

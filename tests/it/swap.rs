@@ -86,7 +86,6 @@ async fn hot_swap(store: Store) {
         assert!(before.iter().all(|(_, name)| name.starts_with("org ")));
 
         // Deploy 0.2.0; the next batch runs on it.
-        let deployed_at = Instant::now();
         let v2 = registry::deploy(
             &t.db,
             &support::guests().wasm("orgs_v2"),
@@ -96,6 +95,7 @@ async fn hot_swap(store: Store) {
         )
         .await
         .unwrap();
+        let deployed_at = Instant::now();
         import_orgs(&t.db, 100..200).await;
         let mut first_batch = None;
         while first_batch.is_none() {
