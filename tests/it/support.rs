@@ -65,7 +65,14 @@ pub fn guests() -> &'static Guests {
         for (dir, packages) in [
             (
                 "main",
-                &["instances", "orgs", "hostile", "future_contract"][..],
+                &[
+                    "instances",
+                    "orgs",
+                    "users",
+                    "user_grants",
+                    "hostile",
+                    "future_contract",
+                ][..],
             ),
             ("wrong", &["wrong_orgs", "orgs_v2"]),
         ] {
