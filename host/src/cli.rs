@@ -77,9 +77,28 @@ pub enum Command {
     /// Failed events: list, retry, skip.
     #[command(subcommand)]
     Failed(FailedCommand),
-    /// Measurements on a scratch database (never touches existing data).
+    /// Replay throughput of the users family four ways (wasm, native,
+    /// statement-per-event, set-based ceiling) on a scratch database; `bench
+    /// live` measures follow latency. Never touches existing data.
+    Bench(BenchArgs),
+}
+
+/// `bench` flags.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchArgs {
+    /// Another measurement.
     #[command(subcommand)]
-    Bench(BenchCommand),
+    pub which: Option<BenchCommand>,
+    /// Events in the generated stream.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    /// Tenants the stream is spread over.
+    #[arg(long, default_value_t = 100)]
+    pub tenants: usize,
+    /// Events per plugin call and transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
 }
 
 /// `bench` subcommands.
@@ -205,7 +224,11 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run_live(&config, args).await,
         Command::Replay(args) => replay(&config, args).await,
         Command::Failed(command) => failed(&config, command).await,
-        Command::Bench(BenchCommand::Live { events }) => bench_live(&config, events).await,
+        Command::Bench(BenchArgs {
+            which: Some(BenchCommand::Live { events }),
+            ..
+        }) => bench_live(&config, events).await,
+        Command::Bench(args) => bench_throughput(&config, args).await,
         Command::Status => status(&config).await,
         Command::Check { paths } => check(&config, &paths).await,
         Command::Show { tables, limit } => show(&config, &tables, limit).await,
@@ -412,6 +435,34 @@ async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
     .await?;
     db.close().await;
     eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_throughput(config: &Config, args: BenchArgs) -> Result<ExitCode> {
+    let path = config.plugin_dir.join("users.wasm");
+    let wasm = Plugin::load(&path, config.cache_dir.as_deref(), config.limits)
+        .with_context(|| format!("the bench needs the users plugin at {}", path.display()))?;
+    let scratch = crate::bench::Scratch::create(&config.database_url).await?;
+    say!(
+        "bench on {} ({} events, batches of {})",
+        scratch.url,
+        args.events,
+        args.batch_size
+    );
+    let options = crate::bench::throughput::Options {
+        events: args.events,
+        tenants: args.tenants,
+        batch_size: args.batch_size,
+    };
+    let mut lines = Vec::new();
+    let result = crate::bench::throughput::run(&scratch, wasm, options, &mut |line| {
+        println!("{line}");
+        lines.push(line);
+    })
+    .await;
+    scratch.drop_database().await?;
+    let figures = result?;
+    say!("{}", figures.summary_line());
     Ok(ExitCode::SUCCESS)
 }
 

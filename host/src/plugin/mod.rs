@@ -198,8 +198,36 @@ pub struct Plugin {
     /// Whether it came from the deployment registry (not the plugin directory).
     pub deployed: bool,
     limits: Limits,
-    pre: PluginPre<HostState>,
+    pre: Option<PluginPre<HostState>>,
     live: Option<(Store<HostState>, Bindings)>,
+    native: Option<NativeHandle>,
+}
+
+/// A family's handler compiled into the host (benchmarks: the same family
+/// without WASM).
+pub type NativeHandle = fn(&Event, &projection_sdk::Context<'_>) -> Outcome;
+
+/// Look-ups for a native family, answered from the event store.
+struct StoreLookup<'a> {
+    db: &'a Db,
+    before: &'a Event,
+    runtime: &'a tokio::runtime::Handle,
+    error: std::cell::RefCell<Option<String>>,
+}
+
+impl projection_sdk::Lookup for StoreLookup<'_> {
+    fn find_events(&self, filter: &EventFilter) -> Vec<Event> {
+        match self
+            .runtime
+            .block_on(crate::source::find_events(self.db, self.before, filter))
+        {
+            Ok(events) => events,
+            Err(e) => {
+                *self.error.borrow_mut() = Some(e.to_string());
+                Vec::new()
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -266,8 +294,9 @@ impl Plugin {
             origin,
             deployed: false,
             limits,
-            pre,
+            pre: Some(pre),
             live: None,
+            native: None,
         };
         let description = plugin.describe().map_err(|e| match e {
             PluginError::Trap { message, .. } if message.contains("type mismatch") => invalid(format!(
@@ -298,7 +327,11 @@ impl Plugin {
             lookup_error: None,
             runtime: None,
         };
-        let mut store = Store::new(self.pre.engine(), state);
+        let engine = match &self.pre {
+            Some(pre) => pre.engine().clone(),
+            None => Engine::default(),
+        };
+        let mut store = Store::new(&engine, state);
         store.limiter(|s| &mut s.limits);
         store
     }
@@ -308,10 +341,11 @@ impl Plugin {
             let mut store = self.new_store();
             store.set_fuel(u64::MAX).map_err(|e| self.trap(&e))?;
             store.set_epoch_deadline(self.limits.deadline_ticks());
-            let bindings = self
-                .pre
-                .instantiate(&mut store)
-                .map_err(|e| self.trap(&e))?;
+            let pre = self.pre.as_ref().ok_or_else(|| PluginError::Invalid {
+                path: self.path.clone(),
+                message: "a native family has no component".into(),
+            })?;
+            let bindings = pre.instantiate(&mut store).map_err(|e| self.trap(&e))?;
             self.live = Some((store, bindings));
         }
         self.live
@@ -359,6 +393,9 @@ impl Plugin {
         events: &[Event],
         lookup: LookupSource,
     ) -> Result<Vec<Outcome>, PluginError> {
+        if let Some(native) = self.native {
+            return Ok(handle_native(native, events, &lookup));
+        }
         let limits = self.limits;
         let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
         let wit_events: Vec<w::Event> = events.iter().map(convert::event_to_wit).collect();
@@ -436,6 +473,64 @@ impl Plugin {
             message,
         }
     }
+}
+
+impl Plugin {
+    /// A family compiled into the host: same description and handler as its
+    /// plugin, called directly (for measuring what WASM costs).
+    pub fn native(description: Description, handle: NativeHandle) -> Plugin {
+        let hash = format!("native-{}", description.name);
+        Plugin {
+            path: PathBuf::from(format!("native:{}", description.name)),
+            description,
+            hash,
+            origin: Origin::Compiled,
+            deployed: false,
+            limits: Limits::default(),
+            pre: None,
+            live: None,
+            native: Some(handle),
+        }
+    }
+}
+
+/// Run a native family on a batch with look-ups from `lookup`.
+fn handle_native(handle: NativeHandle, events: &[Event], lookup: &LookupSource) -> Vec<Outcome> {
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    events
+        .iter()
+        .map(|event| match (lookup, &runtime) {
+            (LookupSource::Store(db), Some(runtime)) => {
+                let store = StoreLookup {
+                    db,
+                    before: event,
+                    runtime,
+                    error: std::cell::RefCell::new(None),
+                };
+                let outcome = handle(event, &projection_sdk::Context::new(&store));
+                match store.error.into_inner() {
+                    Some(e) => Err(ProjectionError::Failed(format!(
+                        "event look-up failed: {e}"
+                    ))),
+                    None => outcome,
+                }
+            }
+            (LookupSource::Events(events), _) => {
+                let list = projection_sdk::EventList(
+                    events
+                        .iter()
+                        .filter(|e| e.instance_id == event.instance_id)
+                        .cloned()
+                        .collect(),
+                );
+                handle(event, &projection_sdk::Context::new(&list))
+            }
+            _ => handle(
+                event,
+                &projection_sdk::Context::new(&projection_sdk::NoEvents),
+            ),
+        })
+        .collect()
 }
 
 /// Whether the bytes are a component (not a core module).

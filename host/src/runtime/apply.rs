@@ -29,6 +29,93 @@ pub struct BatchOutcome {
 
 type FailureKey = (String, String, String, i64);
 
+/// How a mutation can be buffered: its kind, bound values per row, and the
+/// key that must not repeat within one statement (`None`: not mergeable).
+fn mergeable<'m>(
+    table: &projection_sdk::Table,
+    mutation: &'m Mutation,
+) -> Option<(BufferKind, usize, Option<Vec<&'m projection_sdk::Value>>)> {
+    match mutation {
+        Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => Some((
+            BufferKind::Rows,
+            values.len().max(1),
+            sql::conflict_key(mutation),
+        )),
+        Mutation::Update { .. } => sql::update_shape(table, mutation).map(|shape| {
+            let binds =
+                shape.key.len() + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
+            let key = shape.key.iter().map(|(_, v)| *v).collect();
+            (BufferKind::Updates, binds.max(1), Some(key))
+        }),
+        _ => None,
+    }
+}
+
+/// What a buffer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BufferKind {
+    /// Inserts or upserts of one shape.
+    Rows,
+    /// Single-row updates of one shape (see [`sql::update_shape`]).
+    Updates,
+}
+
+/// Pending mutations of one table and shape.
+struct Buffer<'m> {
+    table: &'m str,
+    kind: BufferKind,
+    rows: Vec<&'m Mutation>,
+    keys: HashSet<Vec<&'m projection_sdk::Value>>,
+}
+
+impl<'m> Buffer<'m> {
+    fn new(
+        kind: BufferKind,
+        first: &'m Mutation,
+        key: Option<Vec<&'m projection_sdk::Value>>,
+    ) -> Self {
+        let mut buffer = Buffer {
+            table: first.table(),
+            kind,
+            rows: Vec::new(),
+            keys: HashSet::new(),
+        };
+        buffer.push(first, key);
+        buffer
+    }
+
+    fn push(&mut self, row: &'m Mutation, key: Option<Vec<&'m projection_sdk::Value>>) {
+        self.keys.extend(key);
+        self.rows.push(row);
+    }
+
+    /// Whether `row` (with its bound values and key) can join.
+    fn accepts(
+        &self,
+        row: &Mutation,
+        binds: usize,
+        key: Option<&Vec<&'m projection_sdk::Value>>,
+        table: &projection_sdk::Table,
+    ) -> bool {
+        let Some(first) = self.rows.first() else {
+            return false;
+        };
+        let same_shape = match self.kind {
+            BufferKind::Rows => sql::same_row_shape(first, row),
+            BufferKind::Updates => match (
+                sql::update_shape(table, first),
+                sql::update_shape(table, row),
+            ) {
+                (Some(a), Some(b)) => a.same_shape(&b),
+                _ => false,
+            },
+        };
+        (self.rows.len() + 1) * binds <= MAX_BINDS
+            && same_shape
+            && key.is_none_or(|k| !self.keys.contains(k))
+    }
+}
+
 /// Validate and scope an event's mutations, or say why the event fails.
 fn plan(
     description: &Description,
@@ -50,6 +137,7 @@ pub(super) async fn apply_batch(
     version: &str,
     events: &[Event],
     results: Vec<EventResult>,
+    statement_per_event: bool,
 ) -> Result<BatchOutcome, StoreError> {
     let plans: Vec<Result<Vec<Mutation>, String>> = events
         .iter()
@@ -69,6 +157,9 @@ pub(super) async fn apply_batch(
         plans: &plans,
         failing: &failing,
     };
+    if statement_per_event {
+        return batch.run(db, true).await;
+    }
     match batch.run(db, false).await {
         Err(StoreError::Db(sqlx::Error::Database(e))) => {
             tracing::debug!("batch refused by the database ({e}); retrying event by event");
@@ -136,38 +227,56 @@ impl Batch<'_> {
         Ok(outcome)
     }
 
-    /// Run mutations in order, merging runs of one row shape.
+    /// Run mutations, merging them into multi-row statements.
+    ///
+    /// Inserts and upserts wait in one buffer per table (one shape, distinct
+    /// conflict keys); so do updates that set or copy columns of exactly one
+    /// row, found by its whole primary key (one shape, distinct keys). Rows
+    /// of different tables commute, except that a child table's rows need
+    /// their parent's: buffers are flushed in the order they were opened, so
+    /// parents go first. A mutation that meets another kind of buffer of its
+    /// table, or does not fit its buffer, flushes everything first; so does
+    /// any other mutation (a delete, a copy, an array operation), which may
+    /// read or change rows of several tables. So each table's changes keep
+    /// their order and nothing sees a state the plain order would not have
+    /// produced.
     async fn execute_merged(&self, tx: &mut Tx, mutations: &[&Mutation]) -> Result<(), StoreError> {
-        let dialect = tx.dialect();
-        let mut i = 0;
-        while i < mutations.len() {
-            let first = mutations[i];
-            let table = self.table(first.table())?;
-            let mut end = i + 1;
-            let row_binds = match first {
-                Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
-                    values.len().max(1)
-                }
-                _ => 0,
+        let mut buffers: Vec<Buffer<'_>> = Vec::new();
+        for &mutation in mutations {
+            let table = self.table(mutation.table())?;
+            let Some((kind, binds, key)) = mergeable(table, mutation) else {
+                self.flush(tx, &mut buffers).await?;
+                let statement = self.render(tx.dialect(), mutation)?;
+                tx.execute(&statement).await?;
+                continue;
             };
-            if row_binds > 0 {
-                let mut keys: HashSet<Vec<&projection_sdk::Value>> = HashSet::new();
-                keys.extend(sql::conflict_key(first));
-                while end < mutations.len()
-                    && (end - i + 1) * row_binds <= MAX_BINDS
-                    && sql::same_row_shape(first, mutations[end])
-                    && sql::conflict_key(mutations[end]).is_none_or(|key| keys.insert(key))
+            let slot = buffers.iter().position(|b| b.table == mutation.table());
+            match slot {
+                Some(at)
+                    if buffers[at].kind == kind
+                        && buffers[at].accepts(mutation, binds, key.as_ref(), table) =>
                 {
-                    end += 1;
+                    buffers[at].push(mutation, key);
                 }
+                Some(_) => {
+                    self.flush(tx, &mut buffers).await?;
+                    buffers.push(Buffer::new(kind, mutation, key));
+                }
+                None => buffers.push(Buffer::new(kind, mutation, key)),
             }
-            let statement = if end - i > 1 {
-                sql::render_rows(dialect, table, &mutations[i..end])?
-            } else {
-                self.render(dialect, first)?
+        }
+        self.flush(tx, &mut buffers).await
+    }
+
+    /// Write every buffer, in the order they were opened.
+    async fn flush(&self, tx: &mut Tx, buffers: &mut Vec<Buffer<'_>>) -> Result<(), StoreError> {
+        for buffer in buffers.drain(..) {
+            let table = self.table(buffer.table)?;
+            let statement = match buffer.kind {
+                BufferKind::Rows => sql::render_rows(tx.dialect(), table, &buffer.rows)?,
+                BufferKind::Updates => sql::render_updates(tx.dialect(), table, &buffer.rows)?,
             };
             tx.execute(&statement).await?;
-            i = end;
         }
         Ok(())
     }

@@ -72,6 +72,9 @@ pub struct ReplayOptions {
     pub stop: Option<tokio::sync::watch::Receiver<bool>>,
     /// Count pending events first (for the progress bar).
     pub count_pending: bool,
+    /// Apply one statement per mutation, each event in a savepoint (the
+    /// reference handler's way; a benchmark baseline).
+    pub statement_per_event: bool,
 }
 
 impl Default for ReplayOptions {
@@ -85,6 +88,7 @@ impl Default for ReplayOptions {
             respect_backoff: false,
             stop: None,
             count_pending: true,
+            statement_per_event: false,
         }
     }
 }
@@ -314,8 +318,15 @@ async fn replay_family(
         let version = plugin_version(plugin);
         let outcome = async {
             let outcomes = run_plugin(db, plugin, &events)?;
-            let outcome =
-                apply::apply_batch(db, &plugin.description, &version, &events, outcomes).await?;
+            let outcome = apply::apply_batch(
+                db,
+                &plugin.description,
+                &version,
+                &events,
+                outcomes,
+                options.statement_per_event,
+            )
+            .await?;
             Ok::<_, RuntimeError>(outcome)
         }
         .instrument(span.clone())

@@ -613,6 +613,178 @@ pub fn render_rows(
     Ok(w.finish())
 }
 
+/// The key of an update that can share a multi-row statement: it sets
+/// columns to values or copies them from the same row, and its conditions
+/// are equalities on exactly the table's primary key (so it touches at most
+/// one row). `None` for any other update.
+pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateShape<'m>> {
+    let Mutation::Update {
+        table: name,
+        set,
+        conditions,
+        ..
+    } = mutation
+    else {
+        return None;
+    };
+    let mut key: Vec<(&str, &Value)> = Vec::with_capacity(conditions.len());
+    for condition in conditions {
+        match condition {
+            Condition::All(Predicate::Compare {
+                column,
+                op: CompareOp::Eq,
+                value,
+            }) if *value != Value::Null => {
+                key.push((column.as_str(), value));
+            }
+            _ => return None,
+        }
+    }
+    let covers_key = key.len() == table.primary_key.len()
+        && table
+            .primary_key
+            .iter()
+            .all(|k| key.iter().filter(|(c, _)| c == k).count() == 1);
+    if !covers_key {
+        return None;
+    }
+    key.sort_by_key(|(c, _)| *c);
+    let mut ops = Vec::with_capacity(set.len());
+    for assignment in set {
+        match &assignment.op {
+            ColumnOp::Set(_) => ops.push((assignment.column.as_str(), None)),
+            ColumnOp::CopyFrom(source) => {
+                ops.push((assignment.column.as_str(), Some(source.as_str())))
+            }
+            _ => return None,
+        }
+    }
+    Some(UpdateShape {
+        table: name.as_str(),
+        ops,
+        key,
+    })
+}
+
+/// See [`update_shape`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateShape<'m> {
+    /// Table.
+    pub table: &'m str,
+    /// Changed columns: set from a value (`None`) or copied from a column.
+    pub ops: Vec<(&'m str, Option<&'m str>)>,
+    /// The primary-key values, by column name.
+    pub key: Vec<(&'m str, &'m Value)>,
+}
+
+impl UpdateShape<'_> {
+    /// Whether two updates can share a statement (same table, columns, ops
+    /// and key columns).
+    pub fn same_shape(&self, other: &UpdateShape<'_>) -> bool {
+        self.table == other.table
+            && self.ops == other.ops
+            && self
+                .key
+                .iter()
+                .map(|(c, _)| c)
+                .eq(other.key.iter().map(|(c, _)| c))
+    }
+}
+
+/// Render updates of one shape (see [`update_shape`]) as one statement:
+/// `WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v WHERE <key = v.key>`.
+pub fn render_updates(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let shapes: Vec<UpdateShape<'_>> = rows
+        .iter()
+        .map(|m| update_shape(table, m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::BadValue("an update that cannot be merged".into()))?;
+    let Some(first) = shapes.first() else {
+        return Err(StoreError::BadValue("no updates to merge".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, rows[0]);
+    }
+    let mut w = Writer::new(dialect, table);
+    let set_values: Vec<&str> = first
+        .ops
+        .iter()
+        .filter(|(_, copy)| copy.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    let mut aliases: Vec<String> = Vec::new();
+    aliases.extend((0..first.key.len()).map(|i| format!("k{i}")));
+    aliases.extend((0..set_values.len()).map(|i| format!("c{i}")));
+    w.push(&format!("WITH v({}) AS (VALUES ", aliases.join(", ")));
+    for (r, (row, shape)) in rows.iter().zip(&shapes).enumerate() {
+        if r > 0 {
+            w.push(", ");
+        }
+        w.push("(");
+        for (i, (column, value)) in shape.key.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            let kind = w.kind(table, column)?;
+            w.bind((*value).clone(), kind);
+        }
+        let Mutation::Update { set, .. } = row else {
+            return Err(StoreError::BadValue("not an update".into()));
+        };
+        for column in &set_values {
+            let value = set
+                .iter()
+                .find(|a| a.column == *column)
+                .and_then(|a| match &a.op {
+                    ColumnOp::Set(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .ok_or_else(|| StoreError::BadValue("update shapes differ".into()))?;
+            let kind = w.kind(table, column)?;
+            w.push(", ");
+            w.bind(value, kind);
+        }
+        w.push(")");
+    }
+    w.push(") UPDATE ");
+    w.ident(&table.name)?;
+    w.push(" SET ");
+    let mut value_index = 0;
+    for (i, (column, copy)) in first.ops.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(column)?;
+        w.push(" = ");
+        match copy {
+            Some(source) => {
+                w.ident(&table.name)?;
+                w.push(".");
+                w.ident(source)?;
+            }
+            None => {
+                w.push(&format!("v.c{value_index}"));
+                value_index += 1;
+            }
+        }
+    }
+    w.push(" FROM v WHERE ");
+    for (i, (column, _)) in first.key.iter().enumerate() {
+        if i > 0 {
+            w.push(" AND ");
+        }
+        w.ident(&table.name)?;
+        w.push(".");
+        w.ident(column)?;
+        w.push(&format!(" = v.k{i}"));
+    }
+    Ok(w.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

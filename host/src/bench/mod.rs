@@ -4,6 +4,10 @@
 //! on the server `--database-url` names, dropped afterwards, or a temporary
 //! SQLite file), so it never touches existing data.
 
+pub mod ceiling;
+pub mod stream;
+pub mod throughput;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
