@@ -166,3 +166,24 @@ fn demo_path_imports_replays_and_shows() {
     let err = run(&args.iter().map(String::as_str).collect::<Vec<_>>()).unwrap_err();
     assert!(err.contains("unknown table \"no_such_table\""), "{err}");
 }
+
+#[test]
+fn bench_runs_four_paths_to_identical_tables() {
+    let plugins = support::plugin_dir(&["users", "orgs"]);
+    let admin = support::admin_url();
+    let code = run(&[
+        "--database-url",
+        &admin,
+        "--plugins",
+        plugins.path().to_str().unwrap(),
+        "bench",
+        "--events",
+        "600",
+        "--tenants",
+        "7",
+        "--batch-size",
+        "100",
+    ])
+    .unwrap();
+    assert_eq!(code, ExitCode::SUCCESS);
+}

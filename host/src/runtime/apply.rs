@@ -220,9 +220,10 @@ impl Batch<'_> {
             }
         }
         self.execute_merged(&mut tx, &pending).await?;
-        for event in last_applied.values() {
-            state::save_checkpoint(&mut tx, family, self.version, event).await?;
-        }
+        let mut checkpoints: Vec<&Event> = last_applied.into_values().collect();
+        checkpoints.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        state::save_checkpoints(&mut tx, family, self.version, &checkpoints).await?;
+
         tx.commit().await?;
         Ok(outcome)
     }

@@ -11,7 +11,7 @@
 mod apply;
 pub mod follow;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use projection_sdk::{Event, Mutation};
@@ -265,6 +265,13 @@ async fn replay_family(
         }
     }
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
+    let checkpoints: HashMap<String, crate::store::state::Checkpoint> =
+        crate::store::state::checkpoints(db)
+            .await?
+            .into_iter()
+            .filter(|c| c.family == family)
+            .map(|c| (c.instance_id.clone(), c))
+            .collect();
     loop {
         if options
             .max_batches
@@ -277,7 +284,6 @@ async fn replay_family(
         }
         let below = source::order::read_barrier(db).await?;
         let query = BatchQuery {
-            family: &family,
             aggregate_types: aggregate_types.clone(),
             event_types: event_types.clone(),
             instance_id: options.instance_id.as_deref(),
@@ -294,6 +300,11 @@ async fn replay_family(
         let events: Vec<Event> = read
             .into_iter()
             .filter(|e| plugin.description.wants(&e.aggregate_type, &e.event_type))
+            .filter(|e| {
+                checkpoints
+                    .get(&e.instance_id)
+                    .is_none_or(|c| c.is_before(e))
+            })
             .collect();
         if events.is_empty() {
             progress.advance(n_read);

@@ -112,8 +112,18 @@ pub async fn save_checkpoint(
     version: &str,
     event: &Event,
 ) -> Result<(), StoreError> {
-    let d = tx.dialect();
-    let p: Vec<String> = [
+    save_checkpoints(tx, family, version, &[event]).await
+}
+
+/// Move the checkpoints of several tenants of a family, one statement (each
+/// event must be of another tenant).
+pub async fn save_checkpoints(
+    tx: &mut Tx,
+    family: &str,
+    version: &str,
+    events: &[&Event],
+) -> Result<(), StoreError> {
+    const CASTS: [&str; 10] = [
         "TEXT",
         "TEXT",
         "DECIMAL",
@@ -124,37 +134,44 @@ pub async fn save_checkpoint(
         "TIMESTAMPTZ",
         "TEXT",
         "TIMESTAMPTZ",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, cast)| ph(d, i + 1, cast))
-    .collect();
-    let sql = format!(
-        "INSERT INTO projector_checkpoints (family, instance_id, \"position\", in_tx_order, aggregate_type, \
-         aggregate_id, \"sequence\", event_date, plugin_version, updated_at) VALUES ({}) \
-         ON CONFLICT (family, instance_id) DO UPDATE SET \"position\" = excluded.\"position\", \
-         in_tx_order = excluded.in_tx_order, aggregate_type = excluded.aggregate_type, \
-         aggregate_id = excluded.aggregate_id, \"sequence\" = excluded.\"sequence\", \
-         event_date = excluded.event_date, plugin_version = excluded.plugin_version, \
-         updated_at = excluded.updated_at",
-        p.join(", ")
-    );
-    let statement = Statement {
-        sql,
-        binds: vec![
-            text(family),
-            text(&event.instance_id),
-            text(&event.position),
-            int(i64::from(event.in_tx_order)),
-            text(&event.aggregate_type),
-            text(&event.aggregate_id),
-            int(event.sequence),
-            ts(event.created_at),
-            text(version),
-            ts(time::now_micros()),
-        ],
-    };
-    tx.execute(&statement).await?;
+    ];
+    let d = tx.dialect();
+    let now = time::now_micros();
+    for chunk in events.chunks(1000) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut binds = Vec::with_capacity(chunk.len() * CASTS.len());
+        for (r, event) in chunk.iter().enumerate() {
+            let p: Vec<String> = CASTS
+                .iter()
+                .enumerate()
+                .map(|(i, cast)| ph(d, r * CASTS.len() + i + 1, cast))
+                .collect();
+            rows.push(format!("({})", p.join(", ")));
+            binds.extend([
+                text(family),
+                text(&event.instance_id),
+                text(&event.position),
+                int(i64::from(event.in_tx_order)),
+                text(&event.aggregate_type),
+                text(&event.aggregate_id),
+                int(event.sequence),
+                ts(event.created_at),
+                text(version),
+                ts(now),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO projector_checkpoints (family, instance_id, \"position\", in_tx_order, aggregate_type, \
+             aggregate_id, \"sequence\", event_date, plugin_version, updated_at) VALUES {} \
+             ON CONFLICT (family, instance_id) DO UPDATE SET \"position\" = excluded.\"position\", \
+             in_tx_order = excluded.in_tx_order, aggregate_type = excluded.aggregate_type, \
+             aggregate_id = excluded.aggregate_id, \"sequence\" = excluded.\"sequence\", \
+             event_date = excluded.event_date, plugin_version = excluded.plugin_version, \
+             updated_at = excluded.updated_at",
+            rows.join(", ")
+        );
+        tx.execute(&Statement { sql, binds }).await?;
+    }
     Ok(())
 }
 
@@ -285,8 +302,27 @@ pub struct Checkpoint {
     pub position: String,
     /// Its order in its transaction.
     pub in_tx_order: i64,
+    /// Its aggregate type.
+    pub aggregate_type: String,
+    /// Its aggregate id.
+    pub aggregate_id: String,
+    /// Its sequence.
+    pub sequence: i64,
     /// Plugin version that applied it.
     pub plugin_version: String,
+}
+
+impl Checkpoint {
+    /// Whether `event` (of this tenant) comes after the checkpoint.
+    pub fn is_before(&self, event: &Event) -> bool {
+        use std::cmp::Ordering;
+        let by_position = crate::source::order::cmp_position(&event.position, &self.position)
+            .then(i64::from(event.in_tx_order).cmp(&self.in_tx_order))
+            .then_with(|| event.aggregate_type.cmp(&self.aggregate_type))
+            .then_with(|| event.aggregate_id.cmp(&self.aggregate_id))
+            .then(event.sequence.cmp(&self.sequence));
+        by_position == Ordering::Greater
+    }
 }
 
 /// A failed-event row.
@@ -320,50 +356,38 @@ pub struct Failure {
 
 /// All checkpoints, by family and tenant.
 pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => {
-            "SELECT family, instance_id, printf('%.6f', \"position\") AS position, in_tx_order, plugin_version FROM projector_checkpoints ORDER BY family, instance_id"
-        }
-        Dialect::Postgres => {
-            "SELECT family, instance_id, \"position\"::text AS position, in_tx_order::bigint AS in_tx_order, plugin_version FROM projector_checkpoints ORDER BY family, instance_id"
-        }
+    let position = match db.dialect() {
+        Dialect::Sqlite => "printf('%.6f', \"position\")",
+        Dialect::Postgres => "\"position\"::text",
     };
-    let map = |family, instance_id, position, in_tx_order, plugin_version| Checkpoint {
-        family,
-        instance_id,
-        position,
-        in_tx_order,
-        plugin_version,
-    };
+    let sql = format!(
+        "SELECT family, instance_id, {position}, CAST(in_tx_order AS BIGINT), aggregate_type, aggregate_id, \
+         \"sequence\", plugin_version FROM projector_checkpoints ORDER BY family, instance_id"
+    );
+    macro_rules! rows {
+        ($pool:expr) => {
+            sqlx::query(&sql)
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(Checkpoint {
+                        family: r.try_get(0)?,
+                        instance_id: r.try_get(1)?,
+                        position: r.try_get(2)?,
+                        in_tx_order: r.try_get(3)?,
+                        aggregate_type: r.try_get(4)?,
+                        aggregate_id: r.try_get(5)?,
+                        sequence: r.try_get(6)?,
+                        plugin_version: r.try_get(7)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        };
+    }
     Ok(match db {
-        Db::Sqlite(pool) => sqlx::query(sql)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(map(
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()?,
-        Db::Postgres(pool) => sqlx::query(sql)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(map(
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()?,
+        Db::Sqlite(pool) => rows!(pool),
+        Db::Postgres(pool) => rows!(pool),
     })
 }
 

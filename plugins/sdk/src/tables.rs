@@ -6,7 +6,7 @@
 //! them; [`describe_tables`] and [`handle_tables`] implement [`crate::Family`]
 //! on top:
 //!
-//! ```ignore
+//! ```text
 //! const TABLES: [TableModule; 2] = projection_sdk::table_modules!(org, domain);
 //!
 //! impl Family for Orgs {
