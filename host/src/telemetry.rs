@@ -7,7 +7,11 @@ use tracing_subscriber::EnvFilter;
 /// Install the subscriber; `verbose` raises the default level to `info`.
 pub fn init(verbose: bool) {
     // sqlx reports slow statements as warnings; bulk work makes them routine.
-    let default = if verbose { "info,sqlx=error" } else { "warn,sqlx=error" };
+    let default = if verbose {
+        "info,sqlx=error"
+    } else {
+        "warn,sqlx=error"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -28,7 +28,10 @@ const ATTACKS: &[(&str, &str)] = &[
         "hostile.huge",
         "plugin hostile returned too much output: 10001 mutations for one event (limit 10000)",
     ),
-    ("hostile.panic", "plugin hostile trapped"),
+    (
+        "hostile.panic",
+        "plugin hostile trapped: panicked: hostile plugin panics on purpose",
+    ),
 ];
 
 fn event(tenant: &str, aggregate_type: &str, id: &str, event_type: &str, payload: Json) -> Json {

@@ -110,6 +110,8 @@ struct HostState {
     batch: Vec<Event>,
     lookup_error: Option<String>,
     runtime: Option<tokio::runtime::Handle>,
+    /// The plugin's last panic message (its panic hook logs it).
+    panic: Option<String>,
 }
 
 impl bindings::projector::projection::types::Host for HostState {}
@@ -153,7 +155,12 @@ impl bindings::projector::projection::host::Host for HostState {
             w::Level::Debug => tracing::debug!(family, "{message}"),
             w::Level::Info => tracing::info!(family, "{message}"),
             w::Level::Warn => tracing::warn!(family, "{message}"),
-            w::Level::Error => tracing::error!(family, "{message}"),
+            w::Level::Error => {
+                tracing::error!(family, "{message}");
+                if let Some(panic) = message.strip_prefix("panic: ") {
+                    self.panic = Some(panic.to_owned());
+                }
+            }
         }
     }
 }
@@ -326,6 +333,7 @@ impl Plugin {
             batch: Vec::new(),
             lookup_error: None,
             runtime: None,
+            panic: None,
         };
         let engine = match &self.pre {
             Some(pre) => pre.engine().clone(),
@@ -355,7 +363,16 @@ impl Plugin {
 
     fn trap(&self, error: &wasmtime::Error) -> PluginError {
         let family = self.description.name.clone();
-        let message = format!("{error:#}");
+        // The root cause, without the WASM backtrace; a panic's own message
+        // when the plugin's panic hook reported one.
+        let panic = self
+            .live
+            .as_ref()
+            .and_then(|(store, _)| store.data().panic.clone());
+        let message = match panic {
+            Some(panic) => format!("panicked: {panic}"),
+            None => error.root_cause().to_string(),
+        };
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => PluginError::Timeout {
                 family,
@@ -406,6 +423,7 @@ impl Plugin {
             state.batch = events.to_vec();
             state.lookup = lookup;
             state.lookup_error = None;
+            state.panic = None;
             state.runtime = runtime;
         }
         store

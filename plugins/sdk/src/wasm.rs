@@ -37,8 +37,30 @@ pub fn describe<F: Family>() -> w::Description {
     }
 }
 
+/// Report panics through the host's log (the default hook would reach for
+/// the environment and stderr, which a plugin does not have).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            host::log(w::Level::Error, &format!("panic: {message}{location}"));
+        }));
+    });
+}
+
 /// Handle a batch with `F`.
 pub fn handle<F: Family>(events: Vec<w::Event>) -> Vec<w::Outcome> {
+    install_panic_hook();
     events
         .into_iter()
         .enumerate()
