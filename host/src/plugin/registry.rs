@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use super::{Limits, Plugin, PluginError};
 use crate::store::state::ph;
-use crate::store::{Db, Dialect, StoreError, state};
+use crate::store::{Db, Dialect, StoreError, fetch_rows, state};
 use crate::time;
 
 /// Registry failures.
@@ -74,30 +74,17 @@ pub async fn deployments(db: &Db) -> Result<Vec<Deployment>, StoreError> {
             "SELECT family, hash, version, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
         }
     };
-    macro_rules! rows {
-        ($pool:expr) => {
-            sqlx::query(sql)
-                .fetch_all($pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    let at: String = r.try_get(3)?;
-                    Ok(Deployment {
-                        family: r.try_get(0)?,
-                        hash: r.try_get(1)?,
-                        version: r.try_get(2)?,
-                        deployed_at: time::parse_rfc3339(&at).unwrap_or_default(),
-                        deployed_by: r.try_get(4)?,
-                        active: r.try_get(5)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
-        };
-    }
-    Ok(match db {
-        Db::Sqlite(pool) => rows!(pool),
-        Db::Postgres(pool) => rows!(pool),
-    })
+    Ok(fetch_rows!(db, sql, |r| {
+        let at: String = r.try_get(3)?;
+        Deployment {
+            family: r.try_get(0)?,
+            hash: r.try_get(1)?,
+            version: r.try_get(2)?,
+            deployed_at: time::parse_rfc3339(&at).unwrap_or_default(),
+            deployed_by: r.try_get(4)?,
+            active: r.try_get(5)?,
+        }
+    }))
 }
 
 async fn wasm_of(db: &Db, family: &str, hash: &str) -> Result<Vec<u8>, StoreError> {

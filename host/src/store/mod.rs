@@ -20,6 +20,29 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 pub use sql::Statement;
 
+/// Run a query on either database and map every row with `$map` (`$row` is
+/// the row; `?` works inside). The two drivers' row types differ, hence a
+/// macro rather than a function.
+macro_rules! fetch_rows {
+    ($db:expr, $sql:expr, |$row:ident| $map:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite(pool) => sqlx::query($sql)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|$row| -> Result<_, sqlx::Error> { Ok($map) })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?,
+            $crate::store::Db::Postgres(pool) => sqlx::query($sql)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|$row| -> Result<_, sqlx::Error> { Ok($map) })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?,
+        }
+    };
+}
+pub(crate) use fetch_rows;
+
 /// The SQL dialect of a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

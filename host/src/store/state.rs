@@ -6,7 +6,7 @@
 use projection_sdk::{ColumnType, Description, Event, Value};
 use sqlx::Row;
 
-use super::{Db, Dialect, Statement, StoreError, Tx};
+use super::{Db, Dialect, Statement, StoreError, Tx, fetch_rows};
 use crate::time;
 
 /// One placeholder: `?` on SQLite, `$n::cast` on PostgreSQL.
@@ -364,31 +364,18 @@ pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
         "SELECT family, instance_id, {position}, CAST(in_tx_order AS BIGINT), aggregate_type, aggregate_id, \
          \"sequence\", plugin_version FROM projector_checkpoints ORDER BY family, instance_id"
     );
-    macro_rules! rows {
-        ($pool:expr) => {
-            sqlx::query(&sql)
-                .fetch_all($pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Checkpoint {
-                        family: r.try_get(0)?,
-                        instance_id: r.try_get(1)?,
-                        position: r.try_get(2)?,
-                        in_tx_order: r.try_get(3)?,
-                        aggregate_type: r.try_get(4)?,
-                        aggregate_id: r.try_get(5)?,
-                        sequence: r.try_get(6)?,
-                        plugin_version: r.try_get(7)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
-        };
-    }
-    Ok(match db {
-        Db::Sqlite(pool) => rows!(pool),
-        Db::Postgres(pool) => rows!(pool),
-    })
+    Ok(fetch_rows!(db, &sql, |r| {
+        Checkpoint {
+            family: r.try_get(0)?,
+            instance_id: r.try_get(1)?,
+            position: r.try_get(2)?,
+            in_tx_order: r.try_get(3)?,
+            aggregate_type: r.try_get(4)?,
+            aggregate_id: r.try_get(5)?,
+            sequence: r.try_get(6)?,
+            plugin_version: r.try_get(7)?,
+        }
+    }))
 }
 
 /// All failed events.
@@ -407,39 +394,26 @@ pub async fn failures(db: &Db) -> Result<Vec<Failure>, StoreError> {
          FROM projector_failed_events ORDER BY family, instance_id, \"position\", in_tx_order"
     );
     let dialect = db.dialect();
-    macro_rules! rows {
-        ($pool:expr) => {
-            sqlx::query(&sql)
-                .fetch_all($pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    let retry: Option<String> = r.try_get(11)?;
-                    Ok(Failure {
-                        id: r.try_get(0)?,
-                        family: r.try_get(1)?,
-                        instance_id: r.try_get(2)?,
-                        aggregate_type: r.try_get(3)?,
-                        aggregate_id: r.try_get(4)?,
-                        sequence: r.try_get(5)?,
-                        event_type: r.try_get(6)?,
-                        error: r.try_get(7)?,
-                        failure_count: r.try_get(8)?,
-                        position: r.try_get(9)?,
-                        in_tx_order: r.try_get(10)?,
-                        retry_after: retry.and_then(|t| match dialect {
-                            Dialect::Sqlite => time::parse_rfc3339(&t),
-                            Dialect::Postgres => t.parse().ok(),
-                        }),
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
-        };
-    }
-    Ok(match db {
-        Db::Sqlite(pool) => rows!(pool),
-        Db::Postgres(pool) => rows!(pool),
-    })
+    Ok(fetch_rows!(db, &sql, |r| {
+        let retry: Option<String> = r.try_get(11)?;
+        Failure {
+            id: r.try_get(0)?,
+            family: r.try_get(1)?,
+            instance_id: r.try_get(2)?,
+            aggregate_type: r.try_get(3)?,
+            aggregate_id: r.try_get(4)?,
+            sequence: r.try_get(5)?,
+            event_type: r.try_get(6)?,
+            error: r.try_get(7)?,
+            failure_count: r.try_get(8)?,
+            position: r.try_get(9)?,
+            in_tx_order: r.try_get(10)?,
+            retry_after: retry.and_then(|t| match dialect {
+                Dialect::Sqlite => time::parse_rfc3339(&t),
+                Dialect::Postgres => t.parse().ok(),
+            }),
+        }
+    }))
 }
 
 /// Make failed events due for another try now (`None`: all of them);
@@ -545,26 +519,13 @@ pub struct Skipped {
 /// Every event skipped on purpose.
 pub async fn skipped(db: &Db) -> Result<Vec<Skipped>, StoreError> {
     let sql = "SELECT family, instance_id, event_type, skipped_by, error FROM projector_skipped_events ORDER BY id";
-    macro_rules! rows {
-        ($pool:expr) => {
-            sqlx::query(sql)
-                .fetch_all($pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Skipped {
-                        family: r.try_get(0)?,
-                        instance_id: r.try_get(1)?,
-                        event_type: r.try_get(2)?,
-                        skipped_by: r.try_get(3)?,
-                        error: r.try_get(4)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()?
-        };
-    }
-    Ok(match db {
-        Db::Sqlite(pool) => rows!(pool),
-        Db::Postgres(pool) => rows!(pool),
-    })
+    Ok(fetch_rows!(db, sql, |r| {
+        Skipped {
+            family: r.try_get(0)?,
+            instance_id: r.try_get(1)?,
+            event_type: r.try_get(2)?,
+            skipped_by: r.try_get(3)?,
+            error: r.try_get(4)?,
+        }
+    }))
 }
