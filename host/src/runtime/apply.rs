@@ -47,8 +47,35 @@ fn mergeable<'m>(
             let key = shape.key.iter().map(|(_, v)| *v).collect();
             (BufferKind::Updates, binds.max(1), Some(key))
         }),
+        Mutation::Delete { .. } => {
+            sql::delete_shape(mutation).map(|key| (BufferKind::Deletes, key.len().max(1), None))
+        }
         _ => None,
     }
+}
+
+/// Whether one table is an ancestor of the other (deletes cascade).
+fn related(description: &Description, a: &str, b: &str) -> bool {
+    let descends = |child: &str, ancestor: &str| {
+        let mut current = description
+            .find_table(child)
+            .and_then(|t| t.parent.as_deref());
+        let mut hops = 0;
+        while let Some(parent) = current {
+            if parent == ancestor {
+                return true;
+            }
+            hops += 1;
+            if hops > description.tables.len() {
+                return false;
+            }
+            current = description
+                .find_table(parent)
+                .and_then(|t| t.parent.as_deref());
+        }
+        false
+    };
+    descends(a, b) || descends(b, a)
 }
 
 /// What a buffer holds.
@@ -58,6 +85,8 @@ enum BufferKind {
     Rows,
     /// Single-row updates of one shape (see [`sql::update_shape`]).
     Updates,
+    /// Deletes by equalities of one shape (see [`sql::delete_shape`]).
+    Deletes,
 }
 
 /// Pending mutations of one table and shape.
@@ -102,6 +131,10 @@ impl<'m> Buffer<'m> {
         };
         let same_shape = match self.kind {
             BufferKind::Rows => sql::same_row_shape(first, row),
+            BufferKind::Deletes => match (sql::delete_shape(first), sql::delete_shape(row)) {
+                (Some(a), Some(b)) => a.iter().map(|(c, _)| c).eq(b.iter().map(|(c, _)| c)),
+                _ => false,
+            },
             BufferKind::Updates => match (
                 sql::update_shape(table, first),
                 sql::update_shape(table, row),
@@ -232,7 +265,9 @@ impl Batch<'_> {
     ///
     /// Inserts and upserts wait in one buffer per table (one shape, distinct
     /// conflict keys); so do updates that set or copy columns of exactly one
-    /// row, found by its whole primary key (one shape, distinct keys). Rows
+    /// row, found by its whole primary key (one shape, distinct keys), and
+    /// deletes by equalities (one shape; a delete never passes pending
+    /// changes of a table it cascades to or from). Rows
     /// of different tables commute, except that a child table's rows need
     /// their parent's: buffers are flushed in the order they were opened, so
     /// parents go first. A mutation that meets another kind of buffer of its
@@ -251,6 +286,16 @@ impl Batch<'_> {
                 tx.execute(&statement).await?;
                 continue;
             };
+            // Deletes cascade to child tables: a delete never overtakes or is
+            // overtaken by pending changes of a related table.
+            let cascade_hazard = buffers.iter().any(|b| {
+                b.table != mutation.table()
+                    && (b.kind == BufferKind::Deletes || kind == BufferKind::Deletes)
+                    && related(self.description, b.table, mutation.table())
+            });
+            if cascade_hazard {
+                self.flush(tx, &mut buffers).await?;
+            }
             let slot = buffers.iter().position(|b| b.table == mutation.table());
             match slot {
                 Some(at)
@@ -276,6 +321,7 @@ impl Batch<'_> {
             let statement = match buffer.kind {
                 BufferKind::Rows => sql::render_rows(tx.dialect(), table, &buffer.rows)?,
                 BufferKind::Updates => sql::render_updates(tx.dialect(), table, &buffer.rows)?,
+                BufferKind::Deletes => sql::render_deletes(tx.dialect(), table, &buffer.rows)?,
             };
             tx.execute(&statement).await?;
         }

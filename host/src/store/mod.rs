@@ -240,11 +240,13 @@ impl Tx {
     pub async fn execute(&mut self, statement: &Statement) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
-                let query = bind::sqlite(sqlx::query(&statement.sql), &statement.binds)?;
+                let query = bind::sqlite(sqlx::query(&statement.sql), &statement.binds)?
+                    .persistent(statement.is_reusable());
                 query.execute(&mut **tx).await?.rows_affected()
             }
             Tx::Postgres(tx) => {
-                let query = bind::postgres(sqlx::query(&statement.sql), &statement.binds)?;
+                let query = bind::postgres(sqlx::query(&statement.sql), &statement.binds)?
+                    .persistent(statement.is_reusable());
                 query.execute(&mut **tx).await?.rows_affected()
             }
         })

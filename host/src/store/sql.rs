@@ -20,6 +20,15 @@ pub struct Statement {
     pub binds: Vec<(Value, ColumnType)>,
 }
 
+impl Statement {
+    /// Whether preparing it once and caching it pays: single-row statements
+    /// recur with the same text; multi-row ones vary with their row count
+    /// and would only crowd the per-connection statement caches.
+    pub fn is_reusable(&self) -> bool {
+        self.binds.len() <= 64
+    }
+}
+
 /// Quote a declared identifier, refusing anything unexpected.
 pub fn quote(name: &str) -> Result<String, StoreError> {
     let ok = !name.is_empty()
@@ -785,6 +794,81 @@ pub fn render_updates(
     Ok(w.finish())
 }
 
+/// The equality conditions of a delete that can share a statement with
+/// others of the same shape (every condition `column = value`, not NULL),
+/// sorted by column. `None` for any other delete.
+pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
+    let Mutation::Delete { conditions, .. } = mutation else {
+        return None;
+    };
+    let mut key = Vec::with_capacity(conditions.len());
+    for condition in conditions {
+        match condition {
+            Condition::All(Predicate::Compare {
+                column,
+                op: CompareOp::Eq,
+                value,
+            }) if *value != Value::Null => {
+                key.push((column.as_str(), value));
+            }
+            _ => return None,
+        }
+    }
+    key.sort_by_key(|(c, _)| *c);
+    Some(key)
+}
+
+/// Render deletes of one shape (see [`delete_shape`]) as one statement:
+/// `WITH v(...) AS (VALUES ...) DELETE FROM t WHERE EXISTS (... matching v)`.
+pub fn render_deletes(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let keys: Vec<Vec<(&str, &Value)>> = rows
+        .iter()
+        .map(|m| delete_shape(m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::BadValue("a delete that cannot be merged".into()))?;
+    let Some(first) = keys.first() else {
+        return Err(StoreError::BadValue("no deletes to merge".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, rows[0]);
+    }
+    let mut w = Writer::new(dialect, table);
+    let aliases: Vec<String> = (0..first.len()).map(|i| format!("k{i}")).collect();
+    w.push(&format!("WITH v({}) AS (VALUES ", aliases.join(", ")));
+    for (r, key) in keys.iter().enumerate() {
+        if r > 0 {
+            w.push(", ");
+        }
+        w.push("(");
+        for (i, (column, value)) in key.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            let kind = w.kind(table, column)?;
+            w.bind((*value).clone(), kind);
+        }
+        w.push(")");
+    }
+    w.push(") DELETE FROM ");
+    w.ident(&table.name)?;
+    w.push(" WHERE EXISTS (SELECT 1 FROM v WHERE ");
+    for (i, (column, _)) in first.iter().enumerate() {
+        if i > 0 {
+            w.push(" AND ");
+        }
+        w.ident(&table.name)?;
+        w.push(".");
+        w.ident(column)?;
+        w.push(&format!(" = v.k{i}"));
+    }
+    w.push(")");
+    Ok(w.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -856,6 +940,35 @@ mod tests {
             ),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn deletes_of_one_shape_share_a_statement() {
+        let a = delete("t_projection")
+            .eq("instance_id", "i")
+            .eq("id", "a")
+            .build();
+        let b = delete("t_projection")
+            .eq("id", "b")
+            .eq("instance_id", "i")
+            .build();
+        let lite = render_deletes(Dialect::Sqlite, &table(), &[&a, &b]).unwrap();
+        assert_eq!(
+            lite.sql,
+            "WITH v(k0, k1) AS (VALUES (?, ?), (?, ?)) DELETE FROM \"t_projection\" WHERE EXISTS (SELECT 1 FROM v WHERE \"t_projection\".\"id\" = v.k0 AND \"t_projection\".\"instance_id\" = v.k1)"
+        );
+        let values: Vec<&Value> = lite.binds.iter().map(|(v, _)| v).collect();
+        assert_eq!(
+            values,
+            [
+                &Value::from("a"),
+                &Value::from("i"),
+                &Value::from("b"),
+                &Value::from("i")
+            ]
+        );
+        let lt = delete("t_projection").lt("id", "z").build();
+        assert!(delete_shape(&lt).is_none());
     }
 
     #[test]
