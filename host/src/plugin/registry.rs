@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use sqlx::Row;
 
 use super::{Limits, Plugin, PluginError};
-use crate::store::state::ph;
+use crate::store::state::{ph, placeholders};
 use crate::store::{Db, Dialect, StoreError, fetch_rows, state};
 use crate::time;
 
@@ -203,25 +203,25 @@ pub async fn deploy(
     let plugin = Plugin::from_bytes(&bytes, path, cache, limits)?;
     check_tables(db, &plugin).await?;
     let d = db.dialect();
-    let p: Vec<String> = [
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "BYTEA",
-        "TIMESTAMPTZ",
-        "TEXT",
-        "BOOLEAN",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, c)| ph(d, i + 1, c))
-    .collect();
+    let p = placeholders(
+        d,
+        1,
+        &[
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "BYTEA",
+            "TIMESTAMPTZ",
+            "TEXT",
+            "BOOLEAN",
+        ],
+    );
     use projection_sdk::{ColumnType as T, Value as V};
     let insert = crate::store::Statement {
         sql: format!(
             "INSERT INTO projector_plugins (family, hash, version, wasm, deployed_at, deployed_by, active) VALUES ({}) \
              ON CONFLICT (family, hash) DO UPDATE SET deployed_at = excluded.deployed_at, deployed_by = excluded.deployed_by",
-            p.join(", ")
+            p
         ),
         binds: vec![
             (V::Text(plugin.family().to_owned()), T::Text),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::store::state::ph;
+use crate::store::state::{ph, placeholders};
 use crate::store::{Db, Dialect, StoreError, Tx};
 use crate::time;
 
@@ -301,13 +301,8 @@ async fn insert_rows(tx: &mut Tx, table: &str, rows: &[Row<'_>]) -> Result<(), S
         if r > 0 {
             sql.push_str(", ");
         }
-        let placeholders: Vec<String> = casts
-            .iter()
-            .enumerate()
-            .map(|(c, cast)| ph(d, r * casts.len() + c + 1, cast))
-            .collect();
         sql.push('(');
-        sql.push_str(&placeholders.join(", "));
+        sql.push_str(&placeholders(d, r * casts.len() + 1, &casts));
         sql.push(')');
     }
     macro_rules! bind_all {

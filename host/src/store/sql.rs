@@ -401,6 +401,32 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// The key's values as bound placeholders, comma separated.
+    fn key_values(&mut self, table: &Table, key: &[(&str, &Value)]) -> Result<(), StoreError> {
+        for (i, (column, value)) in key.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            let kind = self.kind(table, column)?;
+            self.bind((*value).clone(), kind);
+        }
+        Ok(())
+    }
+
+    /// `"table"."column" = v.k<i>` for every key column, ANDed.
+    fn match_key(&mut self, table: &Table, key: &[(&str, &Value)]) -> Result<(), StoreError> {
+        for (i, (column, _)) in key.iter().enumerate() {
+            if i > 0 {
+                self.push(" AND ");
+            }
+            self.ident(&table.name)?;
+            self.push(".");
+            self.ident(column)?;
+            self.push(&format!(" = v.k{i}"));
+        }
+        Ok(())
+    }
+
     fn finish(self) -> Statement {
         Statement {
             sql: self.sql,
@@ -622,6 +648,24 @@ pub fn render_rows(
     Ok(w.finish())
 }
 
+/// Conditions that are all `column = value` (not NULL), as (column, value)
+/// sorted by column; `None` when any condition is of another kind.
+fn equality_key(conditions: &[Condition]) -> Option<Vec<(&str, &Value)>> {
+    let mut key = Vec::with_capacity(conditions.len());
+    for condition in conditions {
+        match condition {
+            Condition::All(Predicate::Compare {
+                column,
+                op: CompareOp::Eq,
+                value,
+            }) if *value != Value::Null => key.push((column.as_str(), value)),
+            _ => return None,
+        }
+    }
+    key.sort_by_key(|(c, _)| *c);
+    Some(key)
+}
+
 /// The key of an update that can share a multi-row statement: it sets
 /// columns to values or copies them from the same row, and its conditions
 /// are equalities on exactly the table's primary key (so it touches at most
@@ -636,19 +680,7 @@ pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateS
     else {
         return None;
     };
-    let mut key: Vec<(&str, &Value)> = Vec::with_capacity(conditions.len());
-    for condition in conditions {
-        match condition {
-            Condition::All(Predicate::Compare {
-                column,
-                op: CompareOp::Eq,
-                value,
-            }) if *value != Value::Null => {
-                key.push((column.as_str(), value));
-            }
-            _ => return None,
-        }
-    }
+    let key = equality_key(conditions)?;
     let covers_key = key.len() == table.primary_key.len()
         && table
             .primary_key
@@ -657,7 +689,6 @@ pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateS
     if !covers_key {
         return None;
     }
-    key.sort_by_key(|(c, _)| *c);
     let mut ops = Vec::with_capacity(set.len());
     for assignment in set {
         match &assignment.op {
@@ -734,13 +765,7 @@ pub fn render_updates(
             w.push(", ");
         }
         w.push("(");
-        for (i, (column, value)) in shape.key.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            let kind = w.kind(table, column)?;
-            w.bind((*value).clone(), kind);
-        }
+        w.key_values(table, &shape.key)?;
         let Mutation::Update { set, .. } = row else {
             return Err(StoreError::BadValue("not an update".into()));
         };
@@ -782,15 +807,7 @@ pub fn render_updates(
         }
     }
     w.push(" FROM v WHERE ");
-    for (i, (column, _)) in first.key.iter().enumerate() {
-        if i > 0 {
-            w.push(" AND ");
-        }
-        w.ident(&table.name)?;
-        w.push(".");
-        w.ident(column)?;
-        w.push(&format!(" = v.k{i}"));
-    }
+    w.match_key(table, &first.key)?;
     Ok(w.finish())
 }
 
@@ -801,21 +818,7 @@ pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
     let Mutation::Delete { conditions, .. } = mutation else {
         return None;
     };
-    let mut key = Vec::with_capacity(conditions.len());
-    for condition in conditions {
-        match condition {
-            Condition::All(Predicate::Compare {
-                column,
-                op: CompareOp::Eq,
-                value,
-            }) if *value != Value::Null => {
-                key.push((column.as_str(), value));
-            }
-            _ => return None,
-        }
-    }
-    key.sort_by_key(|(c, _)| *c);
-    Some(key)
+    equality_key(conditions)
 }
 
 /// Render deletes of one shape (see [`delete_shape`]) as one statement:
@@ -844,27 +847,13 @@ pub fn render_deletes(
             w.push(", ");
         }
         w.push("(");
-        for (i, (column, value)) in key.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            let kind = w.kind(table, column)?;
-            w.bind((*value).clone(), kind);
-        }
+        w.key_values(table, key)?;
         w.push(")");
     }
     w.push(") DELETE FROM ");
     w.ident(&table.name)?;
     w.push(" WHERE EXISTS (SELECT 1 FROM v WHERE ");
-    for (i, (column, _)) in first.iter().enumerate() {
-        if i > 0 {
-            w.push(" AND ");
-        }
-        w.ident(&table.name)?;
-        w.push(".");
-        w.ident(column)?;
-        w.push(&format!(" = v.k{i}"));
-    }
+    w.match_key(table, first)?;
     w.push(")");
     Ok(w.finish())
 }

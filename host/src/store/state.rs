@@ -17,6 +17,16 @@ pub fn ph(dialect: Dialect, n: usize, pg_cast: &str) -> String {
     }
 }
 
+/// Placeholders numbered from `first`, one per cast, joined with commas.
+pub fn placeholders(dialect: Dialect, first: usize, casts: &[&str]) -> String {
+    casts
+        .iter()
+        .enumerate()
+        .map(|(i, cast)| ph(dialect, first + i, cast))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn text(s: &str) -> (Value, ColumnType) {
     (Value::Text(s.to_owned()), ColumnType::Text)
 }
@@ -141,12 +151,10 @@ pub async fn save_checkpoints(
         let mut rows = Vec::with_capacity(chunk.len());
         let mut binds = Vec::with_capacity(chunk.len() * CASTS.len());
         for (r, event) in chunk.iter().enumerate() {
-            let p: Vec<String> = CASTS
-                .iter()
-                .enumerate()
-                .map(|(i, cast)| ph(d, r * CASTS.len() + i + 1, cast))
-                .collect();
-            rows.push(format!("({})", p.join(", ")));
+            rows.push(format!(
+                "({})",
+                placeholders(d, r * CASTS.len() + 1, &CASTS)
+            ));
             binds.extend([
                 text(family),
                 text(&event.instance_id),
@@ -216,32 +224,32 @@ pub async fn record_failure(
         Tx::Postgres(t) => count!(t),
     };
     let failure_count = previous.unwrap_or(0) + 1;
-    let p: Vec<String> = [
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "BIGINT",
-        "TEXT",
-        "DECIMAL",
-        "INTEGER",
-        "TEXT",
-        "TIMESTAMPTZ",
-        "TIMESTAMPTZ",
-        "INTEGER",
-        "TIMESTAMPTZ",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, cast)| ph(d, i + 1, cast))
-    .collect();
+    let p = placeholders(
+        d,
+        1,
+        &[
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "BIGINT",
+            "TEXT",
+            "DECIMAL",
+            "INTEGER",
+            "TEXT",
+            "TIMESTAMPTZ",
+            "TIMESTAMPTZ",
+            "INTEGER",
+            "TIMESTAMPTZ",
+        ],
+    );
     let sql = format!(
         "INSERT INTO projector_failed_events (family, instance_id, aggregate_type, aggregate_id, \"sequence\", \
          event_type, \"position\", in_tx_order, error, first_failed, last_failed, failure_count, retry_after) \
          VALUES ({}) ON CONFLICT (family, instance_id, aggregate_type, aggregate_id, \"sequence\") DO UPDATE SET \
          error = excluded.error, last_failed = excluded.last_failed, failure_count = excluded.failure_count, \
          retry_after = excluded.retry_after",
-        p.join(", ")
+        p
     );
     let now = time::now_micros();
     let statement = Statement {
@@ -456,28 +464,28 @@ pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
     .ok_or_else(|| StoreError::Corrupt(format!("failed event {id} is not in the event store")))?;
     let d = db.dialect();
     let mut tx = db.begin().await?;
-    let p: Vec<String> = [
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "BIGINT",
-        "TEXT",
-        "DECIMAL",
-        "INTEGER",
-        "TEXT",
-        "TEXT",
-        "TIMESTAMPTZ",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, cast)| ph(d, i + 1, cast))
-    .collect();
+    let p = placeholders(
+        d,
+        1,
+        &[
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "BIGINT",
+            "TEXT",
+            "DECIMAL",
+            "INTEGER",
+            "TEXT",
+            "TEXT",
+            "TIMESTAMPTZ",
+        ],
+    );
     let record = Statement {
         sql: format!(
             "INSERT INTO projector_skipped_events (family, instance_id, aggregate_type, aggregate_id, \"sequence\", \
              event_type, \"position\", in_tx_order, error, skipped_by, skipped_at) VALUES ({})",
-            p.join(", ")
+            p
         ),
         binds: vec![
             text(&failure.family),

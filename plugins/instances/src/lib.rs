@@ -62,7 +62,7 @@ projection_sdk::export!(Instances);
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
+    use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete};
 
     use super::Instances;
     use projection_sdk::testing::event;
@@ -83,23 +83,7 @@ mod tests {
                 "instance_features_projection",
             ]
         );
-        for table in &description.tables {
-            assert_eq!(
-                table.primary_key.first().map(String::as_str),
-                Some("instance_id")
-            );
-            for (column, kind) in [
-                ("instance_id", ColumnType::Text),
-                ("change_date", ColumnType::Timestamp),
-                ("sequence", ColumnType::Int),
-            ] {
-                let found = table.find_column(column);
-                assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
-            }
-            for key in &table.primary_key {
-                assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
-            }
-        }
+        projection_sdk::testing::assert_tenant_scoped(&description);
         assert!(description.wants("instance", "instance.removed"));
         assert!(description.wants("org", "org.removed"));
         assert!(description.wants("user", "user.removed"));

@@ -59,7 +59,7 @@ projection_sdk::export!(Orgs);
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete, update};
+    use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete, update};
 
     use super::Orgs;
     use projection_sdk::testing::event;
@@ -78,23 +78,7 @@ mod tests {
         assert_eq!(description.version, "0.1.0");
         let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, TABLES);
-        for table in &description.tables {
-            assert_eq!(
-                table.primary_key.first().map(String::as_str),
-                Some("instance_id")
-            );
-            for (column, kind) in [
-                ("instance_id", ColumnType::Text),
-                ("change_date", ColumnType::Timestamp),
-                ("sequence", ColumnType::Int),
-            ] {
-                let found = table.find_column(column);
-                assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
-            }
-            for key in &table.primary_key {
-                assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
-            }
-        }
+        projection_sdk::testing::assert_tenant_scoped(&description);
         assert!(description.wants("org", "org.metadata.removed.all"));
         assert!(description.wants("instance", "instance.removed"));
         assert!(description.wants("user", "user.removed"));

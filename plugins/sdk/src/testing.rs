@@ -23,3 +23,29 @@ pub fn event(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> E
         owner: "ro-id".to_owned(),
     }
 }
+
+/// Assert what the host requires of every table: `instance_id` (text) first
+/// in the primary key, `change_date` and `sequence` stamps, and a primary key
+/// made of declared columns.
+pub fn assert_tenant_scoped(description: &crate::Description) {
+    use crate::ColumnType;
+    for table in &description.tables {
+        assert_eq!(
+            table.primary_key.first().map(String::as_str),
+            Some("instance_id"),
+            "{} must lead its primary key with instance_id",
+            table.name
+        );
+        for (column, kind) in [
+            ("instance_id", ColumnType::Text),
+            ("change_date", ColumnType::Timestamp),
+            ("sequence", ColumnType::Int),
+        ] {
+            let found = table.find_column(column);
+            assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
+        }
+        for key in &table.primary_key {
+            assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
+        }
+    }
+}

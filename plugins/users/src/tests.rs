@@ -1,7 +1,7 @@
 //! Family-wide tests: the description and events that reach several tables.
 
 use projection_sdk::validate::scope;
-use projection_sdk::{ColumnType, Context, Family, NoEvents, ProjectionError, delete};
+use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete};
 
 use crate::Users;
 use projection_sdk::testing::event;
@@ -26,31 +26,7 @@ fn describes_tenant_scoped_stamped_tables() {
     assert_eq!(description.name, "users");
     let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, TABLES);
-    for table in &description.tables {
-        assert_eq!(
-            table.primary_key.first().map(String::as_str),
-            Some("instance_id")
-        );
-        for (column, kind) in [
-            ("instance_id", ColumnType::Text),
-            ("change_date", ColumnType::Timestamp),
-            ("sequence", ColumnType::Int),
-        ] {
-            let found = table.find_column(column);
-            assert_eq!(found.map(|c| c.kind), Some(kind), "{}.{column}", table.name);
-        }
-        for key in table
-            .primary_key
-            .iter()
-            .chain(table.indexes.iter().flat_map(|i| &i.columns))
-        {
-            assert!(table.find_column(key).is_some(), "{}.{key}", table.name);
-        }
-        if let Some(parent) = &table.parent {
-            let parent = description.find_table(parent).unwrap();
-            assert!(table.primary_key.len() >= parent.primary_key.len());
-        }
-    }
+    projection_sdk::testing::assert_tenant_scoped(&description);
     for (aggregate, event_type) in [
         ("user", "user.human.added"),
         ("user", "user.human.mfa.otp.verified"),
