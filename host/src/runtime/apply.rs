@@ -27,7 +27,9 @@ pub struct BatchOutcome {
     pub failed: Vec<(String, String)>,
 }
 
-type FailureKey = (String, String, String, i64);
+/// A failed event's identity within its family: tenant, aggregate type,
+/// aggregate id, sequence.
+pub(super) type FailureKey = (String, String, String, i64);
 
 /// How a mutation can be buffered: its kind, bound values per row, and the
 /// key that must not repeat within one statement (`None`: not mergeable).
@@ -170,6 +172,7 @@ pub(super) async fn apply_batch(
     version: &str,
     events: &[Event],
     results: Vec<EventResult>,
+    failing: &HashSet<FailureKey>,
     statement_per_event: bool,
 ) -> Result<BatchOutcome, StoreError> {
     let plans: Vec<Result<Vec<Mutation>, String>> = events
@@ -177,18 +180,12 @@ pub(super) async fn apply_batch(
         .zip(results)
         .map(|(event, result)| plan(description, event, result))
         .collect();
-    let failing: HashSet<FailureKey> = state::failures(db)
-        .await?
-        .into_iter()
-        .filter(|f| f.family == description.name)
-        .map(|f| (f.instance_id, f.aggregate_type, f.aggregate_id, f.sequence))
-        .collect();
     let batch = Batch {
         description,
         version,
         events,
         plans: &plans,
-        failing: &failing,
+        failing,
     };
     if statement_per_event {
         return batch.run(db, true).await;

@@ -256,13 +256,23 @@ async fn replay_family(
         ..FamilyReport::default()
     };
     let mut stuck: Vec<String> = Vec::new();
-    if options.respect_backoff {
-        let now = crate::time::now_micros();
-        for failure in crate::store::state::failures(db).await? {
-            if failure.family == family && failure.retry_after.is_some_and(|t| t > now) {
-                stuck.push(failure.instance_id);
-            }
+    // Failed events of this family: records to clear when they apply, and
+    // (for `run`) tenants whose retry is not yet due.
+    let now = crate::time::now_micros();
+    let mut failing = HashSet::new();
+    for failure in crate::store::state::failures(db).await? {
+        if failure.family != family {
+            continue;
         }
+        if options.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
+            stuck.push(failure.instance_id.clone());
+        }
+        failing.insert((
+            failure.instance_id,
+            failure.aggregate_type,
+            failure.aggregate_id,
+            failure.sequence,
+        ));
     }
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
     let checkpoints: HashMap<String, crate::store::state::Checkpoint> =
@@ -335,6 +345,7 @@ async fn replay_family(
                 &version,
                 &events,
                 outcomes,
+                &failing,
                 options.statement_per_event,
             )
             .await?;
