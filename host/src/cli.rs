@@ -628,13 +628,13 @@ async fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
 async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCode> {
     let db = open(config).await?;
     let plugins = load_plugins(config, &db).await?;
-    let declared: Vec<_> = plugins
-        .iter()
-        .flat_map(|p| p.description.tables.iter())
-        .collect();
+    let mut declared = Vec::new();
+    for plugin in &plugins {
+        declared.extend(dump::relations(&plugin.description)?);
+    }
     for name in tables {
         if !declared.iter().any(|t| &t.name == name) {
-            bail!("unknown table {name:?}: no installed plugin declares it");
+            bail!("unknown table or view {name:?}: no installed plugin declares it");
         }
     }
     for table in declared

@@ -98,7 +98,7 @@ fn a_plugin_of_another_contract_version_is_refused_by_name() {
     ])
     .unwrap_err();
     assert!(
-        err.contains("it was built for contract 0.2.0, this host serves 0.1.0"),
+        err.contains("it was built for contract 0.3.0, this host serves 0.2.0"),
         "{err}"
     );
 }
@@ -128,7 +128,7 @@ fn check_exits_non_zero_when_a_case_fails() {
 
 #[test]
 fn demo_path_imports_replays_and_shows() {
-    let plugins = support::plugin_dir(&["instances", "orgs"]);
+    let plugins = support::plugin_dir(&["instances", "orgs", "users"]);
     let db = tempfile::tempdir().unwrap();
     let url = sqlite_url(&db);
     let base = [
@@ -154,6 +154,7 @@ fn demo_path_imports_replays_and_shows() {
     for command in [
         &["status"][..],
         &["show", "orgs_projection"],
+        &["show", "login_names_projection"],
         &["plugin", "list"],
     ] {
         let args = with(command);
@@ -164,7 +165,10 @@ fn demo_path_imports_replays_and_shows() {
     }
     let args = with(&["show", "no_such_table"]);
     let err = run(&args.iter().map(String::as_str).collect::<Vec<_>>()).unwrap_err();
-    assert!(err.contains("unknown table \"no_such_table\""), "{err}");
+    assert!(
+        err.contains("unknown table or view \"no_such_table\""),
+        "{err}"
+    );
 }
 
 #[test]

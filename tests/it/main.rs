@@ -13,3 +13,4 @@ mod mutations;
 mod replay;
 mod support;
 mod swap;
+mod views;

@@ -223,11 +223,11 @@ pub async fn import_json(db: &Db, events: &[Json]) {
     import::append(db, &parsed).await.expect("import");
 }
 
-/// Every table of every plugin, as canonical rows.
+/// Every table and view of every plugin, as canonical rows.
 pub async fn dump_all(db: &Db, plugins: &[Plugin]) -> BTreeMap<String, Vec<dump::JsonRow>> {
     let mut tables = BTreeMap::new();
     for plugin in plugins {
-        for table in &plugin.description.tables {
+        for table in &dump::relations(&plugin.description).expect("valid views") {
             tables.insert(
                 table.name.clone(),
                 dump::dump_table(db, table).await.expect("table readable"),

@@ -133,6 +133,8 @@ fn demo(root: &Path) -> Result<()> {
         "orgs_projection",
         "org_domains_projection",
         "org_members_projection",
+        "users_projection",
+        "login_names_projection",
     ])?;
     println!("\nNext: target/release/projector check ../shared/conformance/instance.jsonl");
     Ok(())

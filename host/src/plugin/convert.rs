@@ -98,6 +98,9 @@ pub(super) fn description(d: w::Description) -> m::Description {
                         kind: column_type(c.kind),
                         nullable: c.nullable,
                         default: c.default.map(|v| value(v, &mut size)),
+                        generated: c.generated.map(|g| match g {
+                            w::Generated::LowerCase(source) => m::Generated::Lower(source),
+                        }),
                     })
                     .collect(),
                 primary_key: t.primary_key,
@@ -106,19 +109,77 @@ pub(super) fn description(d: w::Description) -> m::Description {
                     .into_iter()
                     .map(|i| m::Index {
                         name: i.name,
-                        columns: i.columns,
+                        columns: i.columns.into_iter().map(index_key).collect(),
                         include: i.include,
                     })
                     .collect(),
                 parent: t.parent,
             })
             .collect(),
+        views: d.views.into_iter().map(|v| view(v, &mut size)).collect(),
         subscriptions: d
             .subscriptions
             .into_iter()
             .map(|s| m::Subscription {
                 aggregate_type: s.aggregate_type,
                 event_types: s.event_types,
+            })
+            .collect(),
+    }
+}
+
+fn index_key(key: w::IndexKey) -> m::IndexKey {
+    match key {
+        w::IndexKey::Column(c) => m::IndexKey::Column(c),
+        w::IndexKey::LowerCase(c) => m::IndexKey::Expression(m::IndexExpression::Lower(c)),
+        w::IndexKey::Sha256(c) => m::IndexKey::Expression(m::IndexExpression::Sha256(c)),
+    }
+}
+
+fn view(v: w::View, size: &mut usize) -> m::View {
+    let refs = |r: Vec<u32>| r.into_iter().map(m::ExprRef).collect();
+    m::View {
+        name: v.name,
+        table: v.table,
+        alias: v.alias,
+        joins: v
+            .joins
+            .into_iter()
+            .map(|j| m::Join {
+                table: j.table,
+                alias: j.alias,
+                on: refs(j.on),
+            })
+            .collect(),
+        exprs: v
+            .exprs
+            .into_iter()
+            .map(|e| match e {
+                w::ViewExpr::Column(c) => m::ViewExpr::Column {
+                    alias: c.alias,
+                    column: c.column,
+                },
+                w::ViewExpr::Literal(l) => m::ViewExpr::Literal(value(l, size)),
+                w::ViewExpr::LowerCase(a) => m::ViewExpr::Lower(m::ExprRef(a)),
+                w::ViewExpr::Concat(p) => m::ViewExpr::Concat(refs(p)),
+                w::ViewExpr::Coalesce(p) => m::ViewExpr::Coalesce(refs(p)),
+                w::ViewExpr::Equals((a, b)) => m::ViewExpr::Equals(m::ExprRef(a), m::ExprRef(b)),
+                w::ViewExpr::Not(a) => m::ViewExpr::Not(m::ExprRef(a)),
+                w::ViewExpr::All(p) => m::ViewExpr::All(refs(p)),
+                w::ViewExpr::IsNull(a) => m::ViewExpr::IsNull(m::ExprRef(a)),
+                w::ViewExpr::When(c) => m::ViewExpr::When {
+                    condition: m::ExprRef(c.condition),
+                    then: m::ExprRef(c.then),
+                    otherwise: m::ExprRef(c.otherwise),
+                },
+            })
+            .collect(),
+        columns: v
+            .columns
+            .into_iter()
+            .map(|c| m::ViewColumn {
+                name: c.name,
+                expr: m::ExprRef(c.expr),
             })
             .collect(),
     }

@@ -31,7 +31,7 @@ pub use limits::Limits;
 use crate::store::Db;
 
 /// The contract version this host serves (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Plugin failures.
 #[derive(Debug, thiserror::Error)]

@@ -134,14 +134,20 @@ impl Progress for Quiet {
 pub fn check_ownership(plugins: &[Plugin]) -> Result<(), RuntimeError> {
     for (i, a) in plugins.iter().enumerate() {
         for b in &plugins[i + 1..] {
-            if let Some(t) = a
-                .description
-                .tables
-                .iter()
-                .find(|t| b.description.find_table(&t.name).is_some())
+            let names = |d: &projection_sdk::Description| -> Vec<String> {
+                d.tables
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .chain(d.views.iter().map(|v| v.name.clone()))
+                    .collect()
+            };
+            let theirs = names(&b.description);
+            if let Some(name) = names(&a.description)
+                .into_iter()
+                .find(|n| theirs.contains(n))
             {
                 return Err(RuntimeError::SharedTable {
-                    table: t.name.clone(),
+                    table: name,
                     first: a.family().to_owned(),
                     second: b.family().to_owned(),
                 });

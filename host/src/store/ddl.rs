@@ -5,9 +5,10 @@
 //! `projector_families`; a plugin whose tables differ from it is refused
 //! until the family is rebuilt.
 
-use projection_sdk::{ColumnType, Description, Table, Value};
+use projection_sdk::{ColumnType, Description, Generated, IndexExpression, IndexKey, Table, Value};
 
 use super::sql::{column_sql_type, quote};
+use super::view::{create_view_sql, drop_view_sql};
 use super::{Db, Dialect, StoreError, Tx};
 
 fn default_literal(
@@ -53,6 +54,14 @@ pub fn create_table_sql(
             quote(&column.name)?,
             column_sql_type(dialect, column.kind)
         );
+        if let Some(Generated::Lower(source)) = &column.generated {
+            part.push_str(&format!(
+                " GENERATED ALWAYS AS (lower({})) STORED",
+                quote(source)?
+            ));
+            parts.push(part);
+            continue;
+        }
         if !column.nullable {
             part.push_str(" NOT NULL");
         }
@@ -96,10 +105,15 @@ pub fn create_table_sql(
     )];
     for index in &table.indexes {
         let name = quote(&index_name(&table.name, &index.name))?;
+        let keys = index
+            .columns
+            .iter()
+            .map(|key| index_key_sql(dialect, key))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut sql = format!(
             "CREATE INDEX IF NOT EXISTS {name} ON {} ({})",
             quote(&table.name)?,
-            list(&index.columns)?
+            keys.join(", ")
         );
         if dialect == Dialect::Postgres && !index.include.is_empty() {
             sql.push_str(&format!(" INCLUDE ({})", list(&index.include)?));
@@ -107,6 +121,19 @@ pub fn create_table_sql(
         statements.push(sql);
     }
     Ok(statements)
+}
+
+/// One index key: a column, `lower(column)`, or `sha256(column)` (the
+/// column itself on SQLite, which has no sha256 and no index entry size cap).
+fn index_key_sql(dialect: Dialect, key: &IndexKey) -> Result<String, StoreError> {
+    Ok(match (key, dialect) {
+        (IndexKey::Column(c), _)
+        | (IndexKey::Expression(IndexExpression::Sha256(c)), Dialect::Sqlite) => quote(c)?,
+        (IndexKey::Expression(IndexExpression::Lower(c)), _) => format!("lower({})", quote(c)?),
+        (IndexKey::Expression(IndexExpression::Sha256(c)), Dialect::Postgres) => {
+            format!("sha256({})", quote(c)?)
+        }
+    })
 }
 
 /// `<table>_<index>_idx`, shortened with a hash when longer than
@@ -126,7 +153,7 @@ pub fn check_description(description: &Description) -> Result<(), StoreError> {
     quote(&description.name)?;
     for table in &description.tables {
         quote(&table.name)?;
-        let mismatch = |detail: String| StoreError::SchemaMismatch {
+        let mismatch = |detail: String| StoreError::InvalidTable {
             table: table.name.clone(),
             detail,
         };
@@ -135,17 +162,64 @@ pub fn check_description(description: &Description) -> Result<(), StoreError> {
                 "instance_id must be the first primary-key column".into(),
             ));
         }
-        for column in table.primary_key.iter().chain(
-            table
-                .indexes
+        let index_columns = table.indexes.iter().flat_map(|i| {
+            i.columns
                 .iter()
-                .flat_map(|i| i.columns.iter().chain(&i.include)),
-        ) {
+                .map(IndexKey::column)
+                .chain(i.include.iter().map(String::as_str))
+        });
+        for column in table
+            .primary_key
+            .iter()
+            .map(String::as_str)
+            .chain(index_columns)
+        {
             if table.find_column(column).is_none() {
                 return Err(mismatch(format!(
                     "key or index names undeclared column {column:?}"
                 )));
             }
+        }
+        check_generated(table).map_err(mismatch)?;
+        for key in table.indexes.iter().flat_map(|i| &i.columns) {
+            let (wanted, column) = match key {
+                IndexKey::Column(_) => continue,
+                IndexKey::Expression(IndexExpression::Lower(c)) => (ColumnType::Text, c),
+                IndexKey::Expression(IndexExpression::Sha256(c)) => (ColumnType::Bytes, c),
+            };
+            if table.find_column(column).map(|c| c.kind) != Some(wanted) {
+                return Err(mismatch(format!(
+                    "index expression {key:?} needs a {wanted:?} column"
+                )));
+            }
+        }
+    }
+    for view in &description.views {
+        projection_sdk::check_view(description, view)?;
+    }
+    Ok(())
+}
+
+/// Generated columns: text, computed from a declared text column that is not
+/// generated itself, without a default, outside the primary key.
+fn check_generated(table: &Table) -> Result<(), String> {
+    for column in &table.columns {
+        let Some(Generated::Lower(source)) = &column.generated else {
+            continue;
+        };
+        let name = &column.name;
+        let source_ok = table
+            .find_column(source)
+            .is_some_and(|s| s.kind == ColumnType::Text && s.generated.is_none());
+        if column.kind != ColumnType::Text || !source_ok {
+            return Err(format!(
+                "generated column {name:?} must be text, computed from a text column ({source:?} is not one)"
+            ));
+        }
+        if column.default.is_some() || table.primary_key.contains(name) {
+            return Err(format!(
+                "generated column {name:?} cannot have a default or be part of the primary key"
+            ));
         }
     }
     Ok(())
@@ -160,7 +234,7 @@ pub async fn install(
 ) -> Result<(), StoreError> {
     check_description(description)?;
     if let Some(stored) = super::state::stored_description(db, &description.name).await?
-        && stored.tables != description.tables
+        && (stored.tables != description.tables || stored.views != description.views)
     {
         {
             let table = changed_table(&stored, description);
@@ -180,7 +254,8 @@ pub async fn install(
 }
 
 fn changed_table(old: &Description, new: &Description) -> String {
-    new.tables
+    let tables = new
+        .tables
         .iter()
         .find(|t| old.find_table(&t.name) != Some(t))
         .or_else(|| {
@@ -188,8 +263,15 @@ fn changed_table(old: &Description, new: &Description) -> String {
                 .iter()
                 .find(|t| new.find_table(&t.name).is_none())
         })
-        .map(|t| t.name.clone())
-        .unwrap_or_default()
+        .map(|t| t.name.clone());
+    let views = || {
+        new.views
+            .iter()
+            .find(|v| !old.views.contains(v))
+            .or_else(|| old.views.iter().find(|v| !new.views.contains(v)))
+            .map(|v| v.name.clone())
+    };
+    tables.or_else(views).unwrap_or_default()
 }
 
 async fn create_tables(tx: &mut Tx, description: &Description) -> Result<(), StoreError> {
@@ -197,6 +279,10 @@ async fn create_tables(tx: &mut Tx, description: &Description) -> Result<(), Sto
         for sql in create_table_sql(tx.dialect(), description, table)? {
             tx.execute_plain(&sql).await?;
         }
+    }
+    for view in &description.views {
+        tx.execute_plain(&create_view_sql(tx.dialect(), description, view)?)
+            .await?;
     }
     Ok(())
 }
@@ -211,6 +297,13 @@ pub async fn rebuild(
     check_description(description)?;
     let stored = super::state::stored_description(db, &description.name).await?;
     let mut tx = db.begin().await?;
+    let views = description
+        .views
+        .iter()
+        .chain(stored.iter().flat_map(|s| &s.views));
+    for view in views {
+        tx.execute_plain(&drop_view_sql(&view.name)?).await?;
+    }
     let mut names: Vec<String> = description
         .tables
         .iter()

@@ -5,7 +5,7 @@
 //! as integer nanoseconds, JSON as parsed JSON, bytes as base64 text, arrays
 //! as JSON arrays, booleans as booleans.
 
-use projection_sdk::{ColumnType, Table};
+use projection_sdk::{ColumnType, Description, Table};
 use serde_json::{Map, Value as Json};
 use sqlx::Row;
 
@@ -89,7 +89,17 @@ fn hex_to_base64(hex: &str) -> Result<String, StoreError> {
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-/// All rows of `table`, ordered by primary key.
+/// The family's tables, then its views as table shapes (every column
+/// nullable, ordered by all columns): everything `dump_table` can read.
+pub fn relations(description: &Description) -> Result<Vec<Table>, StoreError> {
+    let mut relations = description.tables.clone();
+    for view in &description.views {
+        relations.push(projection_sdk::view_shape(description, view)?);
+    }
+    Ok(relations)
+}
+
+/// All rows of `table` (or of a view's shape), ordered by primary key.
 pub async fn dump_table(db: &Db, table: &Table) -> Result<Vec<JsonRow>, StoreError> {
     let dialect = db.dialect();
     let exprs = table

@@ -10,6 +10,7 @@ pub mod ddl;
 pub mod dump;
 pub mod sql;
 pub mod state;
+pub mod view;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -95,6 +96,17 @@ pub enum StoreError {
         /// What differs.
         detail: String,
     },
+    /// A declared table is not valid on its own.
+    #[error("table {table:?} is declared wrongly: {detail}")]
+    InvalidTable {
+        /// Table.
+        table: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A declared view is not valid.
+    #[error(transparent)]
+    InvalidView(#[from] projection_sdk::ViewError),
     /// Stored data the host cannot read.
     #[error("unreadable stored data: {0}")]
     Corrupt(String),

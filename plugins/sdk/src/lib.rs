@@ -52,6 +52,7 @@ mod mutation;
 mod tables;
 pub mod testing;
 pub mod validate;
+pub(crate) mod view;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
@@ -63,9 +64,10 @@ pub use mutation::{
     CopyBuilder, DeleteBuilder, RowBuilder, UpdateBuilder, copy, delete, insert, update, upsert,
 };
 pub use tables::{Reduced, TableModule, describe_tables, handle_tables};
+pub use view::{ExprRef, Join, View, ViewColumn, ViewError, ViewExpr, check_view, view_shape};
 
 /// The version of the WIT contract this SDK builds against.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// A table family: tables, subscriptions and the event handler.
 pub trait Family {

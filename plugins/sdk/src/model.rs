@@ -159,6 +159,14 @@ impl ColumnType {
     }
 }
 
+/// How the store computes a generated column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generated {
+    /// `lower(column)` of a text column.
+    Lower(String),
+}
+
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
@@ -170,6 +178,55 @@ pub struct Column {
     pub nullable: bool,
     /// Column default.
     pub default: Option<Value>,
+    /// Set when the store computes the column; mutations never write it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+}
+
+/// One key of a secondary index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IndexKey {
+    /// A column.
+    Column(String),
+    /// An expression over a column.
+    Expression(IndexExpression),
+}
+
+/// An expression key of an index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexExpression {
+    /// `lower(column)` of a text column.
+    Lower(String),
+    /// `sha256(column)` of a bytes column (a plain column index on SQLite).
+    Sha256(String),
+}
+
+impl IndexKey {
+    /// The column the key reads.
+    pub fn column(&self) -> &str {
+        match self {
+            IndexKey::Column(c)
+            | IndexKey::Expression(IndexExpression::Lower(c) | IndexExpression::Sha256(c)) => c,
+        }
+    }
+}
+
+impl From<&str> for IndexKey {
+    fn from(column: &str) -> Self {
+        IndexKey::Column(column.to_owned())
+    }
+}
+
+/// `lower(column)` as an index key.
+pub fn lower(column: &str) -> IndexKey {
+    IndexKey::Expression(IndexExpression::Lower(column.to_owned()))
+}
+
+/// `sha256(column)` as an index key.
+pub fn sha256(column: &str) -> IndexKey {
+    IndexKey::Expression(IndexExpression::Sha256(column.to_owned()))
 }
 
 /// A secondary index.
@@ -177,8 +234,8 @@ pub struct Column {
 pub struct Index {
     /// Short name; the host prefixes it with the table name.
     pub name: String,
-    /// Indexed columns.
-    pub columns: Vec<String>,
+    /// Index keys.
+    pub columns: Vec<IndexKey>,
     /// Included columns.
     pub include: Vec<String>,
 }
@@ -217,6 +274,7 @@ impl Table {
             kind,
             nullable: false,
             default: None,
+            generated: None,
         });
         self
     }
@@ -228,6 +286,7 @@ impl Table {
             kind,
             nullable: true,
             default: None,
+            generated: None,
         });
         self
     }
@@ -244,6 +303,19 @@ impl Table {
             kind,
             nullable: false,
             default: Some(default.into()),
+            generated: None,
+        });
+        self
+    }
+
+    /// Add a text column the store computes as `lower(source)`.
+    pub fn lower_of(mut self, name: &str, source: &str) -> Table {
+        self.columns.push(Column {
+            name: name.to_owned(),
+            kind: ColumnType::Text,
+            nullable: true,
+            default: None,
+            generated: Some(Generated::Lower(source.to_owned())),
         });
         self
     }
@@ -254,11 +326,17 @@ impl Table {
         self
     }
 
-    /// Add a secondary index.
-    pub fn index(mut self, name: &str, columns: &[&str], include: &[&str]) -> Table {
+    /// Add a secondary index over columns.
+    pub fn index(self, name: &str, columns: &[&str], include: &[&str]) -> Table {
+        let keys: Vec<IndexKey> = columns.iter().map(|c| IndexKey::from(*c)).collect();
+        self.index_keys(name, &keys, include)
+    }
+
+    /// Add a secondary index whose keys may be expressions ([`lower`], [`sha256`]).
+    pub fn index_keys(mut self, name: &str, keys: &[IndexKey], include: &[&str]) -> Table {
         self.indexes.push(Index {
             name: name.to_owned(),
-            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            columns: keys.to_vec(),
             include: include.iter().map(|c| (*c).to_owned()).collect(),
         });
         self
@@ -294,6 +372,9 @@ pub struct Description {
     pub version: String,
     /// Owned tables.
     pub tables: Vec<Table>,
+    /// Views over the owned tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<crate::View>,
     /// Subscriptions.
     pub subscriptions: Vec<Subscription>,
 }
@@ -305,6 +386,7 @@ impl Description {
             name: name.to_owned(),
             version: version.to_owned(),
             tables: Vec::new(),
+            views: Vec::new(),
             subscriptions: Vec::new(),
         }
     }
@@ -312,6 +394,12 @@ impl Description {
     /// Add an owned table.
     pub fn table(mut self, table: Table) -> Description {
         self.tables.push(table);
+        self
+    }
+
+    /// Add a view over owned tables.
+    pub fn view(mut self, view: crate::View) -> Description {
+        self.views.push(view);
         self
     }
 

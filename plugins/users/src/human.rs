@@ -7,7 +7,7 @@
 
 use projection_sdk::{
     ColumnType, Context, Description, Event, Mutation, ProjectionError, Table, Value, insert,
-    update,
+    lower, update,
 };
 
 use crate::field::{null_if_empty, password_set};
@@ -78,6 +78,7 @@ pub(crate) fn table() -> Table {
         .column("change_date", ColumnType::Timestamp)
         .column("sequence", ColumnType::Int)
         .primary_key(&["instance_id", "user_id"])
+        .index_keys("email", &["instance_id".into(), lower("email")], &[])
         .parent(user::TABLE)
 }
 

@@ -88,7 +88,7 @@ pub struct Users;
 
 impl Family for Users {
     fn describe() -> Description {
-        describe_tables(NAME, VERSION, &TABLES)
+        describe_tables(NAME, VERSION, &TABLES).view(login_name::view::view())
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {

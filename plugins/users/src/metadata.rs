@@ -3,7 +3,9 @@
 //! Not a sub-table of `users_projection`: like the reference, `user.removed`
 //! deletes the rows explicitly.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, upsert};
+use projection_sdk::{
+    ColumnType, Context, Description, Event, Table, Value, delete, sha256, upsert,
+};
 
 use projection_sdk::Reduced;
 
@@ -18,10 +20,8 @@ const EVENTS: &[&str] = &[
     "user.removed",
 ];
 
-/// The table declaration.
-///
-/// The reference also indexes `sha256(value)`; the contract has no
-/// expression indexes, so that index is left out.
+/// The table declaration. Values can be long, so the value index holds
+/// their sha256 (as the reference's does).
 pub(crate) fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
@@ -35,6 +35,7 @@ pub(crate) fn table() -> Table {
         .primary_key(&["instance_id", "user_id", "key"])
         .index("resource_owner", &["resource_owner"], &[])
         .index("key", &["key"], &[])
+        .index_keys("value", &[sha256("value")], &[])
 }
 
 /// Add the table's subscriptions.

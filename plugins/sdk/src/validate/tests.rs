@@ -186,3 +186,44 @@ fn array_operations_need_matching_elements() {
         Err(Rejection::BadOperation { .. })
     ));
 }
+
+#[test]
+fn generated_columns_are_read_but_never_written() {
+    let mut family = description();
+    family.tables[0] = family.tables[0].clone().lower_of("id_lower", "id");
+    let generated = |m| {
+        matches!(
+            scope(&family, &event(), m),
+            Err(Rejection::GeneratedColumn { ref column, .. }) if column == "id_lower"
+        )
+    };
+    assert!(generated(
+        insert("things_projection")
+            .value("id", "t1")
+            .value("state", 1)
+            .value("id_lower", "t1")
+            .build()
+    ));
+    assert!(generated(
+        update("things_projection")
+            .set("id_lower", "x")
+            .eq("id", "t1")
+            .build()
+    ));
+    assert!(generated(
+        crate::copy(
+            "things_projection",
+            "things_projection",
+            &["instance_id", "id"]
+        )
+        .column_from("id_lower", "id")
+        .eq("id", "t1")
+        .build()
+    ));
+    // Reading it in a condition is fine.
+    let read = update("things_projection")
+        .set("state", 2)
+        .eq("id_lower", "t1")
+        .build();
+    assert!(scope(&family, &event(), read).is_ok());
+}

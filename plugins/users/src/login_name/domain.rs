@@ -22,12 +22,18 @@ const EVENTS: &[&str] = &[
 pub(crate) fn table() -> Table {
     Table::new(TABLE)
         .column("name", ColumnType::Text)
+        .lower_of("name_lower", "name")
         .column_default("is_primary", ColumnType::Boolean, false)
         .column("resource_owner", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
         .column("change_date", ColumnType::Timestamp)
         .column("sequence", ColumnType::Int)
         .primary_key(&["instance_id", "resource_owner", "name"])
+        .index(
+            "search",
+            &["instance_id", "resource_owner", "name_lower"],
+            &[],
+        )
         .index(
             "search_result",
             &["instance_id", "resource_owner"],

@@ -24,6 +24,7 @@ pub(crate) fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("user_name", ColumnType::Text)
+        .lower_of("user_name_lower", "user_name")
         .column("resource_owner", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
         .column("change_date", ColumnType::Timestamp)
@@ -38,6 +39,11 @@ pub(crate) fn table() -> Table {
             "lnu_instance_ro_id",
             &["instance_id", "resource_owner", "id"],
             &["user_name"],
+        )
+        .index(
+            "search",
+            &["instance_id", "user_name_lower"],
+            &["resource_owner"],
         )
 }
 

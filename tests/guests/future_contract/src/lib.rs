@@ -1,4 +1,4 @@
-//! A plugin built against contract 0.2.0: the host (serving 0.1.x) must refuse
+//! A plugin built against contract 0.3.0: the host (serving 0.2.x) must refuse
 //! it with a message naming both versions.
 
 #[cfg(target_arch = "wasm32")]

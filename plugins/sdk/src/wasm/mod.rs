@@ -16,6 +16,8 @@ pub mod bindings {
     });
 }
 
+mod schema;
+
 use bindings::projector::projection::host;
 use bindings::projector::projection::types as w;
 
@@ -25,7 +27,8 @@ pub fn describe<F: Family>() -> w::Description {
     w::Description {
         name: d.name,
         version: d.version,
-        tables: d.tables.into_iter().map(table).collect(),
+        tables: d.tables.into_iter().map(schema::table).collect(),
+        views: d.views.into_iter().map(schema::view).collect(),
         subscriptions: d
             .subscriptions
             .into_iter()
@@ -124,7 +127,7 @@ fn event_from_wit(e: w::Event) -> Event {
     }
 }
 
-fn value(v: m::Value) -> w::Value {
+pub(crate) fn value(v: m::Value) -> w::Value {
     match v {
         m::Value::Null => w::Value::Null,
         m::Value::Text(s) => w::Value::Text(s),
@@ -139,7 +142,7 @@ fn value(v: m::Value) -> w::Value {
     }
 }
 
-fn column_type(t: m::ColumnType) -> w::ColumnType {
+pub(crate) fn column_type(t: m::ColumnType) -> w::ColumnType {
     match t {
         m::ColumnType::Text => w::ColumnType::Text,
         m::ColumnType::SmallInt => w::ColumnType::SmallInt,
@@ -152,33 +155,6 @@ fn column_type(t: m::ColumnType) -> w::ColumnType {
         m::ColumnType::TextArray => w::ColumnType::TextArray,
         m::ColumnType::SmallIntArray => w::ColumnType::SmallIntArray,
         m::ColumnType::IntArray => w::ColumnType::IntArray,
-    }
-}
-
-fn table(t: m::Table) -> w::Table {
-    w::Table {
-        name: t.name,
-        columns: t
-            .columns
-            .into_iter()
-            .map(|c| w::Column {
-                name: c.name,
-                kind: column_type(c.kind),
-                nullable: c.nullable,
-                default: c.default.map(value),
-            })
-            .collect(),
-        primary_key: t.primary_key,
-        indexes: t
-            .indexes
-            .into_iter()
-            .map(|i| w::Index {
-                name: i.name,
-                columns: i.columns,
-                include: i.include,
-            })
-            .collect(),
-        parent: t.parent,
     }
 }
 
