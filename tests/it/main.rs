@@ -9,6 +9,7 @@ mod failed;
 mod import;
 mod isolation;
 mod live;
+mod merged;
 mod mutations;
 mod replay;
 mod support;

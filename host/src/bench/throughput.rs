@@ -168,6 +168,7 @@ pub async fn run(
         db.execute(&crate::store::Statement {
             sql: "ANALYZE eventstore.events2".into(),
             binds: Vec::new(),
+            arrays: Vec::new(),
         })
         .await?;
     }

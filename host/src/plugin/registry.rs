@@ -158,6 +158,7 @@ async fn activate(db: &Db, family: &str, hash: Option<&str>) -> Result<(), Store
                 projection_sdk::ColumnType::Text,
             ),
         ],
+        arrays: Vec::new(),
     };
     tx.execute(&off).await?;
     if let Some(hash) = hash {
@@ -182,6 +183,7 @@ async fn activate(db: &Db, family: &str, hash: Option<&str>) -> Result<(), Store
                     projection_sdk::ColumnType::Text,
                 ),
             ],
+            arrays: Vec::new(),
         };
         tx.execute(&on).await?;
     }
@@ -232,6 +234,7 @@ pub async fn deploy(
             (V::Text(by.to_owned()), T::Text),
             (V::Boolean(false), T::Boolean),
         ],
+        arrays: Vec::new(),
     };
     db.execute(&insert).await?;
     activate(db, plugin.family(), Some(&plugin.hash)).await?;

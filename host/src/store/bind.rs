@@ -12,6 +12,7 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Postgres, Sqlite};
 
 use super::StoreError;
+use super::sql::ColumnArray;
 use crate::time;
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -42,6 +43,64 @@ pub fn postgres<'q>(
             Value::Bytes(b) => query.bind(b.clone()),
             Value::TextArray(a) => query.bind(a.clone()),
             Value::IntArray(a) => query.bind(a.clone()),
+        };
+    }
+    Ok(query)
+}
+
+/// Bind whole columns as PostgreSQL arrays (see [`ColumnArray`]), in order.
+pub fn postgres_arrays<'q>(
+    mut query: PgQuery<'q>,
+    arrays: &[ColumnArray],
+) -> Result<PgQuery<'q>, StoreError> {
+    fn collect<T>(
+        column: &ColumnArray,
+        pick: impl Fn(&Value) -> Result<Option<T>, StoreError>,
+    ) -> Result<Vec<Option<T>>, StoreError> {
+        column.values.iter().map(pick).collect()
+    }
+    let wrong = |column: &ColumnArray, value: &Value| {
+        StoreError::BadValue(format!(
+            "a {} value in a {:?} column",
+            value.kind_name(),
+            column.kind
+        ))
+    };
+    for column in arrays {
+        query = match column.kind {
+            ColumnType::Text | ColumnType::Json => query.bind(collect(column, |v| match v {
+                Value::Null => Ok(None),
+                Value::Text(s) | Value::Json(s) => Ok(Some(s.clone())),
+                other => Err(wrong(column, other)),
+            })?),
+            ColumnType::SmallInt | ColumnType::Int | ColumnType::Interval => {
+                query.bind(collect(column, |v| match v {
+                    Value::Null => Ok(None),
+                    Value::Int(i) | Value::Interval(i) => Ok(Some(*i)),
+                    other => Err(wrong(column, other)),
+                })?)
+            }
+            ColumnType::Boolean => query.bind(collect(column, |v| match v {
+                Value::Null => Ok(None),
+                Value::Boolean(b) => Ok(Some(*b)),
+                other => Err(wrong(column, other)),
+            })?),
+            ColumnType::Timestamp => query.bind(collect(column, |v| match v {
+                Value::Null => Ok(None),
+                Value::Timestamp(t) => timestamp(*t).map(Some),
+                other => Err(wrong(column, other)),
+            })?),
+            ColumnType::Bytes => query.bind(collect(column, |v| match v {
+                Value::Null => Ok(None),
+                Value::Bytes(b) => Ok(Some(b.clone())),
+                other => Err(wrong(column, other)),
+            })?),
+            ColumnType::TextArray | ColumnType::SmallIntArray | ColumnType::IntArray => {
+                return Err(StoreError::BadValue(format!(
+                    "{:?} columns cannot be bound as one array",
+                    column.kind
+                )));
+            }
         };
     }
     Ok(query)

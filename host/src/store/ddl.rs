@@ -352,6 +352,7 @@ pub async fn rebuild_instance(
                 ),
             },
             binds: vec![(Value::Text(instance_id.to_owned()), ColumnType::Text)],
+            arrays: Vec::new(),
         };
         tx.execute(&statement).await?;
     }

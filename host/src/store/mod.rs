@@ -252,13 +252,19 @@ impl Tx {
     pub async fn execute(&mut self, statement: &Statement) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
+                if !statement.arrays.is_empty() {
+                    return Err(StoreError::BadValue(
+                        "array binds are for PostgreSQL only".into(),
+                    ));
+                }
                 let query = bind::sqlite(sqlx::query(&statement.sql), &statement.binds)?
                     .persistent(statement.is_reusable());
                 query.execute(&mut **tx).await?.rows_affected()
             }
             Tx::Postgres(tx) => {
-                let query = bind::postgres(sqlx::query(&statement.sql), &statement.binds)?
-                    .persistent(statement.is_reusable());
+                let query = bind::postgres_arrays(sqlx::query(&statement.sql), &statement.arrays)?;
+                let query =
+                    bind::postgres(query, &statement.binds)?.persistent(statement.is_reusable());
                 query.execute(&mut **tx).await?.rows_affected()
             }
         })

@@ -87,6 +87,7 @@ pub async fn record_family(
             (Value::Json(json), ColumnType::Json),
             ts(time::now_micros()),
         ],
+        arrays: Vec::new(),
     };
     tx.execute(&statement).await?;
     Ok(())
@@ -103,6 +104,7 @@ pub async fn forget_family_progress(
         let mut statement = Statement {
             sql: format!("DELETE FROM {table} WHERE family = {}", ph(d, 1, "TEXT")),
             binds: vec![text(family)],
+            arrays: Vec::new(),
         };
         if let Some(instance) = instance_id {
             statement
@@ -178,7 +180,12 @@ pub async fn save_checkpoints(
              updated_at = excluded.updated_at",
             rows.join(", ")
         );
-        tx.execute(&Statement { sql, binds }).await?;
+        tx.execute(&Statement {
+            sql,
+            binds,
+            arrays: Vec::new(),
+        })
+        .await?;
     }
     Ok(())
 }
@@ -269,6 +276,7 @@ pub async fn record_failure(
             int(failure_count),
             ts(now + retry_delay_micros(failure_count)),
         ],
+        arrays: Vec::new(),
     };
     tx.execute(&statement).await?;
     Ok(())
@@ -294,6 +302,7 @@ pub async fn clear_failure(tx: &mut Tx, family: &str, event: &Event) -> Result<(
             text(&event.aggregate_id),
             int(event.sequence),
         ],
+        arrays: Vec::new(),
     };
     tx.execute(&statement).await?;
     Ok(())
@@ -435,6 +444,7 @@ pub async fn retry_now(db: &Db, id: Option<i64>) -> Result<u64, StoreError> {
             ph(d, 1, "TIMESTAMPTZ")
         ),
         binds: vec![ts(time::now_micros())],
+        arrays: Vec::new(),
     };
     if let Some(id) = id {
         statement
@@ -500,6 +510,7 @@ pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
             text(by),
             ts(time::now_micros()),
         ],
+        arrays: Vec::new(),
     };
     tx.execute(&record).await?;
     clear_failure(&mut tx, &failure.family, &event).await?;

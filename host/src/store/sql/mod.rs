@@ -18,15 +18,45 @@ pub struct Statement {
     pub sql: String,
     /// Bound values with the type of the column they meet.
     pub binds: Vec<(Value, ColumnType)>,
+    /// PostgreSQL only: whole columns of a merged statement, each bound as
+    /// one array, before `binds` (placeholders `$1..$n` are the arrays).
+    pub arrays: Vec<ColumnArray>,
 }
 
 impl Statement {
     /// Whether preparing it once and caching it pays: single-row statements
-    /// recur with the same text; multi-row ones vary with their row count
-    /// and would only crowd the per-connection statement caches.
+    /// and array-bound ones recur with the same text; multi-row `VALUES`
+    /// lists vary with their row count and would only crowd the
+    /// per-connection statement caches.
     pub fn is_reusable(&self) -> bool {
         self.binds.len() <= 64
     }
+}
+
+/// The values of one column across the rows of a merged statement, bound as
+/// one PostgreSQL array and turned back into rows by `UNNEST`: one bind per
+/// column instead of one per cell, and one statement text for any number of
+/// rows, so PostgreSQL parses and plans it once per connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnArray {
+    /// The column's type.
+    pub kind: ColumnType,
+    /// One value per row.
+    pub values: Vec<Value>,
+}
+
+/// The array type a column travels in (`None`: array columns, which
+/// PostgreSQL cannot nest in a one-dimensional array).
+pub fn array_bind_type(kind: ColumnType) -> Option<&'static str> {
+    Some(match kind {
+        ColumnType::Text | ColumnType::Json => "TEXT[]",
+        ColumnType::SmallInt | ColumnType::Int => "BIGINT[]",
+        ColumnType::Boolean => "BOOLEAN[]",
+        ColumnType::Timestamp => "TIMESTAMPTZ[]",
+        ColumnType::Interval => "BIGINT[]",
+        ColumnType::Bytes => "BYTEA[]",
+        ColumnType::TextArray | ColumnType::SmallIntArray | ColumnType::IntArray => return None,
+    })
 }
 
 /// Quote a declared identifier, refusing anything unexpected.
@@ -76,6 +106,7 @@ struct Writer<'t> {
     table: &'t Table,
     sql: String,
     binds: Vec<(Value, ColumnType)>,
+    arrays: Vec<ColumnArray>,
     /// Qualifies column references in predicates (`excluded.` in upserts).
     prefix: String,
 }
@@ -87,6 +118,7 @@ impl<'t> Writer<'t> {
             table,
             sql: String::with_capacity(256),
             binds: Vec::new(),
+            arrays: Vec::new(),
             prefix: String::new(),
         }
     }
@@ -122,7 +154,7 @@ impl<'t> Writer<'t> {
         match self.dialect {
             Dialect::Sqlite => self.sql.push('?'),
             Dialect::Postgres => {
-                let n = self.binds.len();
+                let n = self.arrays.len() + self.binds.len();
                 let cast = column_sql_type(Dialect::Postgres, kind);
                 self.sql.push_str(&format!("${n}::{cast}"));
             }
@@ -427,10 +459,43 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// `SELECT u.a0::T0, ... FROM UNNEST($1::A0, ...) AS u(a0, ...)`: the
+    /// columns as rows, each cast to its column's type. Arrays are bound
+    /// before any single value, so this comes before any [`Writer::bind`].
+    fn unnest(&mut self, aliases: &[String], columns: Vec<ColumnArray>) -> Result<(), StoreError> {
+        if !self.binds.is_empty() || aliases.len() != columns.len() {
+            return Err(StoreError::BadValue(
+                "array binds must come first, one per alias".into(),
+            ));
+        }
+        let mut select = Vec::with_capacity(columns.len());
+        let mut sources = Vec::with_capacity(columns.len());
+        for (alias, column) in aliases.iter().zip(columns) {
+            let bind_type = array_bind_type(column.kind).ok_or_else(|| {
+                StoreError::BadValue(format!("{:?} columns cannot be unnested", column.kind))
+            })?;
+            let cast = match column.kind {
+                ColumnType::Interval => format!("(u.{alias} / 1000) * INTERVAL '1 microsecond'"),
+                kind => format!("u.{alias}::{}", column_sql_type(Dialect::Postgres, kind)),
+            };
+            select.push(cast);
+            self.arrays.push(column);
+            sources.push(format!("${}::{bind_type}", self.arrays.len()));
+        }
+        self.push(&format!(
+            "SELECT {} FROM UNNEST({}) AS u({})",
+            select.join(", "),
+            sources.join(", "),
+            aliases.join(", ")
+        ));
+        Ok(())
+    }
+
     fn finish(self) -> Statement {
         Statement {
             sql: self.sql,
             binds: self.binds,
+            arrays: self.arrays,
         }
     }
 }
@@ -534,438 +599,12 @@ pub fn render(
     Ok(w.finish())
 }
 
-/// Most bound values in one multi-row statement (below both databases' limits).
-pub const MAX_BINDS: usize = 30_000;
+mod merge;
 
-/// Whether `next` can join `first` in one multi-row INSERT: both inserts, or
-/// both upserts with the same conflict handling, into the same table with the
-/// same columns in the same order.
-pub fn same_row_shape(first: &Mutation, next: &Mutation) -> bool {
-    fn columns(values: &[Cell]) -> impl Iterator<Item = &str> {
-        values.iter().map(|c| c.column.as_str())
-    }
-    match (first, next) {
-        (
-            Mutation::Insert {
-                table: a,
-                values: va,
-                ..
-            },
-            Mutation::Insert {
-                table: b,
-                values: vb,
-                ..
-            },
-        ) => a == b && columns(va).eq(columns(vb)),
-        (
-            Mutation::Upsert {
-                table: a,
-                values: va,
-                conflict: ca,
-                keep_on_conflict: ka,
-                update_when: wa,
-                ..
-            },
-            Mutation::Upsert {
-                table: b,
-                values: vb,
-                conflict: cb,
-                keep_on_conflict: kb,
-                update_when: wb,
-                ..
-            },
-        ) => a == b && ca == cb && ka == kb && wa == wb && columns(va).eq(columns(vb)),
-        _ => false,
-    }
-}
-
-/// The conflict-key values of an upsert (to keep one statement from
-/// touching a row twice).
-pub fn conflict_key(mutation: &Mutation) -> Option<Vec<&Value>> {
-    match mutation {
-        Mutation::Upsert {
-            values, conflict, ..
-        } => Some(
-            conflict
-                .iter()
-                .filter_map(|c| values.iter().find(|v| &v.column == c).map(|v| &v.value))
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-/// Render inserts or upserts of one shape (see [`same_row_shape`]) as one
-/// multi-row statement.
-pub fn render_rows(
-    dialect: Dialect,
-    table: &Table,
-    rows: &[&Mutation],
-) -> Result<Statement, StoreError> {
-    let Some(first) = rows.first() else {
-        return Err(StoreError::BadValue("no rows to insert".into()));
-    };
-    if rows.len() == 1 {
-        return render(dialect, table, None, first);
-    }
-    let mut w = Writer::new(dialect, table);
-    let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = first else {
-        return render(dialect, table, None, first);
-    };
-    w.push("INSERT INTO ");
-    w.ident(&table.name)?;
-    w.push(" (");
-    let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
-    w.column_list(&columns)?;
-    w.push(") VALUES ");
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = row else {
-            return Err(StoreError::BadValue(
-                "mixed mutations in one multi-row insert".into(),
-            ));
-        };
-        w.values_row(table, values)?;
-    }
-    if let Mutation::Upsert {
-        conflict,
-        keep_on_conflict,
-        update_when,
-        ..
-    } = first
-    {
-        let updated: Vec<&str> = columns
-            .iter()
-            .copied()
-            .filter(|c| {
-                !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
-            })
-            .collect();
-        w.on_conflict(conflict, &updated, update_when)?;
-    }
-    Ok(w.finish())
-}
-
-/// Conditions that are all `column = value` (not NULL), as (column, value)
-/// sorted by column; `None` when any condition is of another kind.
-fn equality_key(conditions: &[Condition]) -> Option<Vec<(&str, &Value)>> {
-    let mut key = Vec::with_capacity(conditions.len());
-    for condition in conditions {
-        match condition {
-            Condition::All(Predicate::Compare {
-                column,
-                op: CompareOp::Eq,
-                value,
-            }) if *value != Value::Null => key.push((column.as_str(), value)),
-            _ => return None,
-        }
-    }
-    key.sort_by_key(|(c, _)| *c);
-    Some(key)
-}
-
-/// The key of an update that can share a multi-row statement: it sets
-/// columns to values or copies them from the same row, and its conditions
-/// are equalities on exactly the table's primary key (so it touches at most
-/// one row). `None` for any other update.
-pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateShape<'m>> {
-    let Mutation::Update {
-        table: name,
-        set,
-        conditions,
-        ..
-    } = mutation
-    else {
-        return None;
-    };
-    let key = equality_key(conditions)?;
-    let covers_key = key.len() == table.primary_key.len()
-        && table
-            .primary_key
-            .iter()
-            .all(|k| key.iter().filter(|(c, _)| c == k).count() == 1);
-    if !covers_key {
-        return None;
-    }
-    let mut ops = Vec::with_capacity(set.len());
-    for assignment in set {
-        match &assignment.op {
-            ColumnOp::Set(_) => ops.push((assignment.column.as_str(), None)),
-            ColumnOp::CopyFrom(source) => {
-                ops.push((assignment.column.as_str(), Some(source.as_str())))
-            }
-            _ => return None,
-        }
-    }
-    Some(UpdateShape {
-        table: name.as_str(),
-        ops,
-        key,
-    })
-}
-
-/// See [`update_shape`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpdateShape<'m> {
-    /// Table.
-    pub table: &'m str,
-    /// Changed columns: set from a value (`None`) or copied from a column.
-    pub ops: Vec<(&'m str, Option<&'m str>)>,
-    /// The primary-key values, by column name.
-    pub key: Vec<(&'m str, &'m Value)>,
-}
-
-impl UpdateShape<'_> {
-    /// Whether two updates can share a statement (same table, columns, ops
-    /// and key columns).
-    pub fn same_shape(&self, other: &UpdateShape<'_>) -> bool {
-        self.table == other.table
-            && self.ops == other.ops
-            && self
-                .key
-                .iter()
-                .map(|(c, _)| c)
-                .eq(other.key.iter().map(|(c, _)| c))
-    }
-}
-
-/// Render updates of one shape (see [`update_shape`]) as one statement:
-/// `WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v WHERE <key = v.key>`.
-pub fn render_updates(
-    dialect: Dialect,
-    table: &Table,
-    rows: &[&Mutation],
-) -> Result<Statement, StoreError> {
-    let shapes: Vec<UpdateShape<'_>> = rows
-        .iter()
-        .map(|m| update_shape(table, m))
-        .collect::<Option<_>>()
-        .ok_or_else(|| StoreError::BadValue("an update that cannot be merged".into()))?;
-    let Some(first) = shapes.first() else {
-        return Err(StoreError::BadValue("no updates to merge".into()));
-    };
-    if rows.len() == 1 {
-        return render(dialect, table, None, rows[0]);
-    }
-    let mut w = Writer::new(dialect, table);
-    let set_values: Vec<&str> = first
-        .ops
-        .iter()
-        .filter(|(_, copy)| copy.is_none())
-        .map(|(c, _)| *c)
-        .collect();
-    let mut aliases: Vec<String> = Vec::new();
-    aliases.extend((0..first.key.len()).map(|i| format!("k{i}")));
-    aliases.extend((0..set_values.len()).map(|i| format!("c{i}")));
-    w.push(&format!("WITH v({}) AS (VALUES ", aliases.join(", ")));
-    for (r, (row, shape)) in rows.iter().zip(&shapes).enumerate() {
-        if r > 0 {
-            w.push(", ");
-        }
-        w.push("(");
-        w.key_values(table, &shape.key)?;
-        let Mutation::Update { set, .. } = row else {
-            return Err(StoreError::BadValue("not an update".into()));
-        };
-        for column in &set_values {
-            let value = set
-                .iter()
-                .find(|a| a.column == *column)
-                .and_then(|a| match &a.op {
-                    ColumnOp::Set(v) => Some(v.clone()),
-                    _ => None,
-                })
-                .ok_or_else(|| StoreError::BadValue("update shapes differ".into()))?;
-            let kind = w.kind(table, column)?;
-            w.push(", ");
-            w.bind(value, kind);
-        }
-        w.push(")");
-    }
-    w.push(") UPDATE ");
-    w.ident(&table.name)?;
-    w.push(" SET ");
-    let mut value_index = 0;
-    for (i, (column, copy)) in first.ops.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.ident(column)?;
-        w.push(" = ");
-        match copy {
-            Some(source) => {
-                w.ident(&table.name)?;
-                w.push(".");
-                w.ident(source)?;
-            }
-            None => {
-                w.push(&format!("v.c{value_index}"));
-                value_index += 1;
-            }
-        }
-    }
-    w.push(" FROM v WHERE ");
-    w.match_key(table, &first.key)?;
-    Ok(w.finish())
-}
-
-/// The equality conditions of a delete that can share a statement with
-/// others of the same shape (every condition `column = value`, not NULL),
-/// sorted by column. `None` for any other delete.
-pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
-    let Mutation::Delete { conditions, .. } = mutation else {
-        return None;
-    };
-    equality_key(conditions)
-}
-
-/// Render deletes of one shape (see [`delete_shape`]) as one statement:
-/// `WITH v(...) AS (VALUES ...) DELETE FROM t WHERE EXISTS (... matching v)`.
-pub fn render_deletes(
-    dialect: Dialect,
-    table: &Table,
-    rows: &[&Mutation],
-) -> Result<Statement, StoreError> {
-    let keys: Vec<Vec<(&str, &Value)>> = rows
-        .iter()
-        .map(|m| delete_shape(m))
-        .collect::<Option<_>>()
-        .ok_or_else(|| StoreError::BadValue("a delete that cannot be merged".into()))?;
-    let Some(first) = keys.first() else {
-        return Err(StoreError::BadValue("no deletes to merge".into()));
-    };
-    if rows.len() == 1 {
-        return render(dialect, table, None, rows[0]);
-    }
-    let mut w = Writer::new(dialect, table);
-    let aliases: Vec<String> = (0..first.len()).map(|i| format!("k{i}")).collect();
-    w.push(&format!("WITH v({}) AS (VALUES ", aliases.join(", ")));
-    for (r, key) in keys.iter().enumerate() {
-        if r > 0 {
-            w.push(", ");
-        }
-        w.push("(");
-        w.key_values(table, key)?;
-        w.push(")");
-    }
-    w.push(") DELETE FROM ");
-    w.ident(&table.name)?;
-    w.push(" WHERE EXISTS (SELECT 1 FROM v WHERE ");
-    w.match_key(table, first)?;
-    w.push(")");
-    Ok(w.finish())
-}
+pub use merge::{
+    MAX_BINDS, UpdateShape, conflict_key, delete_shape, render_deletes, render_rows,
+    render_updates, same_row_shape, update_shape,
+};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use projection_sdk::{ColumnType, Table, delete, update};
-
-    fn table() -> Table {
-        Table::new("t_projection")
-            .column("instance_id", ColumnType::Text)
-            .column("id", ColumnType::Text)
-            .nullable("roles", ColumnType::TextArray)
-            .primary_key(&["instance_id", "id"])
-    }
-
-    #[test]
-    fn renders_numbered_casts_on_postgres_and_question_marks_on_sqlite() {
-        let m = update("t_projection")
-            .op("roles", ColumnOp::ArrayAppend(Value::Text("r".into())))
-            .eq("instance_id", "i")
-            .eq("id", "x")
-            .build();
-        let pg = render(Dialect::Postgres, &table(), None, &m).unwrap();
-        assert_eq!(
-            pg.sql,
-            "UPDATE \"t_projection\" SET \"roles\" = array_append(\"roles\", $1::TEXT) WHERE (\"instance_id\" = $2::TEXT) AND (\"id\" = $3::TEXT)"
-        );
-        let lite = render(Dialect::Sqlite, &table(), None, &m).unwrap();
-        assert_eq!(lite.binds.len(), 3);
-        assert_eq!(lite.sql.matches('?').count(), 3);
-    }
-
-    #[test]
-    fn merges_rows_of_one_shape_into_one_insert() {
-        let a = projection_sdk::insert("t_projection")
-            .value("instance_id", "i")
-            .value("id", "a")
-            .build();
-        let b = projection_sdk::insert("t_projection")
-            .value("instance_id", "i")
-            .value("id", "b")
-            .build();
-        assert!(same_row_shape(&a, &b));
-        let pg = render_rows(Dialect::Postgres, &table(), &[&a, &b]).unwrap();
-        assert_eq!(
-            pg.sql,
-            "INSERT INTO \"t_projection\" (\"instance_id\", \"id\") VALUES ($1::TEXT, $2::TEXT), ($3::TEXT, $4::TEXT)"
-        );
-        let c = projection_sdk::insert("t_projection")
-            .value("id", "c")
-            .value("instance_id", "i")
-            .build();
-        assert!(!same_row_shape(&a, &c));
-    }
-
-    #[test]
-    fn conditional_upsert_columns_become_case_expressions() {
-        let m = projection_sdk::upsert("t_projection", &["instance_id", "id"])
-            .value("instance_id", "i")
-            .value("id", "x")
-            .value("roles", vec!["r".to_owned()])
-            .update_when(
-                "roles",
-                vec![(RowSide::Existing, Predicate::IsNull("roles".into()))],
-            )
-            .build();
-        let sql = render(Dialect::Sqlite, &table(), None, &m).unwrap().sql;
-        assert!(
-            sql.ends_with(
-                "DO UPDATE SET \"roles\" = CASE WHEN (\"t_projection\".\"roles\" IS NULL) THEN excluded.\"roles\" ELSE \"t_projection\".\"roles\" END"
-            ),
-            "{sql}"
-        );
-    }
-
-    #[test]
-    fn deletes_of_one_shape_share_a_statement() {
-        let a = delete("t_projection")
-            .eq("instance_id", "i")
-            .eq("id", "a")
-            .build();
-        let b = delete("t_projection")
-            .eq("id", "b")
-            .eq("instance_id", "i")
-            .build();
-        let lite = render_deletes(Dialect::Sqlite, &table(), &[&a, &b]).unwrap();
-        assert_eq!(
-            lite.sql,
-            "WITH v(k0, k1) AS (VALUES (?, ?), (?, ?)) DELETE FROM \"t_projection\" WHERE EXISTS (SELECT 1 FROM v WHERE \"t_projection\".\"id\" = v.k0 AND \"t_projection\".\"instance_id\" = v.k1)"
-        );
-        let values: Vec<&Value> = lite.binds.iter().map(|(v, _)| v).collect();
-        assert_eq!(
-            values,
-            [
-                &Value::from("a"),
-                &Value::from("i"),
-                &Value::from("b"),
-                &Value::from("i")
-            ]
-        );
-        let lt = delete("t_projection").lt("id", "z").build();
-        assert!(delete_shape(&lt).is_none());
-    }
-
-    #[test]
-    fn refuses_identifiers_that_are_not_plain() {
-        assert!(quote("users_projection").is_ok());
-        assert!(quote("x\"; DROP TABLE y; --").is_err());
-        assert!(quote("Users").is_err());
-        let m = delete("t_projection").eq("id; --", "x").build();
-        assert!(render(Dialect::Sqlite, &table(), None, &m).is_err());
-    }
-}
+mod tests;

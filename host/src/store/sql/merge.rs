@@ -1,0 +1,445 @@
+//! Multi-row statements: inserts, single-row updates and equality deletes of
+//! one shape merged into one statement each.
+
+use projection_sdk::{
+    Cell, ColumnOp, ColumnType, CompareOp, Condition, Mutation, Predicate, Table, Value,
+};
+
+use super::{ColumnArray, Statement, Writer, array_bind_type, render};
+use crate::store::{Dialect, StoreError};
+
+/// Most bound values in one multi-row statement (below both databases' limits).
+pub const MAX_BINDS: usize = 30_000;
+
+/// Whether `next` can join `first` in one multi-row INSERT: both inserts, or
+/// both upserts with the same conflict handling, into the same table with the
+/// same columns in the same order.
+pub fn same_row_shape(first: &Mutation, next: &Mutation) -> bool {
+    fn columns(values: &[Cell]) -> impl Iterator<Item = &str> {
+        values.iter().map(|c| c.column.as_str())
+    }
+    match (first, next) {
+        (
+            Mutation::Insert {
+                table: a,
+                values: va,
+                ..
+            },
+            Mutation::Insert {
+                table: b,
+                values: vb,
+                ..
+            },
+        ) => a == b && columns(va).eq(columns(vb)),
+        (
+            Mutation::Upsert {
+                table: a,
+                values: va,
+                conflict: ca,
+                keep_on_conflict: ka,
+                update_when: wa,
+                ..
+            },
+            Mutation::Upsert {
+                table: b,
+                values: vb,
+                conflict: cb,
+                keep_on_conflict: kb,
+                update_when: wb,
+                ..
+            },
+        ) => a == b && ca == cb && ka == kb && wa == wb && columns(va).eq(columns(vb)),
+        _ => false,
+    }
+}
+
+/// The conflict-key values of an upsert (to keep one statement from
+/// touching a row twice).
+pub fn conflict_key(mutation: &Mutation) -> Option<Vec<&Value>> {
+    match mutation {
+        Mutation::Upsert {
+            values, conflict, ..
+        } => Some(
+            conflict
+                .iter()
+                .filter_map(|c| values.iter().find(|v| &v.column == c).map(|v| &v.value))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Render inserts or upserts of one shape (see [`same_row_shape`]) as one
+/// multi-row statement.
+pub fn render_rows(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let Some(first) = rows.first() else {
+        return Err(StoreError::BadValue("no rows to insert".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, first);
+    }
+    let mut w = Writer::new(dialect, table);
+    let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = first else {
+        return render(dialect, table, None, first);
+    };
+    w.push("INSERT INTO ");
+    w.ident(&table.name)?;
+    w.push(" (");
+    let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
+    w.column_list(&columns)?;
+    w.push(") ");
+    fn cells(row: &Mutation) -> Result<&[Cell], StoreError> {
+        match row {
+            Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => Ok(values),
+            _ => Err(StoreError::BadValue(
+                "mixed mutations in one multi-row insert".into(),
+            )),
+        }
+    }
+    match arrays_for(dialect, table, &columns)? {
+        Some(kinds) => {
+            let mut arrays: Vec<ColumnArray> = kinds
+                .into_iter()
+                .map(|kind| ColumnArray {
+                    kind,
+                    values: Vec::with_capacity(rows.len()),
+                })
+                .collect();
+            for row in rows {
+                let values = cells(row)?;
+                if values.len() != arrays.len() {
+                    return Err(StoreError::BadValue("row shapes differ".into()));
+                }
+                for (array, cell) in arrays.iter_mut().zip(values) {
+                    array.values.push(cell.value.clone());
+                }
+            }
+            let aliases: Vec<String> = (0..arrays.len()).map(|i| format!("c{i}")).collect();
+            w.unnest(&aliases, arrays)?;
+        }
+        None => {
+            w.push("VALUES ");
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.values_row(table, cells(row)?)?;
+            }
+        }
+    }
+    if let Mutation::Upsert {
+        conflict,
+        keep_on_conflict,
+        update_when,
+        ..
+    } = first
+    {
+        let updated: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| {
+                !conflict.iter().any(|k| k == c) && !keep_on_conflict.iter().any(|k| k == c)
+            })
+            .collect();
+        w.on_conflict(conflict, &updated, update_when)?;
+    }
+    Ok(w.finish())
+}
+
+/// The column types of a merged statement when it can bind whole columns as
+/// arrays (PostgreSQL, no array-typed column); `None` means `VALUES` rows.
+fn arrays_for(
+    dialect: Dialect,
+    table: &Table,
+    columns: &[&str],
+) -> Result<Option<Vec<ColumnType>>, StoreError> {
+    if dialect != Dialect::Postgres {
+        return Ok(None);
+    }
+    let mut kinds = Vec::with_capacity(columns.len());
+    for column in columns {
+        let kind = table
+            .find_column(column)
+            .map(|c| c.kind)
+            .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), (*column).to_owned()))?;
+        if array_bind_type(kind).is_none() {
+            return Ok(None);
+        }
+        kinds.push(kind);
+    }
+    Ok(Some(kinds))
+}
+
+/// Conditions that are all `column = value` (not NULL), as (column, value)
+/// sorted by column; `None` when any condition is of another kind.
+fn equality_key(conditions: &[Condition]) -> Option<Vec<(&str, &Value)>> {
+    let mut key = Vec::with_capacity(conditions.len());
+    for condition in conditions {
+        match condition {
+            Condition::All(Predicate::Compare {
+                column,
+                op: CompareOp::Eq,
+                value,
+            }) if *value != Value::Null => key.push((column.as_str(), value)),
+            _ => return None,
+        }
+    }
+    key.sort_by_key(|(c, _)| *c);
+    Some(key)
+}
+
+/// The key of an update that can share a multi-row statement: it sets
+/// columns to values or copies them from the same row, and its conditions
+/// are equalities on exactly the table's primary key (so it touches at most
+/// one row). `None` for any other update.
+pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateShape<'m>> {
+    let Mutation::Update {
+        table: name,
+        set,
+        conditions,
+        ..
+    } = mutation
+    else {
+        return None;
+    };
+    let key = equality_key(conditions)?;
+    let covers_key = key.len() == table.primary_key.len()
+        && table
+            .primary_key
+            .iter()
+            .all(|k| key.iter().filter(|(c, _)| c == k).count() == 1);
+    if !covers_key {
+        return None;
+    }
+    let mut ops = Vec::with_capacity(set.len());
+    for assignment in set {
+        match &assignment.op {
+            ColumnOp::Set(_) => ops.push((assignment.column.as_str(), None)),
+            ColumnOp::CopyFrom(source) => {
+                ops.push((assignment.column.as_str(), Some(source.as_str())))
+            }
+            _ => return None,
+        }
+    }
+    Some(UpdateShape {
+        table: name.as_str(),
+        ops,
+        key,
+    })
+}
+
+/// See [`update_shape`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateShape<'m> {
+    /// Table.
+    pub table: &'m str,
+    /// Changed columns: set from a value (`None`) or copied from a column.
+    pub ops: Vec<(&'m str, Option<&'m str>)>,
+    /// The primary-key values, by column name.
+    pub key: Vec<(&'m str, &'m Value)>,
+}
+
+impl UpdateShape<'_> {
+    /// Whether two updates can share a statement (same table, columns, ops
+    /// and key columns).
+    pub fn same_shape(&self, other: &UpdateShape<'_>) -> bool {
+        self.table == other.table
+            && self.ops == other.ops
+            && self
+                .key
+                .iter()
+                .map(|(c, _)| c)
+                .eq(other.key.iter().map(|(c, _)| c))
+    }
+}
+
+/// Render updates of one shape (see [`update_shape`]) as one statement:
+/// `WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v WHERE <key = v.key>`.
+pub fn render_updates(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let shapes: Vec<UpdateShape<'_>> = rows
+        .iter()
+        .map(|m| update_shape(table, m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::BadValue("an update that cannot be merged".into()))?;
+    let Some(first) = shapes.first() else {
+        return Err(StoreError::BadValue("no updates to merge".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, rows[0]);
+    }
+    let mut w = Writer::new(dialect, table);
+    let set_values: Vec<&str> = first
+        .ops
+        .iter()
+        .filter(|(_, copy)| copy.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    let mut aliases: Vec<String> = Vec::new();
+    aliases.extend((0..first.key.len()).map(|i| format!("k{i}")));
+    aliases.extend((0..set_values.len()).map(|i| format!("c{i}")));
+    w.push(&format!("WITH v({}) AS (", aliases.join(", ")));
+    let set_value = |row: &Mutation, column: &str| -> Result<Value, StoreError> {
+        let Mutation::Update { set, .. } = row else {
+            return Err(StoreError::BadValue("not an update".into()));
+        };
+        set.iter()
+            .find(|a| a.column == column)
+            .and_then(|a| match &a.op {
+                ColumnOp::Set(v) => Some(v.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| StoreError::BadValue("update shapes differ".into()))
+    };
+    let columns: Vec<&str> = first
+        .key
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(set_values.iter().copied())
+        .collect();
+    match arrays_for(dialect, table, &columns)? {
+        Some(kinds) => {
+            let mut arrays: Vec<ColumnArray> = kinds
+                .into_iter()
+                .map(|kind| ColumnArray {
+                    kind,
+                    values: Vec::with_capacity(rows.len()),
+                })
+                .collect();
+            for (row, shape) in rows.iter().zip(&shapes) {
+                let mut values = shape
+                    .key
+                    .iter()
+                    .map(|(_, v)| Ok((*v).clone()))
+                    .chain(set_values.iter().map(|column| set_value(row, column)));
+                for array in &mut arrays {
+                    let value = values
+                        .next()
+                        .ok_or_else(|| StoreError::BadValue("update shapes differ".into()))??;
+                    array.values.push(value);
+                }
+            }
+            w.unnest(&aliases, arrays)?;
+        }
+        None => {
+            w.push("VALUES ");
+            for (r, (row, shape)) in rows.iter().zip(&shapes).enumerate() {
+                if r > 0 {
+                    w.push(", ");
+                }
+                w.push("(");
+                w.key_values(table, &shape.key)?;
+                for column in &set_values {
+                    let value = set_value(row, column)?;
+                    let kind = w.kind(table, column)?;
+                    w.push(", ");
+                    w.bind(value, kind);
+                }
+                w.push(")");
+            }
+        }
+    }
+    w.push(") UPDATE ");
+    w.ident(&table.name)?;
+    w.push(" SET ");
+    let mut value_index = 0;
+    for (i, (column, copy)) in first.ops.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(column)?;
+        w.push(" = ");
+        match copy {
+            Some(source) => {
+                w.ident(&table.name)?;
+                w.push(".");
+                w.ident(source)?;
+            }
+            None => {
+                w.push(&format!("v.c{value_index}"));
+                value_index += 1;
+            }
+        }
+    }
+    w.push(" FROM v WHERE ");
+    w.match_key(table, &first.key)?;
+    Ok(w.finish())
+}
+
+/// The equality conditions of a delete that can share a statement with
+/// others of the same shape (every condition `column = value`, not NULL),
+/// sorted by column. `None` for any other delete.
+pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
+    let Mutation::Delete { conditions, .. } = mutation else {
+        return None;
+    };
+    equality_key(conditions)
+}
+
+/// Render deletes of one shape (see [`delete_shape`]) as one statement:
+/// `WITH v(...) AS (VALUES ...) DELETE FROM t WHERE EXISTS (... matching v)`.
+pub fn render_deletes(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Mutation],
+) -> Result<Statement, StoreError> {
+    let keys: Vec<Vec<(&str, &Value)>> = rows
+        .iter()
+        .map(|m| delete_shape(m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::BadValue("a delete that cannot be merged".into()))?;
+    let Some(first) = keys.first() else {
+        return Err(StoreError::BadValue("no deletes to merge".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, rows[0]);
+    }
+    let mut w = Writer::new(dialect, table);
+    let aliases: Vec<String> = (0..first.len()).map(|i| format!("k{i}")).collect();
+    w.push(&format!("WITH v({}) AS (", aliases.join(", ")));
+    let columns: Vec<&str> = first.iter().map(|(c, _)| *c).collect();
+    match arrays_for(dialect, table, &columns)? {
+        Some(kinds) => {
+            let mut arrays: Vec<ColumnArray> = kinds
+                .into_iter()
+                .map(|kind| ColumnArray {
+                    kind,
+                    values: Vec::with_capacity(rows.len()),
+                })
+                .collect();
+            for key in &keys {
+                if key.len() != arrays.len() {
+                    return Err(StoreError::BadValue("delete shapes differ".into()));
+                }
+                for (array, (_, value)) in arrays.iter_mut().zip(key) {
+                    array.values.push((*value).clone());
+                }
+            }
+            w.unnest(&aliases, arrays)?;
+        }
+        None => {
+            w.push("VALUES ");
+            for (r, key) in keys.iter().enumerate() {
+                if r > 0 {
+                    w.push(", ");
+                }
+                w.push("(");
+                w.key_values(table, key)?;
+                w.push(")");
+            }
+        }
+    }
+    w.push(") DELETE FROM ");
+    w.ident(&table.name)?;
+    w.push(" WHERE EXISTS (SELECT 1 FROM v WHERE ");
+    w.match_key(table, first)?;
+    w.push(")");
+    Ok(w.finish())
+}

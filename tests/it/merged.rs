@@ -1,0 +1,174 @@
+//! Merged multi-row statements (inserts, upserts, single-row updates,
+//! equality deletes) on both stores: PostgreSQL binds whole columns as
+//! arrays, SQLite binds `VALUES` rows; both must leave the same rows, for
+//! every scalar type, NULLs included.
+
+use host::store::{Db, ddl, dump, sql};
+use projection_sdk::{
+    ColumnType, Description, Event, Mutation, Table, Value, delete, insert, update, upsert,
+    validate,
+};
+use serde_json::{Value as Json, json};
+
+use crate::support::{self, Store};
+
+const T: &str = "scalars_projection";
+
+fn description() -> Description {
+    Description::new("scalars", "1.0.0").table(
+        Table::new(T)
+            .column("instance_id", ColumnType::Text)
+            .column("id", ColumnType::Text)
+            .column("state", ColumnType::SmallInt)
+            .nullable("count", ColumnType::Int)
+            .nullable("flag", ColumnType::Boolean)
+            .nullable("seen_at", ColumnType::Timestamp)
+            .nullable("lifetime", ColumnType::Interval)
+            .nullable("secret", ColumnType::Bytes)
+            .nullable("doc", ColumnType::Json)
+            .nullable("note", ColumnType::Text)
+            .nullable("previous_note", ColumnType::Text)
+            .primary_key(&["instance_id", "id"]),
+    )
+}
+
+fn event() -> Event {
+    Event {
+        position: "1".into(),
+        in_tx_order: 1,
+        instance_id: "tenant".into(),
+        aggregate_type: "scalar".into(),
+        aggregate_id: "s".into(),
+        event_type: "scalar.happened".into(),
+        sequence: 1,
+        revision: 1,
+        created_at: 1_767_225_600_000_000,
+        payload: None,
+        creator: "c".into(),
+        owner: "o".into(),
+    }
+}
+
+fn row(id: &str, state: i64, full: bool) -> projection_sdk::RowBuilder {
+    let some = |v: Value| if full { v } else { Value::Null };
+    insert(T)
+        .value("id", id)
+        .value("state", state)
+        .value("count", some(Value::Int(1 << 40)))
+        .value("flag", some(Value::Boolean(true)))
+        .value("seen_at", some(Value::Timestamp(1_767_225_600_123_456)))
+        .value("lifetime", some(Value::Interval(90_000_001_000)))
+        .value("secret", some(Value::Bytes(vec![0, 1, 255])))
+        .value("doc", some(Value::Json("{\"b\":1,\"a\":[true]}".into())))
+        .value("note", some(Value::Text("it's \"quoted\"".into())))
+}
+
+/// Batches of one shape each, applied as merged statements.
+fn batches() -> Vec<Vec<Mutation>> {
+    let up = |id: &str, note: &str| {
+        upsert(T, &["instance_id", "id"])
+            .value("id", id)
+            .value("state", 7)
+            .value("note", note)
+            .keep_on_conflict(&["state"])
+            .build()
+    };
+    let set = |id: &str, note: Value| {
+        update(T)
+            .set("note", note)
+            .op(
+                "previous_note",
+                projection_sdk::ColumnOp::CopyFrom("note".into()),
+            )
+            .eq("instance_id", "tenant")
+            .eq("id", id)
+            .build()
+    };
+    vec![
+        vec![
+            row("a", 1, true).build(),
+            row("b", 2, false).build(),
+            row("c", 3, true).build(),
+        ],
+        vec![up("a", "upserted"), up("d", "new")],
+        vec![
+            set("a", Value::Null),
+            set("c", Value::Text("changed".into())),
+        ],
+        vec![
+            delete(T).eq("id", "b").build(),
+            delete(T).eq("id", "zzz").build(),
+        ],
+    ]
+}
+
+async fn apply(db: &Db) -> Vec<Json> {
+    let d = description();
+    ddl::install(db, &d, "hash").await.unwrap();
+    let table = &d.tables[0];
+    for batch in batches() {
+        let scoped: Vec<Mutation> = batch
+            .into_iter()
+            .map(|m| validate::scope(&d, &event(), m).unwrap())
+            .collect();
+        let rows: Vec<&Mutation> = scoped.iter().collect();
+        let statement = match &scoped[0] {
+            Mutation::Insert { .. } | Mutation::Upsert { .. } => {
+                sql::render_rows(db.dialect(), table, &rows)
+            }
+            Mutation::Update { .. } => sql::render_updates(db.dialect(), table, &rows),
+            _ => sql::render_deletes(db.dialect(), table, &rows),
+        }
+        .unwrap();
+        match db {
+            Db::Postgres(_) => assert!(
+                statement.arrays.len() >= 2 && statement.sql.contains("UNNEST("),
+                "{}",
+                statement.sql
+            ),
+            Db::Sqlite(_) => {
+                assert!(statement.arrays.is_empty() && statement.sql.contains("VALUES"))
+            }
+        }
+        db.execute(&statement)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", statement.sql));
+    }
+    dump::dump_table(db, table)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Json::Object)
+        .collect()
+}
+
+fn expected() -> Json {
+    let full = |id: &str, state: i64, note: Json, previous: Json| {
+        json!({"instance_id": "tenant", "id": id, "state": state, "count": 1_i64 << 40, "flag": true,
+               "seen_at": "2026-01-01T00:00:00.123456Z", "lifetime": 90_000_001_000_i64,
+               "secret": "AAH/", "doc": {"a": [true], "b": 1}, "note": note, "previous_note": previous})
+    };
+    json!([
+        full("a", 1, Json::Null, json!("upserted")),
+        full("c", 3, json!("changed"), json!("it's \"quoted\"")),
+        {"instance_id": "tenant", "id": "d", "state": 7, "count": null, "flag": null, "seen_at": null,
+         "lifetime": null, "secret": null, "doc": null, "note": "new", "previous_note": null},
+    ])
+}
+
+async fn merged_statements_apply(store: Store) {
+    let t = support::test_db(store).await;
+    let rows = apply(&t.db).await;
+    assert_eq!(Json::Array(rows), expected());
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_statements_apply_on_sqlite() {
+    merged_statements_apply(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_statements_apply_on_postgres() {
+    merged_statements_apply(Store::Postgres).await;
+}
