@@ -166,6 +166,32 @@ fn plan(
 }
 
 /// Apply a batch's outcomes in one transaction with the checkpoints.
+/// [`apply_batch`] on owned data, for a task of its own.
+pub(super) async fn apply_owned(
+    db: Db,
+    description: std::sync::Arc<Description>,
+    version: String,
+    events: Vec<Event>,
+    results: Vec<EventResult>,
+    failing: std::sync::Arc<HashSet<FailureKey>>,
+    statement_per_event: bool,
+) -> Result<BatchOutcome, StoreError> {
+    // Boxed as `dyn Future + Send` here, where the borrows have one concrete
+    // lifetime, so the spawned task is provably `Send`.
+    let apply: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<BatchOutcome, StoreError>> + Send + '_>,
+    > = Box::pin(apply_batch(
+        &db,
+        &description,
+        &version,
+        &events,
+        results,
+        &failing,
+        statement_per_event,
+    ));
+    apply.await
+}
+
 pub(super) async fn apply_batch(
     db: &Db,
     description: &Description,

@@ -10,15 +10,17 @@
 
 mod apply;
 pub mod follow;
+mod pipeline;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use projection_sdk::{Event, Mutation};
 use tracing::Instrument as _;
 
 use crate::plugin::{LookupSource, Plugin, PluginError};
-use crate::source::{self, BatchQuery};
+use crate::source;
 use crate::store::{Db, StoreError, ddl};
 
 pub use apply::BatchOutcome;
@@ -288,90 +290,90 @@ async fn replay_family(
             .filter(|c| c.family == family)
             .map(|c| (c.instance_id.clone(), c))
             .collect();
-    loop {
-        if options
+    let failing = Arc::new(failing);
+    let description = Arc::new(plugin.description.clone());
+    let version = plugin_version(plugin);
+    let reader = pipeline::Reader {
+        db,
+        aggregate_types,
+        event_types,
+        instance_id: options.instance_id.as_deref(),
+        limit,
+        checkpoints: &checkpoints,
+    };
+    let stopping = || options.stop.as_ref().is_some_and(|stop| *stop.borrow());
+    let last_batch = |n_batches: u64| {
+        options
             .max_batches
-            .is_some_and(|max| report.n_batches >= max as u64)
-        {
-            break;
-        }
-        if options.stop.as_ref().is_some_and(|stop| *stop.borrow()) {
-            break;
-        }
-        let below = source::order::read_barrier(db).await?;
-        let query = BatchQuery {
-            aggregate_types: aggregate_types.clone(),
-            event_types: event_types.clone(),
-            instance_id: options.instance_id.as_deref(),
-            skip_instances: &stuck,
-            after: after.as_ref(),
-            limit,
-            below,
-        };
-        let read = source::read_batch(db, &query).await?;
-        let Some(last) = read.last().cloned() else {
-            break;
-        };
-        let n_read = read.len() as u64;
-        let events: Vec<Event> = read
-            .into_iter()
-            .filter(|e| plugin.description.wants(&e.aggregate_type, &e.event_type))
-            .filter(|e| {
-                checkpoints
-                    .get(&e.instance_id)
-                    .is_none_or(|c| c.is_before(e))
-            })
-            .collect();
-        if events.is_empty() {
-            progress.advance(n_read);
-            *after = Some(last);
+            .is_some_and(|max| n_batches + 1 >= max as u64)
+    };
+    // While PostgreSQL applies batch N, the host reads batch N+1 and runs
+    // the plugin on it: the plugin's output depends on events only, never on
+    // the tables. If batch N stops a tenant, that tenant's events leave the
+    // prepared batch, as a fresh read would have skipped them.
+    let mut next = if options.max_batches == Some(0) || stopping() {
+        None
+    } else {
+        reader.prepare(plugin, after.clone(), &stuck).await?
+    };
+    while let Some(batch) = next.take() {
+        let Some(outcomes) = batch.outcomes else {
+            progress.advance(batch.n_read);
+            *after = Some(batch.last);
+            if stopping() {
+                break;
+            }
+            next = reader.prepare(plugin, after.clone(), &stuck).await?;
             continue;
-        }
-        let n_tenants = {
-            let mut tenants: Vec<&str> = events.iter().map(|e| e.instance_id.as_str()).collect();
-            tenants.sort_unstable();
-            tenants.dedup();
-            tenants.len()
         };
         let span = tracing::info_span!(
             "store.apply",
             family = %family,
-            seq_from = %read_first(&events),
-            seq_to = %last.position,
-            n_events = events.len(),
-            n_tenants,
+            seq_from = %read_first(&batch.events),
+            seq_to = %batch.last.position,
+            n_events = batch.events.len(),
+            n_tenants = pipeline::n_tenants(&batch.events),
             n_mutations = tracing::field::Empty,
         );
-        let version = plugin_version(plugin);
-        let outcome = async {
-            let outcomes = run_plugin(db, plugin, &events)?;
-            let outcome = apply::apply_batch(
-                db,
-                &plugin.description,
-                &version,
-                &events,
+        let apply = tokio::spawn(
+            apply::apply_owned(
+                db.clone(),
+                Arc::clone(&description),
+                version.clone(),
+                batch.events,
                 outcomes,
-                &failing,
+                Arc::clone(&failing),
                 options.statement_per_event,
             )
-            .await?;
-            Ok::<_, RuntimeError>(outcome)
-        }
-        .instrument(span.clone())
-        .await?;
+            .instrument(span.clone()),
+        );
+        let ahead = if last_batch(report.n_batches) || stopping() {
+            Ok(None)
+        } else {
+            reader
+                .prepare(plugin, Some(batch.last.clone()), &stuck)
+                .await
+        };
+        let outcome = apply
+            .await
+            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("apply task: {e}"))))??;
         span.record("n_mutations", outcome.n_mutations);
         report.n_applied += outcome.n_applied;
         report.n_failed += outcome.failed.len() as u64;
         report.n_mutations += outcome.n_mutations;
         report.n_batches += 1;
-        for (instance, error) in outcome.failed {
+        for (instance, error) in &outcome.failed {
             tracing::warn!(family = %family, instance = %instance, "event failed, tenant stopped: {error}");
-            if !stuck.contains(&instance) {
-                stuck.push(instance);
+            if !stuck.contains(instance) {
+                stuck.push(instance.clone());
             }
         }
-        progress.advance(n_read);
-        *after = Some(last);
+        progress.advance(batch.n_read);
+        *after = Some(batch.last);
+        if last_batch(report.n_batches - 1) || stopping() {
+            break;
+        }
+        next = ahead?.map(|prepared| prepared.without(&stuck));
     }
     report.elapsed = started.elapsed();
     progress.finish(&report);

@@ -270,14 +270,14 @@ impl Tx {
         })
     }
 
-    /// Run plain SQL without parameters (DDL, savepoints).
+    /// Run one plain SQL statement without parameters (DDL, savepoints).
     pub async fn execute_plain(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+                sqlx::query(sql).persistent(false).execute(&mut **tx).await?;
             }
             Tx::Postgres(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+                sqlx::query(sql).persistent(false).execute(&mut **tx).await?;
             }
         }
         Ok(())

@@ -1,0 +1,111 @@
+//! Reading a batch and running the plugin on it, ahead of the apply of the
+//! batch before.
+
+use std::collections::HashMap;
+
+use projection_sdk::Event;
+
+use super::{EventResult, RuntimeError, run_plugin};
+use crate::plugin::Plugin;
+use crate::source::{self, BatchQuery};
+use crate::store::Db;
+use crate::store::state::Checkpoint;
+
+/// What the next batch reads.
+pub(super) struct Reader<'a> {
+    pub(super) db: &'a Db,
+    pub(super) aggregate_types: Vec<String>,
+    pub(super) event_types: Vec<String>,
+    pub(super) instance_id: Option<&'a str>,
+    pub(super) limit: i64,
+    /// Per tenant, the last event applied when the replay started.
+    pub(super) checkpoints: &'a HashMap<String, Checkpoint>,
+}
+
+/// A batch read and handled, waiting for its apply.
+pub(super) struct Prepared {
+    /// The last event read (the cursor after this batch).
+    pub(super) last: Event,
+    /// Events read, including those the family does not take.
+    pub(super) n_read: u64,
+    /// The events to apply.
+    pub(super) events: Vec<Event>,
+    /// The plugin's outcome per event; `None` when there is nothing to apply.
+    pub(super) outcomes: Option<Vec<EventResult>>,
+}
+
+impl Reader<'_> {
+    /// Read the batch after `after` (skipping stuck tenants), keep the
+    /// events the family wants past each tenant's checkpoint, and run the
+    /// plugin on them. `None` when nothing is left to read.
+    pub(super) async fn prepare(
+        &self,
+        plugin: &mut Plugin,
+        after: Option<Event>,
+        stuck: &[String],
+    ) -> Result<Option<Prepared>, RuntimeError> {
+        let below = source::order::read_barrier(self.db).await?;
+        let query = BatchQuery {
+            aggregate_types: self.aggregate_types.clone(),
+            event_types: self.event_types.clone(),
+            instance_id: self.instance_id,
+            skip_instances: stuck,
+            after: after.as_ref(),
+            limit: self.limit,
+            below,
+        };
+        let read = source::read_batch(self.db, &query).await?;
+        let Some(last) = read.last().cloned() else {
+            return Ok(None);
+        };
+        let n_read = read.len() as u64;
+        let events: Vec<Event> = read
+            .into_iter()
+            .filter(|e| plugin.description.wants(&e.aggregate_type, &e.event_type))
+            .filter(|e| {
+                self.checkpoints
+                    .get(&e.instance_id)
+                    .is_none_or(|c| c.is_before(e))
+            })
+            .collect();
+        let outcomes = if events.is_empty() {
+            None
+        } else {
+            Some(run_plugin(self.db, plugin, &events)?)
+        };
+        Ok(Some(Prepared {
+            last,
+            n_read,
+            events,
+            outcomes,
+        }))
+    }
+}
+
+impl Prepared {
+    /// The batch without the events of tenants stopped meanwhile.
+    pub(super) fn without(mut self, stuck: &[String]) -> Prepared {
+        let Some(outcomes) = self.outcomes.take() else {
+            return self;
+        };
+        let (events, outcomes): (Vec<Event>, Vec<EventResult>) = self
+            .events
+            .into_iter()
+            .zip(outcomes)
+            .filter(|(e, _)| !stuck.contains(&e.instance_id))
+            .unzip();
+        Prepared {
+            outcomes: (!events.is_empty()).then_some(outcomes),
+            events,
+            ..self
+        }
+    }
+}
+
+/// How many tenants a batch touches.
+pub(super) fn n_tenants(events: &[Event]) -> usize {
+    let mut tenants: Vec<&str> = events.iter().map(|e| e.instance_id.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    tenants.len()
+}
