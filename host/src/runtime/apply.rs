@@ -151,6 +151,23 @@ impl<'m> Buffer<'m> {
     }
 }
 
+/// An event's validated, scoped mutations, or why the event fails.
+pub(super) type Plan = Result<Vec<Mutation>, String>;
+
+/// Validate and scope every event's mutations (before the batch's
+/// transaction, so it can run while the batch before applies).
+pub(super) fn plan_batch(
+    description: &Description,
+    events: &[Event],
+    results: Vec<EventResult>,
+) -> Vec<Plan> {
+    events
+        .iter()
+        .zip(results)
+        .map(|(event, result)| plan(description, event, result))
+        .collect()
+}
+
 /// Validate and scope an event's mutations, or say why the event fails.
 fn plan(
     description: &Description,
@@ -172,7 +189,7 @@ pub(super) async fn apply_owned(
     description: std::sync::Arc<Description>,
     version: String,
     events: Vec<Event>,
-    results: Vec<EventResult>,
+    plans: Vec<Plan>,
     failing: std::sync::Arc<HashSet<FailureKey>>,
     statement_per_event: bool,
 ) -> Result<BatchOutcome, StoreError> {
@@ -185,7 +202,7 @@ pub(super) async fn apply_owned(
         &description,
         &version,
         &events,
-        results,
+        &plans,
         &failing,
         statement_per_event,
     ));
@@ -197,20 +214,15 @@ pub(super) async fn apply_batch(
     description: &Description,
     version: &str,
     events: &[Event],
-    results: Vec<EventResult>,
+    plans: &[Plan],
     failing: &HashSet<FailureKey>,
     statement_per_event: bool,
 ) -> Result<BatchOutcome, StoreError> {
-    let plans: Vec<Result<Vec<Mutation>, String>> = events
-        .iter()
-        .zip(results)
-        .map(|(event, result)| plan(description, event, result))
-        .collect();
     let batch = Batch {
         description,
         version,
         events,
-        plans: &plans,
+        plans,
         failing,
     };
     if statement_per_event {

@@ -317,7 +317,7 @@ async fn replay_family(
         reader.prepare(plugin, after.clone(), &stuck).await?
     };
     while let Some(batch) = next.take() {
-        let Some(outcomes) = batch.outcomes else {
+        let Some(plans) = batch.plans else {
             progress.advance(batch.n_read);
             *after = Some(batch.last);
             if stopping() {
@@ -341,7 +341,7 @@ async fn replay_family(
                 Arc::clone(&description),
                 version.clone(),
                 batch.events,
-                outcomes,
+                plans,
                 Arc::clone(&failing),
                 options.statement_per_event,
             )

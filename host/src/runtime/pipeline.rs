@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use projection_sdk::Event;
 
-use super::{EventResult, RuntimeError, run_plugin};
+use super::apply::{Plan, plan_batch};
+use super::{RuntimeError, run_plugin};
 use crate::plugin::Plugin;
 use crate::source::{self, BatchQuery};
 use crate::store::Db;
@@ -30,8 +31,9 @@ pub(super) struct Prepared {
     pub(super) n_read: u64,
     /// The events to apply.
     pub(super) events: Vec<Event>,
-    /// The plugin's outcome per event; `None` when there is nothing to apply.
-    pub(super) outcomes: Option<Vec<EventResult>>,
+    /// Per event, its validated mutations or why it fails; `None` when
+    /// there is nothing to apply.
+    pub(super) plans: Option<Vec<Plan>>,
 }
 
 impl Reader<'_> {
@@ -68,16 +70,17 @@ impl Reader<'_> {
                     .is_none_or(|c| c.is_before(e))
             })
             .collect();
-        let outcomes = if events.is_empty() {
+        let plans = if events.is_empty() {
             None
         } else {
-            Some(run_plugin(self.db, plugin, &events)?)
+            let outcomes = run_plugin(self.db, plugin, &events)?;
+            Some(plan_batch(&plugin.description, &events, outcomes))
         };
         Ok(Some(Prepared {
             last,
             n_read,
             events,
-            outcomes,
+            plans,
         }))
     }
 }
@@ -85,17 +88,17 @@ impl Reader<'_> {
 impl Prepared {
     /// The batch without the events of tenants stopped meanwhile.
     pub(super) fn without(mut self, stuck: &[String]) -> Prepared {
-        let Some(outcomes) = self.outcomes.take() else {
+        let Some(plans) = self.plans.take() else {
             return self;
         };
-        let (events, outcomes): (Vec<Event>, Vec<EventResult>) = self
+        let (events, plans): (Vec<Event>, Vec<Plan>) = self
             .events
             .into_iter()
-            .zip(outcomes)
+            .zip(plans)
             .filter(|(e, _)| !stuck.contains(&e.instance_id))
             .unzip();
         Prepared {
-            outcomes: (!events.is_empty()).then_some(outcomes),
+            plans: (!events.is_empty()).then_some(plans),
             events,
             ..self
         }
