@@ -141,7 +141,7 @@ pub enum FailedCommand {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
     /// Longest wait, in milliseconds, between looks at the event store.
     #[arg(long, default_value_t = 500)]
@@ -192,7 +192,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub from_start: bool,
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
 }
 

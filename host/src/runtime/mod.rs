@@ -85,7 +85,7 @@ impl Default for ReplayOptions {
             family: None,
             instance_id: None,
             from_start: false,
-            batch_size: 500,
+            batch_size: 1000,
             max_batches: None,
             respect_backoff: false,
             stop: None,
@@ -282,7 +282,7 @@ async fn replay_family(
             failure.sequence,
         ));
     }
-    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(500);
+    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(1000);
     let checkpoints: HashMap<String, crate::store::state::Checkpoint> =
         crate::store::state::checkpoints(db)
             .await?

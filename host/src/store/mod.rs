@@ -274,10 +274,16 @@ impl Tx {
     pub async fn execute_plain(&mut self, sql: &str) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => {
-                sqlx::query(sql).persistent(false).execute(&mut **tx).await?;
+                sqlx::query(sql)
+                    .persistent(false)
+                    .execute(&mut **tx)
+                    .await?;
             }
             Tx::Postgres(tx) => {
-                sqlx::query(sql).persistent(false).execute(&mut **tx).await?;
+                sqlx::query(sql)
+                    .persistent(false)
+                    .execute(&mut **tx)
+                    .await?;
             }
         }
         Ok(())
