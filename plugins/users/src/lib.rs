@@ -65,7 +65,7 @@ use login_name::{
 pub const NAME: &str = "users";
 
 /// The plugin version.
-pub const VERSION: &str = "0.1.0";
+pub const VERSION: &str = "0.2.0";
 
 /// The table modules, in table order.
 const TABLES: [TableModule; 11] = projection_sdk::table_modules!(
