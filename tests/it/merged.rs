@@ -5,8 +5,8 @@
 
 use host::store::{Db, ddl, dump, sql};
 use projection_sdk::{
-    ColumnType, Description, Event, Mutation, Table, Value, delete, insert, update, upsert,
-    validate,
+    ColumnType, CompareOp, Description, Event, Mutation, Predicate, RowSide, Table, Value, delete,
+    insert, update, upsert, validate,
 };
 use serde_json::{Value as Json, json};
 
@@ -65,12 +65,25 @@ fn row(id: &str, state: i64, full: bool) -> projection_sdk::RowBuilder {
 
 /// Batches of one shape each, applied as merged statements.
 fn batches() -> Vec<Vec<Mutation>> {
+    // On conflict the state is kept, and the note is taken only from a
+    // stored row in state 1 (a value bound after the column arrays).
     let up = |id: &str, note: &str| {
         upsert(T, &["instance_id", "id"])
             .value("id", id)
             .value("state", 7)
             .value("note", note)
             .keep_on_conflict(&["state"])
+            .update_when(
+                "note",
+                vec![(
+                    RowSide::Existing,
+                    Predicate::Compare {
+                        column: "state".into(),
+                        op: CompareOp::Eq,
+                        value: Value::Int(1),
+                    },
+                )],
+            )
             .build()
     };
     let set = |id: &str, note: Value| {
@@ -90,7 +103,7 @@ fn batches() -> Vec<Vec<Mutation>> {
             row("b", 2, false).build(),
             row("c", 3, true).build(),
         ],
-        vec![up("a", "upserted"), up("d", "new")],
+        vec![up("a", "upserted"), up("c", "blocked"), up("d", "new")],
         vec![
             set("a", Value::Null),
             set("c", Value::Text("changed".into())),
@@ -150,6 +163,7 @@ fn expected() -> Json {
     };
     json!([
         full("a", 1, Json::Null, json!("upserted")),
+        // The upsert of c was blocked by its condition: c kept its note.
         full("c", 3, json!("changed"), json!("it's \"quoted\"")),
         {"instance_id": "tenant", "id": "d", "state": 7, "count": null, "flag": null, "seen_at": null,
          "lifetime": null, "secret": null, "doc": null, "note": "new", "previous_note": null},
