@@ -1,9 +1,9 @@
 //! Apply one batch: validated mutations plus checkpoints, one transaction.
 //!
 //! Every mutation is validated and scoped before any SQL exists. The fast
-//! path runs the whole batch in one transaction, merging consecutive inserts
-//! (and upserts on distinct keys) of one shape into multi-row statements,
-//! which keeps their order's meaning. If the database refuses a statement,
+//! path runs the whole batch in one transaction as the multi-row statements
+//! `merge.rs` rendered ahead of it, which keep the order's meaning. If the
+//! database refuses a statement,
 //! the transaction is rolled back and the batch runs again one event at a
 //! time, each inside a savepoint, so the refused event is recorded as failed
 //! and only its tenant stops.
@@ -13,8 +13,9 @@ use std::collections::{HashMap, HashSet};
 use projection_sdk::{Description, Event, Mutation, validate};
 
 use super::EventResult;
-use crate::store::sql::{self, MAX_BINDS};
-use crate::store::{Db, Dialect, StoreError, Tx, state};
+use super::merge;
+use crate::store::sql::Statement;
+use crate::store::{Db, StoreError, Tx, state};
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,126 +31,6 @@ pub struct BatchOutcome {
 /// A failed event's identity within its family: tenant, aggregate type,
 /// aggregate id, sequence.
 pub(super) type FailureKey = (String, String, String, i64);
-
-/// How a mutation can be buffered: its kind, bound values per row, and the
-/// key that must not repeat within one statement (`None`: not mergeable).
-fn mergeable<'m>(
-    table: &projection_sdk::Table,
-    mutation: &'m Mutation,
-) -> Option<(BufferKind, usize, Option<Vec<&'m projection_sdk::Value>>)> {
-    match mutation {
-        Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => Some((
-            BufferKind::Rows,
-            values.len().max(1),
-            sql::conflict_key(mutation),
-        )),
-        Mutation::Update { .. } => sql::update_shape(table, mutation).map(|shape| {
-            let binds =
-                shape.key.len() + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
-            let key = shape.key.iter().map(|(_, v)| *v).collect();
-            (BufferKind::Updates, binds.max(1), Some(key))
-        }),
-        Mutation::Delete { .. } => {
-            sql::delete_shape(mutation).map(|key| (BufferKind::Deletes, key.len().max(1), None))
-        }
-        _ => None,
-    }
-}
-
-/// Whether one table is an ancestor of the other (deletes cascade).
-fn related(description: &Description, a: &str, b: &str) -> bool {
-    let descends = |child: &str, ancestor: &str| {
-        let mut current = description
-            .find_table(child)
-            .and_then(|t| t.parent.as_deref());
-        let mut hops = 0;
-        while let Some(parent) = current {
-            if parent == ancestor {
-                return true;
-            }
-            hops += 1;
-            if hops > description.tables.len() {
-                return false;
-            }
-            current = description
-                .find_table(parent)
-                .and_then(|t| t.parent.as_deref());
-        }
-        false
-    };
-    descends(a, b) || descends(b, a)
-}
-
-/// What a buffer holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BufferKind {
-    /// Inserts or upserts of one shape.
-    Rows,
-    /// Single-row updates of one shape (see [`sql::update_shape`]).
-    Updates,
-    /// Deletes by equalities of one shape (see [`sql::delete_shape`]).
-    Deletes,
-}
-
-/// Pending mutations of one table and shape.
-struct Buffer<'m> {
-    table: &'m str,
-    kind: BufferKind,
-    rows: Vec<&'m Mutation>,
-    keys: HashSet<Vec<&'m projection_sdk::Value>>,
-}
-
-impl<'m> Buffer<'m> {
-    fn new(
-        kind: BufferKind,
-        first: &'m Mutation,
-        key: Option<Vec<&'m projection_sdk::Value>>,
-    ) -> Self {
-        let mut buffer = Buffer {
-            table: first.table(),
-            kind,
-            rows: Vec::new(),
-            keys: HashSet::new(),
-        };
-        buffer.push(first, key);
-        buffer
-    }
-
-    fn push(&mut self, row: &'m Mutation, key: Option<Vec<&'m projection_sdk::Value>>) {
-        self.keys.extend(key);
-        self.rows.push(row);
-    }
-
-    /// Whether `row` (with its bound values and key) can join.
-    fn accepts(
-        &self,
-        row: &Mutation,
-        binds: usize,
-        key: Option<&Vec<&'m projection_sdk::Value>>,
-        table: &projection_sdk::Table,
-    ) -> bool {
-        let Some(first) = self.rows.first() else {
-            return false;
-        };
-        let same_shape = match self.kind {
-            BufferKind::Rows => sql::same_row_shape(first, row),
-            BufferKind::Deletes => match (sql::delete_shape(first), sql::delete_shape(row)) {
-                (Some(a), Some(b)) => a.iter().map(|(c, _)| c).eq(b.iter().map(|(c, _)| c)),
-                _ => false,
-            },
-            BufferKind::Updates => match (
-                sql::update_shape(table, first),
-                sql::update_shape(table, row),
-            ) {
-                (Some(a), Some(b)) => a.same_shape(&b),
-                _ => false,
-            },
-        };
-        (self.rows.len() + 1) * binds <= MAX_BINDS
-            && same_shape
-            && key.is_none_or(|k| !self.keys.contains(k))
-    }
-}
 
 /// An event's validated, scoped mutations, or why the event fails.
 pub(super) type Plan = Result<Vec<Mutation>, String>;
@@ -182,56 +63,56 @@ fn plan(
         .collect()
 }
 
-/// Apply a batch's outcomes in one transaction with the checkpoints.
-/// [`apply_batch`] on owned data, for a task of its own.
+/// What every batch of one family's replay shares.
+#[derive(Clone)]
+pub(super) struct Family {
+    pub(super) db: Db,
+    pub(super) description: std::sync::Arc<Description>,
+    /// How checkpoints name the plugin (`version@hash`).
+    pub(super) version: String,
+    /// The family's failed events, cleared when they apply.
+    pub(super) failing: std::sync::Arc<HashSet<FailureKey>>,
+    /// One statement per mutation, each event in a savepoint (a baseline).
+    pub(super) statement_per_event: bool,
+}
+
+/// Apply a batch in one transaction with its checkpoints, on owned data, for
+/// a task of its own. `merged` is the batch's fast path (see `merge.rs`).
 pub(super) async fn apply_owned(
-    db: Db,
-    description: std::sync::Arc<Description>,
-    version: String,
+    family: Family,
     events: Vec<Event>,
     plans: Vec<Plan>,
-    failing: std::sync::Arc<HashSet<FailureKey>>,
-    statement_per_event: bool,
+    merged: Result<Vec<Statement>, StoreError>,
 ) -> Result<BatchOutcome, StoreError> {
     // Boxed as `dyn Future + Send` here, where the borrows have one concrete
     // lifetime, so the spawned task is provably `Send`.
     let apply: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<BatchOutcome, StoreError>> + Send + '_>,
-    > = Box::pin(apply_batch(
-        &db,
-        &description,
-        &version,
-        &events,
-        &plans,
-        &failing,
-        statement_per_event,
-    ));
+    > = Box::pin(apply_batch(&family, &events, &plans, merged));
     apply.await
 }
 
-pub(super) async fn apply_batch(
-    db: &Db,
-    description: &Description,
-    version: &str,
+async fn apply_batch(
+    family: &Family,
     events: &[Event],
     plans: &[Plan],
-    failing: &HashSet<FailureKey>,
-    statement_per_event: bool,
+    merged: Result<Vec<Statement>, StoreError>,
 ) -> Result<BatchOutcome, StoreError> {
+    let db = &family.db;
     let batch = Batch {
-        description,
-        version,
+        description: &family.description,
+        version: &family.version,
         events,
         plans,
-        failing,
+        failing: &family.failing,
     };
-    if statement_per_event {
-        return batch.run(db, true).await;
+    if family.statement_per_event {
+        return batch.run(db, None).await;
     }
-    match batch.run(db, false).await {
+    match batch.run(db, Some(&merged?)).await {
         Err(StoreError::Db(sqlx::Error::Database(e))) => {
             tracing::debug!("batch refused by the database ({e}); retrying event by event");
-            batch.run(db, true).await
+            batch.run(db, None).await
         }
         other => other,
     }
@@ -246,13 +127,15 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    async fn run(&self, db: &Db, careful: bool) -> Result<BatchOutcome, StoreError> {
+    /// Run the batch: the merged statements of its fast path, or with
+    /// `None`, every event's statements inside a savepoint of its own.
+    async fn run(&self, db: &Db, merged: Option<&[Statement]>) -> Result<BatchOutcome, StoreError> {
+        let careful = merged.is_none();
         let family = self.description.name.as_str();
         let mut tx = db.begin().await?;
         let mut outcome = BatchOutcome::default();
         let mut stopped: HashSet<&str> = HashSet::new();
         let mut last_applied: HashMap<&str, &Event> = HashMap::new();
-        let mut pending: Vec<&Mutation> = Vec::new();
         for (event, plan) in self.events.iter().zip(self.plans) {
             if stopped.contains(event.instance_id.as_str()) {
                 continue;
@@ -260,10 +143,7 @@ impl Batch<'_> {
             let result = match plan {
                 Err(message) => Err(message.clone()),
                 Ok(mutations) if careful => self.execute_guarded(&mut tx, mutations).await?,
-                Ok(mutations) => {
-                    pending.extend(mutations.iter());
-                    Ok(())
-                }
+                Ok(_) => Ok(()),
             };
             match result {
                 Ok(()) => {
@@ -287,94 +167,15 @@ impl Batch<'_> {
                 }
             }
         }
-        self.execute_merged(&mut tx, &pending).await?;
+        for statement in merged.unwrap_or_default() {
+            tx.execute(statement).await?;
+        }
         let mut checkpoints: Vec<&Event> = last_applied.into_values().collect();
         checkpoints.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
         state::save_checkpoints(&mut tx, family, self.version, &checkpoints).await?;
 
         tx.commit().await?;
         Ok(outcome)
-    }
-
-    /// Run mutations, merging them into multi-row statements.
-    ///
-    /// Inserts and upserts wait in one buffer per table (one shape, distinct
-    /// conflict keys); so do updates that set or copy columns of exactly one
-    /// row, found by its whole primary key (one shape, distinct keys), and
-    /// deletes by equalities (one shape; a delete never passes pending
-    /// changes of a table it cascades to or from). Rows
-    /// of different tables commute, except that a child table's rows need
-    /// their parent's: buffers are flushed in the order they were opened, so
-    /// parents go first. A mutation that meets another kind of buffer of its
-    /// table, or does not fit its buffer, flushes everything first; so does
-    /// any other mutation (a delete, a copy, an array operation), which may
-    /// read or change rows of several tables. So each table's changes keep
-    /// their order and nothing sees a state the plain order would not have
-    /// produced.
-    async fn execute_merged(&self, tx: &mut Tx, mutations: &[&Mutation]) -> Result<(), StoreError> {
-        let mut buffers: Vec<Buffer<'_>> = Vec::new();
-        for &mutation in mutations {
-            let table = self.table(mutation.table())?;
-            let Some((kind, binds, key)) = mergeable(table, mutation) else {
-                self.flush(tx, &mut buffers).await?;
-                let statement = self.render(tx.dialect(), mutation)?;
-                tx.execute(&statement).await?;
-                continue;
-            };
-            // Deletes cascade to child tables: a delete never overtakes or is
-            // overtaken by pending changes of a related table.
-            let cascade_hazard = buffers.iter().any(|b| {
-                b.table != mutation.table()
-                    && (b.kind == BufferKind::Deletes || kind == BufferKind::Deletes)
-                    && related(self.description, b.table, mutation.table())
-            });
-            if cascade_hazard {
-                self.flush(tx, &mut buffers).await?;
-            }
-            let slot = buffers.iter().position(|b| b.table == mutation.table());
-            match slot {
-                Some(at)
-                    if buffers[at].kind == kind
-                        && buffers[at].accepts(mutation, binds, key.as_ref(), table) =>
-                {
-                    buffers[at].push(mutation, key);
-                }
-                Some(_) => {
-                    self.flush(tx, &mut buffers).await?;
-                    buffers.push(Buffer::new(kind, mutation, key));
-                }
-                None => buffers.push(Buffer::new(kind, mutation, key)),
-            }
-        }
-        self.flush(tx, &mut buffers).await
-    }
-
-    /// Write every buffer, in the order they were opened.
-    async fn flush(&self, tx: &mut Tx, buffers: &mut Vec<Buffer<'_>>) -> Result<(), StoreError> {
-        for buffer in buffers.drain(..) {
-            let table = self.table(buffer.table)?;
-            let statement = match buffer.kind {
-                BufferKind::Rows => sql::render_rows(tx.dialect(), table, &buffer.rows)?,
-                BufferKind::Updates => sql::render_updates(tx.dialect(), table, &buffer.rows)?,
-                BufferKind::Deletes => sql::render_deletes(tx.dialect(), table, &buffer.rows)?,
-            };
-            tx.execute(&statement).await?;
-        }
-        Ok(())
-    }
-
-    fn table(&self, name: &str) -> Result<&projection_sdk::Table, StoreError> {
-        self.description
-            .find_table(name)
-            .ok_or_else(|| StoreError::UnknownTable(name.to_owned()))
-    }
-
-    fn render(&self, dialect: Dialect, mutation: &Mutation) -> Result<sql::Statement, StoreError> {
-        let source = match mutation {
-            Mutation::Copy { source_table, .. } => Some(self.table(source_table)?),
-            _ => None,
-        };
-        sql::render(dialect, self.table(mutation.table())?, source, mutation)
     }
 
     /// Run an event's mutations inside a savepoint; a refused statement rolls
@@ -386,7 +187,7 @@ impl Batch<'_> {
     ) -> Result<Result<(), String>, StoreError> {
         tx.execute_plain("SAVEPOINT projector_event").await?;
         for mutation in mutations {
-            let statement = match self.render(tx.dialect(), mutation) {
+            let statement = match merge::render(self.description, tx.dialect(), mutation) {
                 Ok(statement) => statement,
                 Err(e) => {
                     tx.execute_plain("ROLLBACK TO SAVEPOINT projector_event")

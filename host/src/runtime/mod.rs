@@ -10,6 +10,7 @@
 
 mod apply;
 pub mod follow;
+mod merge;
 mod pipeline;
 
 use std::collections::{HashMap, HashSet};
@@ -290,9 +291,14 @@ async fn replay_family(
             .filter(|c| c.family == family)
             .map(|c| (c.instance_id.clone(), c))
             .collect();
-    let failing = Arc::new(failing);
     let description = Arc::new(plugin.description.clone());
-    let version = plugin_version(plugin);
+    let shared = apply::Family {
+        db: db.clone(),
+        description: Arc::clone(&description),
+        version: plugin_version(plugin),
+        failing: Arc::new(failing),
+        statement_per_event: options.statement_per_event,
+    };
     let reader = pipeline::Reader {
         db,
         aggregate_types,
@@ -336,16 +342,8 @@ async fn replay_family(
             n_mutations = tracing::field::Empty,
         );
         let apply = tokio::spawn(
-            apply::apply_owned(
-                db.clone(),
-                Arc::clone(&description),
-                version.clone(),
-                batch.events,
-                plans,
-                Arc::clone(&failing),
-                options.statement_per_event,
-            )
-            .instrument(span.clone()),
+            apply::apply_owned(shared.clone(), batch.events, plans, batch.merged)
+                .instrument(span.clone()),
         );
         let ahead = if last_batch(report.n_batches) || stopping() {
             Ok(None)
@@ -373,7 +371,7 @@ async fn replay_family(
         if last_batch(report.n_batches - 1) || stopping() {
             break;
         }
-        next = ahead?.map(|prepared| prepared.without(&stuck));
+        next = ahead?.map(|prepared| prepared.without(&description, db.dialect(), &stuck));
     }
     report.elapsed = started.elapsed();
     progress.finish(&report);

@@ -5,12 +5,16 @@ use std::collections::HashMap;
 
 use projection_sdk::Event;
 
+use projection_sdk::Description;
+
 use super::apply::{Plan, plan_batch};
+use super::merge;
 use super::{RuntimeError, run_plugin};
 use crate::plugin::Plugin;
 use crate::source::{self, BatchQuery};
-use crate::store::Db;
+use crate::store::sql::Statement;
 use crate::store::state::Checkpoint;
+use crate::store::{Db, Dialect, StoreError};
 
 /// What the next batch reads.
 pub(super) struct Reader<'a> {
@@ -34,6 +38,8 @@ pub(super) struct Prepared {
     /// Per event, its validated mutations or why it fails; `None` when
     /// there is nothing to apply.
     pub(super) plans: Option<Vec<Plan>>,
+    /// The merged statements of the batch's fast path.
+    pub(super) merged: Result<Vec<Statement>, StoreError>,
 }
 
 impl Reader<'_> {
@@ -70,24 +76,35 @@ impl Reader<'_> {
                     .is_none_or(|c| c.is_before(e))
             })
             .collect();
-        let plans = if events.is_empty() {
-            None
+        let (plans, merged) = if events.is_empty() {
+            (None, Ok(Vec::new()))
         } else {
             let outcomes = run_plugin(self.db, plugin, &events)?;
-            Some(plan_batch(&plugin.description, &events, outcomes))
+            let plans = plan_batch(&plugin.description, &events, outcomes);
+            let merged = merge::statements(&plugin.description, self.db.dialect(), &events, &plans);
+            (Some(plans), merged)
         };
         Ok(Some(Prepared {
             last,
             n_read,
             events,
             plans,
+            merged,
         }))
     }
 }
 
 impl Prepared {
     /// The batch without the events of tenants stopped meanwhile.
-    pub(super) fn without(mut self, stuck: &[String]) -> Prepared {
+    pub(super) fn without(
+        mut self,
+        description: &Description,
+        dialect: Dialect,
+        stuck: &[String],
+    ) -> Prepared {
+        if !self.events.iter().any(|e| stuck.contains(&e.instance_id)) {
+            return self;
+        }
         let Some(plans) = self.plans.take() else {
             return self;
         };
@@ -97,8 +114,10 @@ impl Prepared {
             .zip(plans)
             .filter(|(e, _)| !stuck.contains(&e.instance_id))
             .unzip();
+        let merged = merge::statements(description, dialect, &events, &plans);
         Prepared {
             plans: (!events.is_empty()).then_some(plans),
+            merged,
             events,
             ..self
         }
