@@ -620,3 +620,18 @@ pub fn load_dir(
     }
     Ok(plugins)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The host, the SDK and the WIT package name one contract version.
+    #[test]
+    fn contract_versions_agree() {
+        let wit = include_str!("../../../wit/projection.wit");
+        let line = format!("package projector:projection@{};", super::CONTRACT_VERSION);
+        assert!(
+            wit.lines().any(|l| l.trim() == line),
+            "wit/projection.wit lacks {line:?}"
+        );
+        assert_eq!(super::CONTRACT_VERSION, projection_sdk::CONTRACT_VERSION);
+    }
+}
