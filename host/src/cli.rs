@@ -91,14 +91,23 @@ pub struct BenchArgs {
     #[command(subcommand)]
     pub which: Option<BenchCommand>,
     /// Events in the generated stream.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
     pub events: usize,
     /// Tenants the stream is spread over.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = at_least_one)]
     pub tenants: usize,
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
+}
+
+/// A count that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `bench` subcommands.
@@ -107,7 +116,7 @@ pub enum BenchCommand {
     /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
     Live {
         /// Events to time, one per transaction.
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
         events: usize,
     },
 }
@@ -141,7 +150,7 @@ pub enum FailedCommand {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
     /// Longest wait, in milliseconds, between looks at the event store.
     #[arg(long, default_value_t = 500)]
@@ -192,7 +201,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub from_start: bool,
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
 }
 

@@ -191,3 +191,22 @@ fn bench_runs_four_paths_to_identical_tables() {
     .unwrap();
     assert_eq!(code, ExitCode::SUCCESS);
 }
+
+#[test]
+fn counts_must_be_at_least_one() {
+    for args in [
+        &["projector", "bench", "--events", "0"][..],
+        &["projector", "bench", "--tenants", "0"],
+        &["projector", "bench", "--batch-size", "0"],
+        &["projector", "bench", "live", "--events", "0"],
+        &["projector", "replay", "--batch-size", "0"],
+        &["projector", "run", "--batch-size", "0"],
+    ] {
+        let err = Cli::try_parse_from(args).unwrap_err().to_string();
+        assert!(err.contains("must be at least 1"), "{args:?}: {err}");
+    }
+    let err = Cli::try_parse_from(["projector", "bench", "--events", "many"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid digit"), "{err}");
+}
