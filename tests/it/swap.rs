@@ -214,8 +214,26 @@ async fn a_version_with_other_tables_is_refused_until_a_rebuild() {
     registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
         .await
         .unwrap();
+    // Views that differ from the live declaration: refused, named.
+    swap_description(&t.db, |d| {
+        let table = d.tables[0].name.clone();
+        let mut view = projection_sdk::View::new("hostile_names", &table, "h");
+        let tenant = view.column("h", "instance_id");
+        view.output("instance_id", tenant);
+        d.views.push(view);
+    })
+    .await;
+    let err = registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::TablesChanged { .. }), "{err}");
+    assert!(err.to_string().contains("hostile_names"), "{err}");
     // Tables that differ from the live declaration: refused.
-    sqlx_swap_description(&t.db).await;
+    swap_description(&t.db, |d| {
+        d.views.clear();
+        d.tables[0].columns.pop();
+    })
+    .await;
     let err = registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
         .await
         .unwrap_err();
@@ -224,8 +242,8 @@ async fn a_version_with_other_tables_is_refused_until_a_rebuild() {
     t.finish().await;
 }
 
-/// Pretend the live hostile family had declared other tables.
-async fn sqlx_swap_description(db: &Db) {
+/// Pretend the live hostile family had declared other tables or views.
+async fn swap_description(db: &Db, change: impl FnOnce(&mut projection_sdk::Description)) {
     let Db::Sqlite(pool) = db else {
         unreachable!("sqlite test")
     };
@@ -233,7 +251,7 @@ async fn sqlx_swap_description(db: &Db) {
         .await
         .unwrap()
         .unwrap();
-    description.tables[0].columns.pop();
+    change(&mut description);
     sqlx::query("UPDATE projector_families SET description = ? WHERE name = 'hostile'")
         .bind(serde_json::to_string(&description).unwrap())
         .execute(pool)

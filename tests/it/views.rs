@@ -299,3 +299,42 @@ async fn untrusted_views_and_generated_columns_are_refused_on_sqlite() {
 async fn untrusted_views_and_generated_columns_are_refused_on_postgres() {
     untrusted_views_and_generated_columns_are_refused(Store::Postgres).await;
 }
+
+/// Text constants of a view come back exactly, quotes and backslashes
+/// included.
+async fn view_literals_round_trip(store: Store) {
+    let t = support::test_db(store).await;
+    let tricky = r"it's a \' back\slash \\ '' end";
+    let mut v = View::new("shapes_view", "shapes_projection", "s");
+    let tenant = v.column("s", "instance_id");
+    let constant = v.literal(tricky);
+    v.output("instance_id", tenant);
+    v.output("constant", constant);
+    let family = family_with(v);
+    ddl::install(&t.db, &family, "h").await.unwrap();
+    let insert = projection_sdk::insert("shapes_projection")
+        .value("instance_id", "t1")
+        .value("id", "a")
+        .value("name", "Name")
+        .build();
+    let statement =
+        host::store::sql::render(t.db.dialect(), &family.tables[0], None, &insert).unwrap();
+    t.db.execute(&statement).await.unwrap();
+    let shape = dump::relations(&family).unwrap().pop().unwrap();
+    let rows = dump::dump_table(&t.db, &shape).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["constant"], json!(tricky));
+    let table = dump::dump_table(&t.db, &family.tables[0]).await.unwrap();
+    assert_eq!(table[0]["name_lower"], json!("name"));
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_literals_round_trip_on_sqlite() {
+    view_literals_round_trip(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_literals_round_trip_on_postgres() {
+    view_literals_round_trip(Store::Postgres).await;
+}

@@ -27,9 +27,9 @@ pub enum RegistryError {
     /// A plugin could not be loaded.
     #[error(transparent)]
     Plugin(#[from] PluginError),
-    /// The new version declares other tables than the live one.
+    /// The new version declares other tables or views than the live one.
     #[error(
-        "family {family:?} {new_version} declares other tables than the live {live_version} (first difference: {table}); \
+        "family {family:?} {new_version} declares other tables or views than the live {live_version} (first difference: {table}); \
          a rebuild is needed: replay it with --from-start"
     )]
     TablesChanged {
@@ -111,26 +111,14 @@ async fn wasm_of(db: &Db, family: &str, hash: &str) -> Result<Vec<u8>, StoreErro
     })
 }
 
-/// Refuse a plugin whose tables differ from the family's live declaration.
+/// Refuse a plugin whose tables or views differ from the family's live declaration.
 async fn check_tables(db: &Db, plugin: &Plugin) -> Result<(), RegistryError> {
     let Some(live) = state::stored_description(db, plugin.family()).await? else {
         return Ok(());
     };
-    if live.tables == plugin.description.tables {
+    let Some(table) = crate::store::ddl::first_difference(&live, &plugin.description) else {
         return Ok(());
-    }
-    let table = plugin
-        .description
-        .tables
-        .iter()
-        .find(|t| live.find_table(&t.name) != Some(*t))
-        .or_else(|| {
-            live.tables
-                .iter()
-                .find(|t| plugin.description.find_table(&t.name).is_none())
-        })
-        .map(|t| t.name.clone())
-        .unwrap_or_default();
+    };
     Err(RegistryError::TablesChanged {
         family: plugin.family().to_owned(),
         new_version: plugin.description.version.clone(),

@@ -234,18 +234,15 @@ pub async fn install(
 ) -> Result<(), StoreError> {
     check_description(description)?;
     if let Some(stored) = super::state::stored_description(db, &description.name).await?
-        && (stored.tables != description.tables || stored.views != description.views)
+        && let Some(table) = first_difference(&stored, description)
     {
-        {
-            let table = changed_table(&stored, description);
-            return Err(StoreError::SchemaMismatch {
-                table,
-                detail: format!(
-                    "family {:?} version {} declares other tables than the installed version {}",
-                    description.name, description.version, stored.version
-                ),
-            });
-        }
+        return Err(StoreError::SchemaMismatch {
+            table,
+            detail: format!(
+                "family {:?} version {} declares other tables or views than the installed version {}",
+                description.name, description.version, stored.version
+            ),
+        });
     }
     let mut tx = db.begin().await?;
     create_tables(&mut tx, description).await?;
@@ -253,7 +250,9 @@ pub async fn install(
     tx.commit().await
 }
 
-fn changed_table(old: &Description, new: &Description) -> String {
+/// The first table or view that differs between two descriptions of a
+/// family, or `None` when their tables and views are the same.
+pub fn first_difference(old: &Description, new: &Description) -> Option<String> {
     let tables = new
         .tables
         .iter()
@@ -271,7 +270,7 @@ fn changed_table(old: &Description, new: &Description) -> String {
             .or_else(|| old.views.iter().find(|v| !new.views.contains(v)))
             .map(|v| v.name.clone())
     };
-    tables.or_else(views).unwrap_or_default()
+    tables.or_else(views)
 }
 
 async fn create_tables(tx: &mut Tx, description: &Description) -> Result<(), StoreError> {

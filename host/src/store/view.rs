@@ -1,8 +1,8 @@
 //! Render a family's declared views to `CREATE VIEW` statements.
 //!
 //! Views cannot bind parameters, so constants are written as literals: only
-//! null, integers, booleans and text (quotes doubled, NUL refused by the
-//! check) are allowed. Every name is checked against the declared schema by
+//! null, integers, booleans and text (quotes doubled, backslashes escaped on
+//! PostgreSQL, NUL refused by the check) are allowed. Every name is checked against the declared schema by
 //! [`projection_sdk::check_view`] and quoted through the identifier
 //! allow-list. Every join gets `alias.instance_id = base.instance_id`, so a
 //! row of a view never combines two tenants.
@@ -18,6 +18,12 @@ fn literal(dialect: Dialect, value: &Value) -> Result<String, StoreError> {
         (Value::Int(i), _) => i.to_string(),
         (Value::Boolean(b), Dialect::Postgres) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
         (Value::Boolean(b), Dialect::Sqlite) => if *b { "1" } else { "0" }.to_owned(),
+        // A backslash is plain in a standard string, but not on a server with
+        // `standard_conforming_strings = off`: an escape string reads the same
+        // on every server.
+        (Value::Text(t), Dialect::Postgres) if t.contains('\\') => {
+            format!("E'{}'", t.replace('\\', "\\\\").replace('\'', "''"))
+        }
         (Value::Text(t), _) => format!("'{}'", t.replace('\'', "''")),
         (other, _) => {
             return Err(StoreError::BadValue(format!(
