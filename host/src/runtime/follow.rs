@@ -38,7 +38,7 @@ pub struct FollowOptions {
 impl Default for FollowOptions {
     fn default() -> Self {
         FollowOptions {
-            batch_size: 500,
+            batch_size: 1000,
             poll_interval: Duration::from_millis(500),
         }
     }
