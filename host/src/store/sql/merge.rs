@@ -1,11 +1,9 @@
 //! Multi-row statements: inserts, single-row updates and equality deletes of
 //! one shape merged into one statement each.
 
-use projection_sdk::{
-    Cell, ColumnOp, ColumnType, CompareOp, Condition, Mutation, Predicate, Table, Value,
-};
+use projection_sdk::{Cell, ColumnOp, CompareOp, Condition, Mutation, Predicate, Table, Value};
 
-use super::{ColumnArray, Statement, Writer, array_bind_type, render};
+use super::{Statement, Writer, render};
 use crate::store::{Dialect, StoreError};
 
 /// Most bound values in one multi-row statement (below both databases' limits).
@@ -92,45 +90,19 @@ pub fn render_rows(
     let columns: Vec<&str> = values.iter().map(|c| c.column.as_str()).collect();
     w.column_list(&columns)?;
     w.push(") ");
-    fn cells(row: &Mutation) -> Result<&[Cell], StoreError> {
-        match row {
-            Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => Ok(values),
+    let values = rows
+        .iter()
+        .map(|row| match row {
+            Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
+                Ok(values.iter().map(|c| c.value.clone()).collect())
+            }
             _ => Err(StoreError::BadValue(
                 "mixed mutations in one multi-row insert".into(),
             )),
-        }
-    }
-    match arrays_for(dialect, table, &columns)? {
-        Some(kinds) => {
-            let mut arrays: Vec<ColumnArray> = kinds
-                .into_iter()
-                .map(|kind| ColumnArray {
-                    kind,
-                    values: Vec::with_capacity(rows.len()),
-                })
-                .collect();
-            for row in rows {
-                let values = cells(row)?;
-                if values.len() != arrays.len() {
-                    return Err(StoreError::BadValue("row shapes differ".into()));
-                }
-                for (array, cell) in arrays.iter_mut().zip(values) {
-                    array.values.push(cell.value.clone());
-                }
-            }
-            let aliases: Vec<String> = (0..arrays.len()).map(|i| format!("c{i}")).collect();
-            w.unnest(&aliases, arrays)?;
-        }
-        None => {
-            w.push("VALUES ");
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.values_row(table, cells(row)?)?;
-            }
-        }
-    }
+        })
+        .collect::<Result<Vec<Vec<Value>>, StoreError>>()?;
+    let aliases: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    w.row_source(&columns, &aliases, values)?;
     if let Mutation::Upsert {
         conflict,
         keep_on_conflict,
@@ -148,30 +120,6 @@ pub fn render_rows(
         w.on_conflict(conflict, &updated, update_when)?;
     }
     Ok(w.finish())
-}
-
-/// The column types of a merged statement when it can bind whole columns as
-/// arrays (PostgreSQL, no array-typed column); `None` means `VALUES` rows.
-fn arrays_for(
-    dialect: Dialect,
-    table: &Table,
-    columns: &[&str],
-) -> Result<Option<Vec<ColumnType>>, StoreError> {
-    if dialect != Dialect::Postgres {
-        return Ok(None);
-    }
-    let mut kinds = Vec::with_capacity(columns.len());
-    for column in columns {
-        let kind = table
-            .find_column(column)
-            .map(|c| c.kind)
-            .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), (*column).to_owned()))?;
-        if array_bind_type(kind).is_none() {
-            return Ok(None);
-        }
-        kinds.push(kind);
-    }
-    Ok(Some(kinds))
 }
 
 /// Conditions that are all `column = value` (not NULL), as (column, value)
@@ -258,7 +206,8 @@ impl UpdateShape<'_> {
 }
 
 /// Render updates of one shape (see [`update_shape`]) as one statement:
-/// `WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v WHERE <key = v.key>`.
+/// `WITH v(...) AS (<rows>) UPDATE t SET ... FROM v WHERE <key = v.key>`, the
+/// rows as `UNNEST` of column arrays or `VALUES` (`Writer::row_source`).
 pub fn render_updates(
     dialect: Dialect,
     table: &Table,
@@ -304,48 +253,19 @@ pub fn render_updates(
         .map(|(c, _)| *c)
         .chain(set_values.iter().copied())
         .collect();
-    match arrays_for(dialect, table, &columns)? {
-        Some(kinds) => {
-            let mut arrays: Vec<ColumnArray> = kinds
-                .into_iter()
-                .map(|kind| ColumnArray {
-                    kind,
-                    values: Vec::with_capacity(rows.len()),
-                })
-                .collect();
-            for (row, shape) in rows.iter().zip(&shapes) {
-                let mut values = shape
-                    .key
-                    .iter()
-                    .map(|(_, v)| Ok((*v).clone()))
-                    .chain(set_values.iter().map(|column| set_value(row, column)));
-                for array in &mut arrays {
-                    let value = values
-                        .next()
-                        .ok_or_else(|| StoreError::BadValue("update shapes differ".into()))??;
-                    array.values.push(value);
-                }
-            }
-            w.unnest(&aliases, arrays)?;
-        }
-        None => {
-            w.push("VALUES ");
-            for (r, (row, shape)) in rows.iter().zip(&shapes).enumerate() {
-                if r > 0 {
-                    w.push(", ");
-                }
-                w.push("(");
-                w.key_values(table, &shape.key)?;
-                for column in &set_values {
-                    let value = set_value(row, column)?;
-                    let kind = w.kind(table, column)?;
-                    w.push(", ");
-                    w.bind(value, kind);
-                }
-                w.push(")");
-            }
-        }
-    }
+    let values = rows
+        .iter()
+        .zip(&shapes)
+        .map(|(row, shape)| {
+            shape
+                .key
+                .iter()
+                .map(|(_, v)| Ok((*v).clone()))
+                .chain(set_values.iter().map(|column| set_value(row, column)))
+                .collect()
+        })
+        .collect::<Result<Vec<Vec<Value>>, StoreError>>()?;
+    w.row_source(&columns, &aliases, values)?;
     w.push(") UPDATE ");
     w.ident(&table.name)?;
     w.push(" SET ");
@@ -384,7 +304,7 @@ pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
 }
 
 /// Render deletes of one shape (see [`delete_shape`]) as one statement:
-/// `WITH v(...) AS (VALUES ...) DELETE FROM t WHERE EXISTS (... matching v)`.
+/// `WITH v(...) AS (<rows>) DELETE FROM t WHERE EXISTS (... matching v)`.
 pub fn render_deletes(
     dialect: Dialect,
     table: &Table,
@@ -405,37 +325,11 @@ pub fn render_deletes(
     let aliases: Vec<String> = (0..first.len()).map(|i| format!("k{i}")).collect();
     w.push(&format!("WITH v({}) AS (", aliases.join(", ")));
     let columns: Vec<&str> = first.iter().map(|(c, _)| *c).collect();
-    match arrays_for(dialect, table, &columns)? {
-        Some(kinds) => {
-            let mut arrays: Vec<ColumnArray> = kinds
-                .into_iter()
-                .map(|kind| ColumnArray {
-                    kind,
-                    values: Vec::with_capacity(rows.len()),
-                })
-                .collect();
-            for key in &keys {
-                if key.len() != arrays.len() {
-                    return Err(StoreError::BadValue("delete shapes differ".into()));
-                }
-                for (array, (_, value)) in arrays.iter_mut().zip(key) {
-                    array.values.push((*value).clone());
-                }
-            }
-            w.unnest(&aliases, arrays)?;
-        }
-        None => {
-            w.push("VALUES ");
-            for (r, key) in keys.iter().enumerate() {
-                if r > 0 {
-                    w.push(", ");
-                }
-                w.push("(");
-                w.key_values(table, key)?;
-                w.push(")");
-            }
-        }
-    }
+    let values = keys
+        .iter()
+        .map(|key| key.iter().map(|(_, v)| (*v).clone()).collect())
+        .collect();
+    w.row_source(&columns, &aliases, values)?;
     w.push(") DELETE FROM ");
     w.ident(&table.name)?;
     w.push(" WHERE EXISTS (SELECT 1 FROM v WHERE ");

@@ -433,14 +433,54 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    /// The key's values as bound placeholders, comma separated.
-    fn key_values(&mut self, table: &Table, key: &[(&str, &Value)]) -> Result<(), StoreError> {
-        for (i, (column, value)) in key.iter().enumerate() {
-            if i > 0 {
+    /// The rows of a merged statement, each a value per column: on
+    /// PostgreSQL, when every column fits a one-dimensional array, as
+    /// `SELECT ... FROM UNNEST(...)` (see [`ColumnArray`]); otherwise as
+    /// `VALUES (...), (...)`. Either reads as a table with `aliases` as its
+    /// column names.
+    fn row_source(
+        &mut self,
+        columns: &[&str],
+        aliases: &[String],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
+        let kinds = columns
+            .iter()
+            .map(|c| self.kind(self.table, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.iter().any(|row| row.len() != kinds.len()) {
+            return Err(StoreError::BadValue("row shapes differ".into()));
+        }
+        let unnest = self.dialect == Dialect::Postgres
+            && kinds.iter().all(|k| array_bind_type(*k).is_some());
+        if unnest {
+            let mut arrays: Vec<ColumnArray> = kinds
+                .iter()
+                .map(|&kind| ColumnArray {
+                    kind,
+                    values: Vec::with_capacity(rows.len()),
+                })
+                .collect();
+            for row in rows {
+                for (array, value) in arrays.iter_mut().zip(row) {
+                    array.values.push(value);
+                }
+            }
+            return self.unnest(aliases, arrays);
+        }
+        self.push("VALUES ");
+        for (r, row) in rows.into_iter().enumerate() {
+            if r > 0 {
                 self.push(", ");
             }
-            let kind = self.kind(table, column)?;
-            self.bind((*value).clone(), kind);
+            self.push("(");
+            for (i, (value, kind)) in row.into_iter().zip(&kinds).enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.bind(value, *kind);
+            }
+            self.push(")");
         }
         Ok(())
     }
