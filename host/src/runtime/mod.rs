@@ -269,10 +269,7 @@ async fn replay_family(
     // (for `run`) tenants whose retry is not yet due.
     let now = crate::time::now_micros();
     let mut failing = HashSet::new();
-    for failure in crate::store::state::failures(db).await? {
-        if failure.family != family {
-            continue;
-        }
+    for failure in crate::store::state::family_failures(db, &family).await? {
         if options.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
             stuck.push(failure.instance_id.clone());
         }
@@ -285,16 +282,14 @@ async fn replay_family(
     }
     let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(1000);
     let checkpoints: HashMap<String, crate::store::state::Checkpoint> =
-        crate::store::state::checkpoints(db)
+        crate::store::state::family_checkpoints(db, &family)
             .await?
             .into_iter()
-            .filter(|c| c.family == family)
             .map(|c| (c.instance_id.clone(), c))
             .collect();
-    let description = Arc::new(plugin.description.clone());
     let shared = apply::Family {
         db: db.clone(),
-        description: Arc::clone(&description),
+        description: Arc::new(plugin.description.clone()),
         version: plugin_version(plugin),
         failing: Arc::new(failing),
         statement_per_event: options.statement_per_event,
@@ -371,7 +366,7 @@ async fn replay_family(
         if last_batch(report.n_batches - 1) || stopping() {
             break;
         }
-        next = ahead?.map(|prepared| prepared.without(&description, db.dialect(), &stuck));
+        next = ahead?.map(|prepared| prepared.without(&shared.description, db.dialect(), &stuck));
     }
     report.elapsed = started.elapsed();
     progress.finish(&report);

@@ -26,14 +26,19 @@ pub use sql::Statement;
 /// macro rather than a function.
 macro_rules! fetch_rows {
     ($db:expr, $sql:expr, |$row:ident| $map:expr) => {
+        $crate::store::fetch_rows!($db, $sql, binds = [], |$row| $map)
+    };
+    ($db:expr, $sql:expr, binds = [$($bind:expr),*], |$row:ident| $map:expr) => {
         match $db {
             $crate::store::Db::Sqlite(pool) => sqlx::query($sql)
+                $(.bind($bind))*
                 .fetch_all(pool)
                 .await?
                 .iter()
                 .map(|$row| -> Result<_, sqlx::Error> { Ok($map) })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?,
             $crate::store::Db::Postgres(pool) => sqlx::query($sql)
+                $(.bind($bind))*
                 .fetch_all(pool)
                 .await?
                 .iter()

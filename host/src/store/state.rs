@@ -373,15 +373,33 @@ pub struct Failure {
 
 /// All checkpoints, by family and tenant.
 pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
+    checkpoints_of(db, None).await
+}
+
+/// One family's checkpoints, by tenant.
+pub async fn family_checkpoints(db: &Db, family: &str) -> Result<Vec<Checkpoint>, StoreError> {
+    checkpoints_of(db, Some(family)).await
+}
+
+/// ` WHERE` one family, or all when the bound family is NULL.
+fn family_filter(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => " WHERE (?1 IS NULL OR family = ?1)",
+        Dialect::Postgres => " WHERE ($1::TEXT IS NULL OR family = $1::TEXT)",
+    }
+}
+
+async fn checkpoints_of(db: &Db, family: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
     let position = match db.dialect() {
         Dialect::Sqlite => "printf('%.6f', \"position\")",
         Dialect::Postgres => "\"position\"::text",
     };
     let sql = format!(
         "SELECT family, instance_id, {position}, CAST(in_tx_order AS BIGINT), aggregate_type, aggregate_id, \
-         \"sequence\", plugin_version FROM projector_checkpoints ORDER BY family, instance_id"
+         \"sequence\", plugin_version FROM projector_checkpoints{} ORDER BY family, instance_id",
+        family_filter(db.dialect())
     );
-    Ok(fetch_rows!(db, &sql, |r| {
+    Ok(fetch_rows!(db, &sql, binds = [family], |r| {
         Checkpoint {
             family: r.try_get(0)?,
             instance_id: r.try_get(1)?,
@@ -397,6 +415,15 @@ pub async fn checkpoints(db: &Db) -> Result<Vec<Checkpoint>, StoreError> {
 
 /// All failed events.
 pub async fn failures(db: &Db) -> Result<Vec<Failure>, StoreError> {
+    failures_of(db, None).await
+}
+
+/// One family's failed events.
+pub async fn family_failures(db: &Db, family: &str) -> Result<Vec<Failure>, StoreError> {
+    failures_of(db, Some(family)).await
+}
+
+async fn failures_of(db: &Db, family: Option<&str>) -> Result<Vec<Failure>, StoreError> {
     let (id, position, retry) = match db.dialect() {
         Dialect::Sqlite => ("rowid", "printf('%.6f', \"position\")", "retry_after"),
         Dialect::Postgres => (
@@ -408,10 +435,11 @@ pub async fn failures(db: &Db) -> Result<Vec<Failure>, StoreError> {
     let sql = format!(
         "SELECT {id}, family, instance_id, aggregate_type, aggregate_id, \"sequence\", event_type, error, \
          CAST(failure_count AS BIGINT), {position}, CAST(in_tx_order AS BIGINT), {retry} \
-         FROM projector_failed_events ORDER BY family, instance_id, \"position\", in_tx_order"
+         FROM projector_failed_events{} ORDER BY family, instance_id, \"position\", in_tx_order",
+        family_filter(db.dialect())
     );
     let dialect = db.dialect();
-    Ok(fetch_rows!(db, &sql, |r| {
+    Ok(fetch_rows!(db, &sql, binds = [family], |r| {
         let retry: Option<String> = r.try_get(11)?;
         Failure {
             id: r.try_get(0)?,
