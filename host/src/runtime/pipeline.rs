@@ -54,8 +54,8 @@ impl Reader<'_> {
     ) -> Result<Option<Prepared>, RuntimeError> {
         let below = source::order::read_barrier(self.db).await?;
         let query = BatchQuery {
-            aggregate_types: self.aggregate_types.clone(),
-            event_types: self.event_types.clone(),
+            aggregate_types: &self.aggregate_types,
+            event_types: &self.event_types,
             instance_id: self.instance_id,
             skip_instances: stuck,
             after: after.as_ref(),

@@ -143,9 +143,9 @@ async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreEr
 #[derive(Debug, Clone)]
 pub struct BatchQuery<'a> {
     /// Subscribed aggregate types.
-    pub aggregate_types: Vec<String>,
+    pub aggregate_types: &'a [String],
     /// Subscribed event types (of any of those aggregate types).
-    pub event_types: Vec<String>,
+    pub event_types: &'a [String],
     /// Only this tenant.
     pub instance_id: Option<&'a str>,
     /// Not these tenants (stuck on a failed event).
@@ -168,8 +168,8 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
         "SELECT {} FROM {} e WHERE e.aggregate_type IN ({}) AND e.event_type IN ({})",
         columns(db.dialect()),
         db.events_table(),
-        p.list(&q.aggregate_types),
-        p.list(&q.event_types),
+        p.list(q.aggregate_types),
+        p.list(q.event_types),
     );
     if let Some(instance) = q.instance_id {
         sql.push_str(&format!(" AND e.instance_id = {}", p.text(instance)));
