@@ -5,7 +5,10 @@
 
 mod check;
 mod cli;
+mod crash;
+mod differential;
 mod failed;
+mod fastpath;
 mod import;
 mod isolation;
 mod live;

@@ -12,6 +12,9 @@ use host::source::import;
 use host::store::{Db, dump};
 use serde_json::Value as Json;
 
+/// The family plugins the project has.
+pub const FAMILIES: &[&str] = &["instances", "orgs", "users", "user_grants"];
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,9 +23,9 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// The shared conformance cases (beside the repository).
+/// The conformance cases vendored in `tests/conformance`.
 pub fn conformance_dir() -> PathBuf {
-    repo_root().join("../shared/conformance")
+    repo_root().join("tests/conformance")
 }
 
 /// A fixture file's path.
@@ -140,6 +143,8 @@ pub fn admin_url() -> String {
 pub struct TestDb {
     /// The open store.
     pub db: Db,
+    /// Its URL (for a child process).
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
@@ -160,6 +165,7 @@ pub async fn test_db(store: Store) -> TestDb {
             let db = Db::open(&url).await.expect("sqlite opens");
             TestDb {
                 db,
+                url,
                 _dir: Some(dir),
                 pg_name: None,
             }
@@ -187,6 +193,7 @@ pub async fn test_db(store: Store) -> TestDb {
             let db = Db::open(&url).await.expect("postgres opens");
             TestDb {
                 db,
+                url,
                 _dir: None,
                 pg_name: Some(name),
             }

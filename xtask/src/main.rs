@@ -6,6 +6,9 @@
 //!   fresh `.projector/projector.db`, project it and print what it built.
 //! - `sample FILE [TENANTS] [ORGS]`: write a larger deterministic stream of
 //!   the demo's shape (default 100 tenants with 20 orgs each).
+//! - `stream FILE [EVENTS] [TENANTS] [SEED]`: write a deterministic,
+//!   realistic stream of the four families' events (`streams` crate;
+//!   default 3000 events, 20 tenants, seed 1).
 
 mod sample;
 
@@ -41,7 +44,36 @@ fn main() -> Result<()> {
             println!("wrote {n} events to {out}");
             Ok(())
         }
-        _ => bail!("usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]>"),
+        "stream" => stream(),
+        _ => bail!(
+            "usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]|stream FILE [EVENTS] [TENANTS] [SEED]>"
+        ),
+    }
+}
+
+/// `cargo xtask stream FILE [EVENTS] [TENANTS] [SEED]`.
+fn stream() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let out = args
+        .first()
+        .context("usage: cargo xtask stream FILE [EVENTS] [TENANTS] [SEED]")?;
+    let defaults = streams::Config::default();
+    let config = streams::Config {
+        events: number(&args, 1, defaults.events)?,
+        tenants: number(&args, 2, defaults.tenants)?,
+        seed: number(&args, 3, defaults.seed)?,
+    };
+    let n = streams::write_jsonl(&config, Path::new(out))
+        .with_context(|| format!("cannot write {out}"))?;
+    println!("wrote {n} events to {out}");
+    Ok(())
+}
+
+/// The number in `args[i]`, or `default` when there is none.
+fn number<T: std::str::FromStr>(args: &[String], i: usize, default: T) -> Result<T> {
+    match args.get(i) {
+        None => Ok(default),
+        Some(a) => a.parse().ok().with_context(|| format!("not a number: {a}")),
     }
 }
 
@@ -136,6 +168,6 @@ fn demo(root: &Path) -> Result<()> {
         "users_projection",
         "login_names_projection",
     ])?;
-    println!("\nNext: target/release/projector check ../shared/conformance/instance.jsonl");
+    println!("\nNext: target/release/projector check tests/conformance/instance.jsonl");
     Ok(())
 }

@@ -51,6 +51,22 @@ pub(super) fn statements(
     merger.merge(&pending)
 }
 
+/// The fast path's statements for mutations already validated and scoped,
+/// in order: what a batch whose events all apply runs. The plain path is
+/// [`render`], one mutation at a time; both must leave the same rows.
+pub fn merge_mutations(
+    description: &Description,
+    dialect: Dialect,
+    mutations: &[Mutation],
+) -> Result<Vec<Statement>, StoreError> {
+    let pending: Vec<&Mutation> = mutations.iter().collect();
+    Merger {
+        description,
+        dialect,
+    }
+    .merge(&pending)
+}
+
 struct Merger<'d> {
     description: &'d Description,
     dialect: Dialect,
@@ -124,8 +140,8 @@ pub(super) fn table<'d>(
         .ok_or_else(|| StoreError::UnknownTable(name.to_owned()))
 }
 
-/// One mutation as one statement.
-pub(super) fn render(
+/// One mutation as one statement (the plain path).
+pub fn render(
     description: &Description,
     dialect: Dialect,
     mutation: &Mutation,

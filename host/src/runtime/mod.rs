@@ -25,6 +25,7 @@ use crate::source;
 use crate::store::{Db, StoreError, ddl};
 
 pub use apply::BatchOutcome;
+pub use merge::{merge_mutations, render as render_mutation};
 
 /// Runtime failures (a failing event is not one: it is recorded and the
 /// run goes on).

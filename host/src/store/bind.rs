@@ -24,28 +24,64 @@ fn timestamp(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
 }
 
 /// Bind values to a PostgreSQL query.
+///
+/// Each parameter's type comes from the column it meets, never from the
+/// value: a statement is prepared once per connection and cached by its
+/// text, and PostgreSQL keeps the parameter types of that first use. A NULL
+/// bound as text and a boolean bound later to the same placeholder would
+/// send the boolean's bytes to a text parameter. So a NULL is bound with its
+/// column's type, and a value of another type than its column is refused.
 pub fn postgres<'q>(
     mut query: PgQuery<'q>,
     binds: &[(Value, ColumnType)],
 ) -> Result<PgQuery<'q>, StoreError> {
-    for (value, _kind) in binds {
+    for (value, kind) in binds {
+        if !kind.accepts(value) {
+            return Err(mismatch(*kind, value));
+        }
         query = match value {
-            Value::Null => query.bind(None::<String>),
+            Value::Null => postgres_null(query, *kind),
             Value::Text(s) | Value::Json(s) => query.bind(s.clone()),
             Value::Int(i) => query.bind(*i),
             Value::Boolean(b) => query.bind(*b),
             Value::Timestamp(t) => query.bind(timestamp(*t)?),
-            Value::Interval(nanos) => query.bind(PgInterval {
-                months: 0,
-                days: 0,
-                microseconds: nanos / 1000,
-            }),
+            Value::Interval(nanos) => query.bind(interval(*nanos)),
             Value::Bytes(b) => query.bind(b.clone()),
             Value::TextArray(a) => query.bind(a.clone()),
             Value::IntArray(a) => query.bind(a.clone()),
         };
     }
     Ok(query)
+}
+
+/// A NULL of the Rust type that [`postgres`] binds for values of `kind`, so
+/// that the parameter's type is the same whether the value is NULL or not.
+fn postgres_null(query: PgQuery<'_>, kind: ColumnType) -> PgQuery<'_> {
+    match kind {
+        ColumnType::Text | ColumnType::Json => query.bind(None::<String>),
+        ColumnType::SmallInt | ColumnType::Int => query.bind(None::<i64>),
+        ColumnType::Boolean => query.bind(None::<bool>),
+        ColumnType::Timestamp => query.bind(None::<chrono::DateTime<chrono::Utc>>),
+        ColumnType::Interval => query.bind(None::<PgInterval>),
+        ColumnType::Bytes => query.bind(None::<Vec<u8>>),
+        ColumnType::TextArray => query.bind(None::<Vec<String>>),
+        ColumnType::SmallIntArray | ColumnType::IntArray => query.bind(None::<Vec<i64>>),
+    }
+}
+
+fn interval(nanos: i64) -> PgInterval {
+    PgInterval {
+        months: 0,
+        days: 0,
+        microseconds: nanos / 1000,
+    }
+}
+
+fn mismatch(kind: ColumnType, value: &Value) -> StoreError {
+    StoreError::BadValue(format!(
+        "a {} value in a {kind:?} column",
+        value.kind_name()
+    ))
 }
 
 /// Bind whole columns as PostgreSQL arrays (see [`ColumnArray`]), in order.
@@ -57,15 +93,19 @@ pub fn postgres_arrays<'q>(
         column: &ColumnArray,
         pick: impl Fn(&Value) -> Result<Option<T>, StoreError>,
     ) -> Result<Vec<Option<T>>, StoreError> {
-        column.values.iter().map(pick).collect()
+        column
+            .values
+            .iter()
+            .map(|value| {
+                if column.kind.accepts(value) {
+                    pick(value)
+                } else {
+                    Err(mismatch(column.kind, value))
+                }
+            })
+            .collect()
     }
-    let wrong = |column: &ColumnArray, value: &Value| {
-        StoreError::BadValue(format!(
-            "a {} value in a {:?} column",
-            value.kind_name(),
-            column.kind
-        ))
-    };
+    let wrong = |column: &ColumnArray, value: &Value| mismatch(column.kind, value);
     for column in arrays {
         query = match column.kind {
             ColumnType::Text | ColumnType::Json => query.bind(collect(column, |v| match v {

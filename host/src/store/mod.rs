@@ -8,6 +8,7 @@
 pub mod bind;
 pub mod ddl;
 pub mod dump;
+pub mod fold;
 pub mod sql;
 pub mod state;
 pub mod view;
@@ -175,6 +176,7 @@ impl Db {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
+                .after_connect(|conn, _| Box::pin(fold::install(conn)))
                 .connect_with(options)
                 .await
                 .map_err(connect)?;

@@ -1,8 +1,11 @@
 //! `instances_projection`: one row per instance (reference §1.1).
 //!
 //! Zitadel keys the table by `id` alone; the canonical schema adds
-//! `instance_id` (always equal to `id`) and keys by it. Every row is addressed
-//! by `id = event.instance_id`.
+//! `instance_id` (always equal to `id`) and keys by it. Rows are addressed by
+//! `id`, as in the reference: `id = event.instance_id`, except that
+//! `instance.removed` deletes `id = event.aggregate_id` (the same value for
+//! real instance events). The host adds `instance_id = <tenant>` to every
+//! condition.
 
 use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
 
@@ -59,7 +62,7 @@ pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
             let name = event.payload()?.text_or_empty("name")?;
             row().set("name", name).build()
         }
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
+        "instance.removed" => delete(TABLE).eq("id", &event.aggregate_id).build(),
         "instance.default.org.set" => {
             let org_id = event.payload()?.text_or_empty("orgId")?;
             row().set("default_org_id", org_id).build()
@@ -86,10 +89,20 @@ pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::{Context, NoEvents, insert, update};
+    use projection_sdk::{Context, NoEvents, delete, insert, update};
 
     use super::{TABLE, reduce};
     use projection_sdk::testing::event;
+
+    #[test]
+    fn removed_deletes_by_id_the_aggregate_id() {
+        let e = event("instance", "instance.removed", None);
+        let expected = delete(TABLE).eq("id", "agg-id").build();
+        assert_eq!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![expected]))
+        );
+    }
 
     #[test]
     fn added_inserts_the_instance_row() {

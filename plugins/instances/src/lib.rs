@@ -37,7 +37,7 @@ mod trusted_domain;
 pub const NAME: &str = "instances";
 
 /// The plugin version.
-pub const VERSION: &str = "0.1.0";
+pub const VERSION: &str = "0.1.1";
 
 /// The table modules, in table order.
 const TABLES: [TableModule; 5] =
@@ -71,7 +71,7 @@ mod tests {
     fn describes_five_tenant_scoped_tables() {
         let description = Instances::describe();
         assert_eq!(description.name, "instances");
-        assert_eq!(description.version, "0.1.0");
+        assert_eq!(description.version, "0.1.1");
         let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
             names,
@@ -96,15 +96,17 @@ mod tests {
     fn instance_removed_clears_every_table() {
         let e = event("instance", "instance.removed", None);
         let got = Instances::handle(&e, &Context::new(&NoEvents));
-        let expected = [
-            "instances_projection",
-            "instance_domains_projection",
-            "instance_trusted_domains_projection",
-            "instance_members_projection",
-            "instance_features_projection",
-        ]
-        .map(|t| delete(t).eq("instance_id", "instance-id").build());
-        assert_eq!(got, Ok(expected.to_vec()));
+        let mut expected = vec![delete("instances_projection").eq("id", "agg-id").build()];
+        expected.extend(
+            [
+                "instance_domains_projection",
+                "instance_trusted_domains_projection",
+                "instance_members_projection",
+                "instance_features_projection",
+            ]
+            .map(|t| delete(t).eq("instance_id", "instance-id").build()),
+        );
+        assert_eq!(got, Ok(expected));
     }
 
     #[test]
@@ -131,8 +133,7 @@ mod conformance {
 
     #[test]
     fn shared_conformance_cases_pass_natively() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
         let mut cases = Vec::new();
         for file in
             "instance,instance_domain,instance_trusted_domain,instance_member,instance_features"

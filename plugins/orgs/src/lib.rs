@@ -147,8 +147,7 @@ mod conformance {
 
     #[test]
     fn shared_conformance_cases_pass_natively() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
         let mut cases = Vec::new();
         for file in "org,org_domain,org_member,org_metadata".split(',') {
             cases.extend(load_cases(&dir.join(format!("{file}.jsonl"))).unwrap());

@@ -30,6 +30,51 @@ pub const CREATION_DATE: &str = "creation_date";
 /// Stamped with the event's sequence.
 pub const SEQUENCE: &str = "sequence";
 
+/// The earliest time both stores hold alike: 0001-01-01T00:00:00Z, in
+/// microseconds since the epoch (RFC 3339 covers the years 1 to 9999).
+pub const MIN_TIME_MICROS: i64 = -62_135_596_800_000_000;
+/// The latest: 9999-12-31T23:59:59.999999Z.
+pub const MAX_TIME_MICROS: i64 = 253_402_300_799_999_999;
+
+/// What keeps a value of the right type out of a store, if anything: NUL
+/// characters (PostgreSQL's text cannot hold them, SQLite's can), text that
+/// is not JSON in a JSON column, times outside the years 1 to 9999, integers
+/// outside a SMALLINT column's range.
+pub fn unstorable(kind: ColumnType, value: &Value) -> Option<&'static str> {
+    let small = matches!(kind, ColumnType::SmallInt | ColumnType::SmallIntArray);
+    let out_of_small = |i: &i64| small && i16::try_from(*i).is_err();
+    match value {
+        Value::Text(t) if t.contains('\0') => Some("text with a NUL character"),
+        Value::TextArray(items) if items.iter().any(|t| t.contains('\0')) => {
+            Some("text with a NUL character")
+        }
+        Value::Json(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Err(_) => Some("not JSON"),
+            Ok(json) if json_has_nul(&json) => Some("JSON with a NUL character"),
+            Ok(_) => None,
+        },
+        Value::Timestamp(t) if !(MIN_TIME_MICROS..=MAX_TIME_MICROS).contains(t) => {
+            Some("a time outside the years 1 to 9999")
+        }
+        Value::Int(i) if out_of_small(i) => Some("an integer outside SMALLINT's range"),
+        Value::IntArray(items) if items.iter().any(out_of_small) => {
+            Some("an integer outside SMALLINT's range")
+        }
+        _ => None,
+    }
+}
+
+fn json_has_nul(json: &serde_json::Value) -> bool {
+    match json {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(json_has_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
+    }
+}
+
 /// Why a mutation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -111,6 +156,17 @@ pub enum Rejection {
         table: String,
         /// Column.
         column: String,
+    },
+    /// A value of the right type that a store cannot hold, or would hold
+    /// differently from the other store (so both refuse it alike).
+    #[error("column {table}.{column}: {problem}")]
+    Unstorable {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+        /// What cannot be stored.
+        problem: &'static str,
     },
     /// An operation that does not fit the column (e.g. append to a non-array).
     #[error("column {table}.{column}: {message}")]
@@ -269,6 +325,7 @@ impl Checker<'_> {
         if !kind.accepts(value) {
             return Err(self.wrong_type(column, kind, value));
         }
+        self.storable(column, kind, value)?;
         if write && matches!(value, Value::Null) {
             let nullable = self.table.find_column(column).is_some_and(|c| c.nullable);
             if !nullable {
@@ -282,6 +339,17 @@ impl Checker<'_> {
             self.tenant(value)?;
         }
         Ok(())
+    }
+
+    fn storable(&self, column: &str, kind: ColumnType, value: &Value) -> Result<(), Rejection> {
+        match unstorable(kind, value) {
+            None => Ok(()),
+            Some(problem) => Err(Rejection::Unstorable {
+                table: self.table.name.clone(),
+                column: column.to_owned(),
+                problem,
+            }),
+        }
     }
 
     fn wrong_type(&self, column: &str, expected: ColumnType, value: &Value) -> Rejection {
@@ -439,7 +507,12 @@ impl Checker<'_> {
                 )
         );
         if fits {
-            Ok(())
+            let element_kind = match kind {
+                ColumnType::SmallIntArray => ColumnType::SmallInt,
+                ColumnType::IntArray => ColumnType::Int,
+                _ => ColumnType::Text,
+            };
+            self.storable(column, element_kind, value)
         } else if !kind.is_array() {
             Err(Rejection::BadOperation {
                 table: self.table.name.clone(),
@@ -542,7 +615,9 @@ impl Checker<'_> {
             ColumnOp::ArrayAppend(value) | ColumnOp::ArrayRemove(value) => {
                 self.element(column, kind, value)
             }
-            ColumnOp::ArrayIntersect(_) if kind == ColumnType::TextArray => Ok(()),
+            ColumnOp::ArrayIntersect(keep) if kind == ColumnType::TextArray => {
+                self.storable(column, kind, &Value::TextArray(keep.clone()))
+            }
             ColumnOp::Increment(_) if matches!(kind, ColumnType::Int | ColumnType::SmallInt) => {
                 Ok(())
             }

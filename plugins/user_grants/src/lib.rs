@@ -124,8 +124,7 @@ mod conformance {
 
     #[test]
     fn shared_conformance_cases_pass_natively() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
         let cases = load_cases(&dir.join("user_grant.jsonl")).unwrap();
         let report = run_native::<super::UserGrants>(&cases);
         assert!(report.all_passed(), "{report}");

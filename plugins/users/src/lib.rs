@@ -30,7 +30,10 @@
 //! reducer that answers `None` for events it does not care about.
 //! [`Users::handle`] runs every reducer in table order and concatenates their
 //! mutations, so a multi-table event yields "bump the user, update humans,
-//! update notifications" in the reference's order.
+//! update notifications" in the reference's order. The one exception is the
+//! login-name tables: the reference removes an org's or an instance's rows
+//! from them in the order domains, policies, users (§4.7), so their reducers
+//! run in that order ([`REDUCERS`]).
 //!
 //! Reducers dispatch on the event type only: the reference's own tests (and
 //! so the conformance cases) send org and instance events under other
@@ -65,7 +68,7 @@ use login_name::{
 pub const NAME: &str = "users";
 
 /// The plugin version.
-pub const VERSION: &str = "0.2.0";
+pub const VERSION: &str = "0.2.1";
 
 /// The table modules, in table order.
 const TABLES: [TableModule; 11] = projection_sdk::table_modules!(
@@ -82,6 +85,24 @@ const TABLES: [TableModule; 11] = projection_sdk::table_modules!(
     authn_key
 );
 
+/// The table modules in the order their reducers run: table order, but the
+/// login-name tables as the reference's login-name handler writes them on
+/// `org.removed` and `instance.removed` (domains, policies, users). No other
+/// event reaches more than one of the three.
+const REDUCERS: [TableModule; 11] = projection_sdk::table_modules!(
+    user,
+    human,
+    machine,
+    notification,
+    metadata,
+    login_name_domain,
+    login_name_policy,
+    login_name_user,
+    auth_method,
+    pat,
+    authn_key
+);
+
 /// The users table family.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Users;
@@ -92,7 +113,7 @@ impl Family for Users {
     }
 
     fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        handle_tables(&TABLES, event, ctx)
+        handle_tables(&REDUCERS, event, ctx)
     }
 }
 
@@ -117,8 +138,7 @@ mod conformance {
 
     #[test]
     fn shared_conformance_cases_pass_natively() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
         for (file, count) in FILES {
             let cases = load_cases(&dir.join(format!("{file}.jsonl"))).unwrap();
             let report = run_native::<super::Users>(&cases);

@@ -71,10 +71,30 @@ pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::{Context, NoEvents, ProjectionError};
+    use projection_sdk::{Context, NoEvents, ProjectionError, delete};
 
-    use super::reduce;
+    use super::{TABLE, reduce};
     use projection_sdk::testing::event;
+
+    #[test]
+    fn user_removed_deletes_the_users_tokens() {
+        let e = event("user", "user.removed", None);
+        let expected = delete(TABLE).eq("user_id", "agg-id").build();
+        assert_eq!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![expected]))
+        );
+    }
+
+    #[test]
+    fn org_removed_deletes_the_orgs_tokens() {
+        let e = event("org", "org.removed", None);
+        let expected = delete(TABLE).eq("resource_owner", "agg-id").build();
+        assert_eq!(
+            reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![expected]))
+        );
+    }
 
     #[test]
     fn added_rejects_an_expiration_that_is_no_time() {

@@ -227,3 +227,67 @@ fn generated_columns_are_read_but_never_written() {
         .build();
     assert!(scope(&family, &event(), read).is_ok());
 }
+
+/// Values both stores cannot hold alike are refused before any SQL, the
+/// same way on both: NUL characters, JSON that is not JSON, times outside
+/// the years 1 to 9999, integers outside SMALLINT.
+#[test]
+fn values_a_store_cannot_hold_are_refused_alike() {
+    let d = Description::new("things", "0.1.0").table(
+        Table::new("things_projection")
+            .column("instance_id", ColumnType::Text)
+            .column("id", ColumnType::Text)
+            .column("state", ColumnType::SmallInt)
+            .nullable("roles", ColumnType::TextArray)
+            .nullable("doc", ColumnType::Json)
+            .nullable("seen_at", ColumnType::Timestamp)
+            .nullable("note", ColumnType::Text)
+            .primary_key(&["instance_id", "id"]),
+    );
+    let row = |column: &str, value: Value| {
+        let row = insert("things_projection").value("id", "t1");
+        let row = if column == "state" {
+            row
+        } else {
+            row.value("state", 1)
+        };
+        row.value(column, value).build()
+    };
+    let refused = [
+        row("note", Value::Text("a\0b".into())),
+        row("roles", Value::TextArray(vec!["ok".into(), "\0".into()])),
+        row("doc", Value::Json("{\"a\":".into())),
+        row("doc", Value::Json("{\"a\":\"x\\u0000y\"}".into())),
+        row("seen_at", Value::Timestamp(MAX_TIME_MICROS + 1)),
+        row("seen_at", Value::Timestamp(MIN_TIME_MICROS - 1)),
+        row("state", Value::Int(40_000)),
+        update("things_projection")
+            .op("roles", ColumnOp::ArrayAppend(Value::Text("\0".into())))
+            .eq("id", "t1")
+            .build(),
+        update("things_projection")
+            .op("roles", ColumnOp::ArrayIntersect(vec!["\0".into()]))
+            .eq("id", "t1")
+            .build(),
+        delete("things_projection").eq("id", "x\0").build(),
+    ];
+    for m in refused {
+        let shown = format!("{m:?}");
+        let result = scope(&d, &event(), m);
+        assert!(
+            matches!(result, Err(Rejection::Unstorable { .. })),
+            "{shown}: {result:?}"
+        );
+    }
+    let accepted = [
+        row("seen_at", Value::Timestamp(MAX_TIME_MICROS)),
+        row("seen_at", Value::Timestamp(MIN_TIME_MICROS)),
+        row("doc", Value::Json("{\"a\":[1,\"Müller\"]}".into())),
+        row("state", Value::Int(-32_768)),
+        row("note", Value::Text("it's \\ $$ 🦀".into())),
+    ];
+    for m in accepted {
+        let shown = format!("{m:?}");
+        assert!(scope(&d, &event(), m).is_ok(), "{shown}");
+    }
+}

@@ -1,0 +1,144 @@
+//! Generated streams are valid input for the four families: run natively as
+//! the host runs them, no event fails, no mutation is refused, every
+//! subscribed event type occurs, and the streams are deterministic and
+//! vary their payloads.
+
+mod native;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use streams::{Config, generate, write_jsonl};
+
+/// The seeds the validity tests run.
+const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
+
+fn config(seed: u64) -> Config {
+    Config {
+        seed,
+        tenants: 20,
+        events: 3000,
+    }
+}
+
+fn first_lines(outcome: &[String]) -> String {
+    outcome
+        .iter()
+        .take(20)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn streams_of_three_seeds_project_without_errors_or_refusals() {
+    let families = native::families();
+    for seed in SEEDS {
+        let lines = generate(&config(seed));
+        assert_eq!(lines.len(), 3000, "seed {seed}");
+        let outcome = native::run(&families, &lines);
+        assert!(
+            outcome.errors.is_empty(),
+            "seed {seed}: {} handler errors:\n{}",
+            outcome.errors.len(),
+            first_lines(&outcome.errors)
+        );
+        assert!(
+            outcome.rejections.is_empty(),
+            "seed {seed}: {} refused mutations:\n{}",
+            outcome.rejections.len(),
+            first_lines(&outcome.rejections)
+        );
+        assert!(
+            outcome.conflicts.is_empty(),
+            "seed {seed}: {} mutations the tables refuse:\n{}",
+            outcome.conflicts.len(),
+            first_lines(&outcome.conflicts)
+        );
+        for table in [
+            "users_projection",
+            "user_grants_projection",
+            "org_members_projection",
+        ] {
+            assert!(
+                outcome.rows.get(table).is_some_and(|n| *n > 0),
+                "seed {seed}: {table} stays empty"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_subscribed_event_type_occurs() {
+    let families = native::families();
+    let subscribed = native::subscribed(&families);
+    assert!(subscribed.len() > 100, "{} pairs", subscribed.len());
+    for seed in SEEDS {
+        let outcome = native::run(&families, &generate(&config(seed)));
+        let missing: Vec<String> = subscribed
+            .iter()
+            .filter(|pair| !outcome.handled.contains_key(*pair))
+            .map(|(aggregate, event_type)| format!("{aggregate}/{event_type}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "seed {seed}: never written: {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn the_same_config_gives_the_same_stream() {
+    let config = config(7);
+    assert_eq!(generate(&config), generate(&config));
+    assert_ne!(generate(&config), generate(&Config { seed: 8, ..config }));
+    let dir = std::env::temp_dir().join(format!("streams-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    assert_eq!(write_jsonl(&config, &a).unwrap(), 3000);
+    assert_eq!(write_jsonl(&config, &b).unwrap(), 3000);
+    let written = std::fs::read(&a).unwrap();
+    assert_eq!(written, std::fs::read(&b).unwrap());
+    let text = String::from_utf8(written).unwrap();
+    let reread: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reread, generate(&config));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The sets of payload keys each event type occurs with.
+fn key_sets(lines: &[Value]) -> BTreeMap<String, BTreeSet<Vec<String>>> {
+    let mut sets: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for line in lines {
+        let keys = match &line["payload"] {
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let event_type = line["event_type"].as_str().expect("a text event type");
+        sets.entry(event_type.to_owned()).or_default().insert(keys);
+    }
+    sets
+}
+
+#[test]
+fn events_of_one_type_differ_in_their_optional_fields_within_a_batch() {
+    for seed in SEEDS {
+        let lines = generate(&config(seed));
+        let batch = key_sets(&lines[..1000]);
+        for event_type in ["user.human.added", "user.machine.added"] {
+            let sets = batch.get(event_type).map_or(0, BTreeSet::len);
+            assert!(
+                sets >= 2,
+                "seed {seed}: {event_type} has {sets} key sets in the first batch"
+            );
+        }
+        let all = key_sets(&lines);
+        let varying = all.values().filter(|sets| sets.len() >= 2).count();
+        assert!(
+            varying >= 20,
+            "seed {seed}: only {varying} event types vary their keys"
+        );
+    }
+}
