@@ -14,7 +14,7 @@ use crate::plugin::registry;
 use crate::plugin::{Limits, Plugin};
 use crate::runtime::{self, FamilyReport, Progress, ReplayOptions};
 use crate::source::import;
-use crate::store::{Db, dump, state};
+use crate::store::{Db, StoreError, dump, state};
 
 /// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
 macro_rules! say {
@@ -31,6 +31,12 @@ pub struct Cli {
     /// Database URL: `sqlite://FILE` (the default) or `postgres://...`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+    /// PostgreSQL schema for the families' tables and views (created if
+    /// missing); the host's own tables are in schema `projector`, the event
+    /// store in `eventstore`. Ignored on SQLite, which has one namespace
+    /// (there the reserved `projector_` names keep the host's tables apart).
+    #[arg(long, global = true, env = "PROJECTOR_SCHEMA", default_value = crate::store::DEFAULT_SCHEMA, value_name = "NAME", value_parser = schema_name)]
+    pub schema: String,
     /// Directory of plugin components (`*.wasm`).
     #[arg(long, global = true, env = "PROJECTOR_PLUGINS", default_value = DEFAULT_PLUGIN_DIR)]
     pub plugins: PathBuf,
@@ -99,6 +105,13 @@ pub struct BenchArgs {
     /// Events per plugin call and transaction.
     #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
+}
+
+/// A projection schema name: a plain identifier, not a reserved schema.
+fn schema_name(text: &str) -> Result<String, String> {
+    crate::store::check_schema_name(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 /// A count that must be at least 1.
@@ -209,6 +222,7 @@ impl Cli {
     fn config(&self) -> Config {
         Config {
             database_url: self.database_url.clone(),
+            schema: self.schema.clone(),
             plugin_dir: self.plugins.clone(),
             cache_dir: Some(self.cache.clone()),
             limits: Limits::default(),
@@ -264,12 +278,11 @@ async fn load_plugins(config: &Config, db: &Db) -> Result<Vec<Plugin>> {
     if plugins.is_empty() {
         bail!("no plugins (*.wasm) in {}", config.plugin_dir.display());
     }
-    runtime::check_ownership(&plugins)?;
     Ok(plugins)
 }
 
 async fn open(config: &Config) -> Result<Db> {
-    Ok(Db::open(&config.database_url).await?)
+    Ok(Db::open_in(&config.database_url, &config.schema).await?)
 }
 
 async fn import_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
@@ -360,12 +373,22 @@ async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
     };
     let reports = runtime::replay(&db, &mut plugins, &options, &bars).await?;
     db.close().await;
+    let mut code = ExitCode::SUCCESS;
+    for report in &reports {
+        if let Some(error) = &report.refused {
+            eprintln!(
+                "{}: not installed, nothing of it was created or applied: {error}",
+                report.family
+            );
+            code = ExitCode::from(1);
+        }
+    }
     let failed: u64 = reports.iter().map(|r| r.n_failed).sum();
     if failed > 0 {
         eprintln!("{failed} events failed; see `projector status`");
-        return Ok(ExitCode::from(1));
+        code = ExitCode::from(1);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// Progress for `run`: one line per family and cycle that applied something.
@@ -422,6 +445,12 @@ async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
         batch_size: args.batch_size,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
     };
+    for refusal in runtime::install_all(&db, &plugins).await? {
+        eprintln!(
+            "{}: not installed, it projects nothing: {}",
+            refusal.family, refusal.error
+        );
+    }
     let families: Vec<&str> = plugins.iter().map(Plugin::family).collect();
     eprintln!(
         "following {} ({}); Ctrl-C stops",
@@ -527,13 +556,11 @@ async fn failed(config: &Config, command: FailedCommand) -> Result<ExitCode> {
         }
         FailedCommand::Retry { id, all } => {
             let n = state::retry_now(&db, if all { None } else { id }).await?;
-            if n == 0 {
-                bail!(
-                    "no failed event {}",
-                    id.map_or_else(String::new, |i| format!("with id {i}"))
-                );
+            match (n, id) {
+                (0, Some(id)) if !all => return Err(StoreError::NoFailedEvent(id).into()),
+                (0, _) => say!("no failed events to retry"),
+                (n, _) => say!("{n} failed events are due for a retry now"),
             }
-            say!("{n} failed events are due for a retry now");
         }
         FailedCommand::Skip { id, by } => {
             let f = state::skip(&db, id, &by).await?;
@@ -634,27 +661,45 @@ async fn check(config: &Config, paths: &[PathBuf]) -> Result<ExitCode> {
     })
 }
 
+/// Print tables and views. A family never replayed has no tables yet, which
+/// is said; any database error reading a table ends the command with it.
 async fn show(config: &Config, tables: &[String], limit: usize) -> Result<ExitCode> {
     let db = open(config).await?;
     let plugins = load_plugins(config, &db).await?;
+    // A name is read only as the family that created it: a declaration of
+    // anything else (the event store, the host's tables) is not shown.
+    let owned = state::owned_relations(&db).await?;
     let mut declared = Vec::new();
     for plugin in &plugins {
-        declared.extend(dump::relations(&plugin.description)?);
+        for relation in dump::relations(&plugin.description)? {
+            let owner = owned.iter().find(|o| o.name == relation.name);
+            if owner.is_some_and(|o| o.family != plugin.family())
+                || (owner.is_none() && crate::store::owner::reserved(&relation.name).is_some())
+            {
+                continue;
+            }
+            declared.push((plugin.family(), relation));
+        }
     }
     for name in tables {
-        if !declared.iter().any(|t| &t.name == name) {
+        if !declared.iter().any(|(_, t)| &t.name == name) {
             bail!("unknown table or view {name:?}: no installed plugin declares it");
         }
     }
-    for table in declared
+    for (family, table) in declared
         .iter()
-        .filter(|t| tables.is_empty() || tables.contains(&t.name))
+        .filter(|(_, t)| tables.is_empty() || tables.contains(&t.name))
     {
-        let rows = match dump::dump_table(&db, table).await {
-            Ok(rows) => rows,
-            Err(crate::store::StoreError::Db(_)) => continue,
-            Err(e) => return Err(e.into()),
-        };
+        if state::stored_description(&db, family).await?.is_none() {
+            say!(
+                "{} (not created yet: family {family} has not been replayed)",
+                table.name
+            );
+            continue;
+        }
+        let rows = dump::dump_table(&db, table)
+            .await
+            .with_context(|| format!("cannot read {}", table.name))?;
         say!("{} ({} rows)", table.name, rows.len());
         for row in rows.iter().take(limit) {
             say!("  {}", serde_json::Value::Object(row.clone()));

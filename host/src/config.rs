@@ -3,6 +3,8 @@
 //! Defaults keep everything under `.projector/` in the working directory:
 //! the SQLite database `.projector/projector.db`, plugins in
 //! `.projector/plugins/*.wasm`, compiled artefacts in `.projector/cache/`.
+//! On PostgreSQL the families' tables go to schema `public` unless
+//! `--schema` names another.
 
 use std::path::PathBuf;
 
@@ -20,6 +22,8 @@ pub const DEFAULT_CACHE_DIR: &str = ".projector/cache";
 pub struct Config {
     /// Database URL.
     pub database_url: String,
+    /// PostgreSQL schema of the families' tables and views (ignored on SQLite).
+    pub schema: String,
     /// Plugin directory.
     pub plugin_dir: PathBuf,
     /// Compile cache (none: compile every time).

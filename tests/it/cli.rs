@@ -210,3 +210,88 @@ fn counts_must_be_at_least_one() {
         .to_string();
     assert!(err.contains("invalid digit"), "{err}");
 }
+
+/// Drop a table behind the host's back (a database the CLI cannot read).
+fn drop_table(url: &str, table: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn show_reports_a_table_it_cannot_read() {
+    let plugins = support::plugin_dir(&["orgs"]);
+    let db = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&db);
+    let args = |rest: &[&'static str]| -> Vec<String> {
+        ["--database-url", url.as_str(), "--plugins"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain([plugins.path().to_str().unwrap().to_owned()])
+            .chain(rest.iter().map(|s| (*s).to_owned()))
+            .collect()
+    };
+    let run_args = |rest: &[&'static str]| {
+        let args = args(rest);
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    // Never replayed: said, not an error.
+    assert_eq!(run_args(&["show"]), Ok(ExitCode::SUCCESS));
+    assert_eq!(run_args(&["replay"]), Ok(ExitCode::SUCCESS));
+    assert_eq!(run_args(&["show"]), Ok(ExitCode::SUCCESS));
+    drop_table(&url, "org_metadata_projection");
+    let err = run_args(&["show"]).unwrap_err();
+    assert!(
+        err.starts_with("cannot read org_metadata_projection: database error: ")
+            && err.contains("no such table"),
+        "{err}"
+    );
+}
+
+/// Under `{:#}` (how `main` prints errors) every cause appears once.
+#[test]
+fn errors_print_each_cause_once() {
+    let plugins = support::plugin_dir(&["orgs"]);
+    let db = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&db);
+    let dir = plugins.path().to_str().unwrap();
+    let with = |database: &str, rest: &[&str]| -> Result<ExitCode, String> {
+        let mut args = vec!["--database-url", database, "--plugins", dir];
+        args.extend_from_slice(rest);
+        run(&args)
+    };
+    assert_eq!(with(&url, &["replay"]), Ok(ExitCode::SUCCESS));
+    drop_table(&url, "org_members_projection");
+    let errors = [
+        // StoreError::Connect over sqlx's I/O error over the OS error.
+        with("sqlite:///proc/no/such/dir/x.db", &["status"]),
+        with("postgres://postgres@127.0.0.1:1/nowhere", &["status"]),
+        // StoreError::Db under context.
+        with(&url, &["show", "org_members_projection"]),
+        // PluginError::Read.
+        with(&url, &["plugin", "deploy", "/no/such/plugin.wasm"]),
+        // CaseError::Io.
+        with(&url, &["check", "/no/such/cases.jsonl"]),
+        // An I/O error under context.
+        with(&url, &["events", "import", "/no/such/events.jsonl"]),
+        // StoreError::NoFailedEvent.
+        with(&url, &["failed", "skip", "7"]),
+    ];
+    for error in errors {
+        let error = error.unwrap_err();
+        let segments: Vec<&str> = error.split(": ").map(str::trim).collect();
+        for (i, segment) in segments.iter().enumerate() {
+            assert!(
+                segment.is_empty() || !segments[i + 1..].contains(segment),
+                "{segment:?} repeats in {error:?}"
+            );
+        }
+        assert!(!error.contains('\n'), "{error}");
+    }
+}

@@ -70,3 +70,43 @@ async fn failed_events_back_off_retry_and_skip_on_sqlite() {
 async fn failed_events_back_off_retry_and_skip_on_postgres() {
     failed_events_retry_and_skip(Store::Postgres).await;
 }
+
+/// `failed skip` and `failed retry` of an id that is no failed event say so
+/// (and fail); `failed retry --all` with nothing to retry is not an error.
+async fn missing_failed_event_ids_are_named(store: Store) {
+    use clap::Parser as _;
+    let t = support::test_db(store).await;
+    let run = |args: &[&str]| {
+        let mut argv = vec!["projector", "--database-url", t.url.as_str()];
+        argv.extend_from_slice(args);
+        let cli = host::cli::Cli::parse_from(argv);
+        // The command starts a runtime of its own.
+        std::thread::scope(|s| {
+            s.spawn(|| host::cli::run(cli).map_err(|e| format!("{e:#}")))
+                .join()
+                .unwrap()
+        })
+    };
+    for command in [&["failed", "skip", "7"][..], &["failed", "retry", "7"]] {
+        assert_eq!(
+            run(command).unwrap_err(),
+            "no failed event with id 7 (see `projector failed list`)",
+            "{command:?}"
+        );
+    }
+    assert_eq!(
+        run(&["failed", "retry", "--all"]).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_skip_and_retry_name_a_missing_id_on_sqlite() {
+    missing_failed_event_ids_are_named(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_skip_and_retry_name_a_missing_id_on_postgres() {
+    missing_failed_event_ids_are_named(Store::Postgres).await;
+}

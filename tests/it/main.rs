@@ -3,17 +3,20 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used)]
 
+mod cache;
 mod check;
 mod cli;
 mod crash;
 mod differential;
 mod failed;
 mod fastpath;
+mod hostile;
 mod import;
 mod isolation;
 mod live;
 mod merged;
 mod mutations;
+mod ownership;
 mod replay;
 mod support;
 mod swap;

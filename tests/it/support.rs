@@ -74,6 +74,7 @@ pub fn guests() -> &'static Guests {
                     "users",
                     "user_grants",
                     "hostile",
+                    "hostile_tables",
                     "future_contract",
                 ][..],
             ),

@@ -9,6 +9,9 @@
 //! - `stream FILE [EVENTS] [TENANTS] [SEED]`: write a deterministic,
 //!   realistic stream of the four families' events (`streams` crate;
 //!   default 3000 events, 20 tenants, seed 1).
+//! - `conformance [DIR]`: refresh the vendored conformance cases in
+//!   `tests/conformance/` from a directory of case files (default
+//!   `../shared/conformance`, beside the repository).
 
 mod sample;
 
@@ -45,8 +48,9 @@ fn main() -> Result<()> {
             Ok(())
         }
         "stream" => stream(),
+        "conformance" => conformance(&root),
         _ => bail!(
-            "usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]|stream FILE [EVENTS] [TENANTS] [SEED]>"
+            "usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]|stream FILE [EVENTS] [TENANTS] [SEED]|conformance [DIR]>"
         ),
     }
 }
@@ -66,6 +70,53 @@ fn stream() -> Result<()> {
     let n = streams::write_jsonl(&config, Path::new(out))
         .with_context(|| format!("cannot write {out}"))?;
     println!("wrote {n} events to {out}");
+    Ok(())
+}
+
+/// `cargo xtask conformance [DIR]`: copy every case file (`*.jsonl`) and
+/// the README of DIR into `tests/conformance/`, replacing what is there.
+fn conformance(root: &Path) -> Result<()> {
+    let from = std::env::args()
+        .nth(2)
+        .map_or_else(|| root.join("../shared/conformance"), PathBuf::from);
+    let to = root.join("tests/conformance");
+    let entries = std::fs::read_dir(&from)
+        .with_context(|| format!("cannot read the case files in {}", from.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.ends_with(".jsonl") || name == "README.md" {
+            files.push(path);
+        }
+    }
+    if !files
+        .iter()
+        .any(|f| f.extension().is_some_and(|e| e == "jsonl"))
+    {
+        bail!("{} holds no case files (*.jsonl)", from.display());
+    }
+    for old in std::fs::read_dir(&to).with_context(|| format!("cannot read {}", to.display()))? {
+        let old = old?.path();
+        if old.extension().is_some_and(|e| e == "jsonl") {
+            std::fs::remove_file(&old)
+                .with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+    }
+    for file in &files {
+        let name = file.file_name().context("a file has a name")?;
+        std::fs::copy(file, to.join(name))
+            .with_context(|| format!("cannot copy {}", file.display()))?;
+    }
+    println!(
+        "copied {} files from {} to {}",
+        files.len(),
+        from.display(),
+        to.display()
+    );
     Ok(())
 }
 

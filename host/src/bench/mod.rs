@@ -37,9 +37,9 @@ impl Scratch {
         if url.starts_with("postgres") {
             let admin = sqlx::PgPool::connect(url)
                 .await
-                .map_err(|source| StoreError::Connect {
+                .map_err(|cause| StoreError::Connect {
                     url: url.to_owned(),
-                    source,
+                    cause,
                 })?;
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
                 .execute(&admin)

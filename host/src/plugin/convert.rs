@@ -23,7 +23,7 @@ pub(super) fn event_to_wit(e: &m::Event) -> w::Event {
 }
 
 /// A WIT filter as an SDK filter.
-pub(super) fn filter(f: w::EventFilter) -> m::EventFilter {
+pub fn filter(f: w::EventFilter) -> m::EventFilter {
     m::EventFilter {
         aggregate_type: f.aggregate_type,
         aggregate_ids: f.aggregate_ids,
@@ -80,7 +80,7 @@ fn column_type(t: w::ColumnType) -> m::ColumnType {
 }
 
 /// A WIT description as an SDK description.
-pub(super) fn description(d: w::Description) -> m::Description {
+pub fn description(d: w::Description) -> m::Description {
     let mut size = 0;
     m::Description {
         name: d.name,
@@ -249,7 +249,7 @@ fn column_op(op: w::ColumnOp, size: &mut usize) -> m::ColumnOp {
 }
 
 /// A WIT mutation as an SDK mutation; `size` grows by its approximate bytes.
-pub(super) fn mutation(mutation: w::Mutation, size: &mut usize) -> m::Mutation {
+pub fn mutation(mutation: w::Mutation, size: &mut usize) -> m::Mutation {
     match mutation {
         w::Mutation::Insert(r) => m::Mutation::Insert {
             table: r.table,
@@ -320,7 +320,7 @@ pub(super) fn mutation(mutation: w::Mutation, size: &mut usize) -> m::Mutation {
 }
 
 /// A WIT projection error as an SDK error.
-pub(super) fn error(e: w::ProjectionError) -> m::ProjectionError {
+pub fn error(e: w::ProjectionError) -> m::ProjectionError {
     match e {
         w::ProjectionError::UnhandledEvent(s) => m::ProjectionError::UnhandledEvent(s),
         w::ProjectionError::InvalidPayload(s) => m::ProjectionError::InvalidPayload(s),

@@ -16,6 +16,8 @@ pub struct Limits {
     pub max_mutations_per_event: usize,
     /// Most bytes of values one call may return.
     pub max_output_bytes: usize,
+    /// Most `find-events` calls one event may make (each is a query).
+    pub max_lookups_per_event: u32,
 }
 
 impl Default for Limits {
@@ -26,6 +28,7 @@ impl Default for Limits {
             call_timeout: Duration::from_secs(10),
             max_mutations_per_event: 10_000,
             max_output_bytes: 64 << 20,
+            max_lookups_per_event: 1000,
         }
     }
 }

@@ -10,9 +10,11 @@
 //! `wasm32-wasip2`) is defined as a trap: no files, network, clock,
 //! randomness or environment.
 
-mod bindings;
+#[doc(hidden)]
+pub mod bindings;
 pub mod cache;
-mod convert;
+#[doc(hidden)]
+pub mod convert;
 pub mod limits;
 pub mod registry;
 
@@ -38,12 +40,12 @@ pub const CONTRACT_VERSION: &str = "0.2.0";
 #[non_exhaustive]
 pub enum PluginError {
     /// The file could not be read.
-    #[error("cannot read plugin {path}: {source}")]
+    #[error("cannot read plugin {path}: {cause}")]
     Read {
         /// File.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (in the message; not also a `source`, so `{:#}` prints it once).
+        cause: std::io::Error,
     },
     /// Not a component, or not one this host can serve.
     #[error("invalid plugin {path}: {message}")]
@@ -77,9 +79,21 @@ pub enum PluginError {
         /// What was too large.
         message: String,
     },
-    /// The host failed while serving an event look-up.
+    /// The host failed while serving an event look-up (the store failed):
+    /// the batch fails, no event is blamed.
     #[error("event look-up failed: {0}")]
     Lookup(String),
+    /// The plugin made a look-up the host does not answer: one matching more
+    /// events than [`crate::source::MAX_LOOKUP_EVENTS`], more look-ups for
+    /// one event than [`Limits::max_lookups_per_event`], or one naming an
+    /// event outside the batch. The call traps; the event fails.
+    #[error("plugin {family}: event look-up refused: {message}")]
+    LookupRefused {
+        /// Family.
+        family: String,
+        /// Which limit, and by how much.
+        message: String,
+    },
 }
 
 impl PluginError {
@@ -102,51 +116,139 @@ pub enum LookupSource {
     Events(Vec<Event>),
 }
 
+/// Why a look-up was not answered. The import traps (the plugin never sees
+/// an empty or shortened answer); the store keeps the reason for
+/// [`Plugin::handle`].
+#[derive(Debug, Clone)]
+enum LookupFault {
+    /// The host could not answer (the store failed): the batch fails.
+    Host(String),
+    /// The plugin asked for more than the host answers: the event fails.
+    Plugin(String),
+}
+
+impl LookupFault {
+    fn message(&self) -> &str {
+        match self {
+            LookupFault::Host(m) | LookupFault::Plugin(m) => m,
+        }
+    }
+
+    fn from_source(error: crate::source::LookupError) -> LookupFault {
+        match error {
+            crate::source::LookupError::Store(e) => LookupFault::Host(e.to_string()),
+            other => LookupFault::Plugin(other.to_string()),
+        }
+    }
+
+    fn into_error(self, family: &str) -> PluginError {
+        match self {
+            LookupFault::Host(message) => PluginError::Lookup(message),
+            LookupFault::Plugin(message) => PluginError::LookupRefused {
+                family: family.to_owned(),
+                message,
+            },
+        }
+    }
+}
+
+/// The fault for the look-up after `done` look-ups of one event, if over `max`.
+fn too_many_lookups(done: u32, max: u32) -> Option<LookupFault> {
+    (done > max).then(|| {
+        LookupFault::Plugin(format!(
+            "more than {max} look-ups for one event (limit {max})"
+        ))
+    })
+}
+
 /// What a plugin instance's store holds.
 struct HostState {
     limits: StoreLimits,
     family: String,
     lookup: LookupSource,
     batch: Vec<Event>,
-    lookup_error: Option<String>,
+    /// Look-ups made so far, per event of the batch.
+    lookups: Vec<u32>,
+    max_lookups: u32,
+    lookup_fault: Option<LookupFault>,
     runtime: Option<tokio::runtime::Handle>,
     /// The plugin's last panic message (its panic hook logs it).
     panic: Option<String>,
 }
 
+impl HostState {
+    /// Answer a look-up truthfully, or say why not.
+    fn answer(
+        &mut self,
+        event_index: u32,
+        filter: &EventFilter,
+    ) -> Result<Vec<Event>, LookupFault> {
+        let n_events = self.batch.len();
+        let index = usize::try_from(event_index)
+            .ok()
+            .filter(|i| *i < n_events)
+            .ok_or_else(|| {
+                LookupFault::Plugin(format!(
+                    "find-events named event {event_index} of a batch of {n_events} events"
+                ))
+            })?;
+        let done = self
+            .lookups
+            .get_mut(index)
+            .map(|n| {
+                *n = n.saturating_add(1);
+                *n
+            })
+            .unwrap_or(u32::MAX);
+        if let Some(fault) = too_many_lookups(done, self.max_lookups) {
+            return Err(fault);
+        }
+        let before = &self.batch[index];
+        match &self.lookup {
+            LookupSource::Nothing => Ok(Vec::new()),
+            LookupSource::Events(events) => {
+                let found: Vec<Event> = events
+                    .iter()
+                    .filter(|e| e.instance_id == before.instance_id && filter.matches(e))
+                    .cloned()
+                    .collect();
+                let limit = crate::source::MAX_LOOKUP_EVENTS;
+                if i64::try_from(found.len()).unwrap_or(i64::MAX) > limit {
+                    return Err(LookupFault::from_source(
+                        crate::source::LookupError::TooManyEvents { limit },
+                    ));
+                }
+                Ok(found)
+            }
+            LookupSource::Store(db) => {
+                let runtime = self.runtime.as_ref().ok_or_else(|| {
+                    LookupFault::Host("no async runtime to query the event store on".into())
+                })?;
+                runtime
+                    .block_on(crate::source::find_events(db, before, filter))
+                    .map_err(LookupFault::from_source)
+            }
+        }
+    }
+}
+
 impl bindings::projector::projection::types::Host for HostState {}
 
 impl bindings::projector::projection::host::Host for HostState {
-    fn find_events(&mut self, event_index: u32, filter: w::EventFilter) -> Vec<w::Event> {
+    fn find_events(
+        &mut self,
+        event_index: u32,
+        filter: w::EventFilter,
+    ) -> wasmtime::Result<Vec<w::Event>> {
         let filter: EventFilter = convert::filter(filter);
-        let Some(before) = usize::try_from(event_index)
-            .ok()
-            .and_then(|i| self.batch.get(i))
-        else {
-            return Vec::new();
-        };
-        let found = match &self.lookup {
-            LookupSource::Nothing => Vec::new(),
-            LookupSource::Events(events) => events
-                .iter()
-                .filter(|e| e.instance_id == before.instance_id && filter.matches(e))
-                .cloned()
-                .collect(),
-            LookupSource::Store(db) => {
-                let result = match &self.runtime {
-                    Some(rt) => rt.block_on(crate::source::find_events(db, before, &filter)),
-                    None => Ok(Vec::new()),
-                };
-                match result {
-                    Ok(events) => events,
-                    Err(e) => {
-                        self.lookup_error = Some(e.to_string());
-                        Vec::new()
-                    }
-                }
+        match self.answer(event_index, &filter) {
+            Ok(found) => Ok(found.iter().map(convert::event_to_wit).collect()),
+            Err(fault) => {
+                let message = fault.message().to_owned();
+                self.lookup_fault = Some(fault);
+                Err(wasmtime::Error::msg(message))
             }
-        };
-        found.iter().map(convert::event_to_wit).collect()
+        }
     }
 
     fn log(&mut self, level: w::Level, message: String) {
@@ -214,26 +316,36 @@ pub struct Plugin {
 /// without WASM).
 pub type NativeHandle = fn(&Event, &projection_sdk::Context<'_>) -> Outcome;
 
-/// Look-ups for a native family, answered from the event store.
+/// Look-ups for a native family, answered from the event store. The SDK's
+/// `Lookup` cannot fail, so after a fault every look-up answers nothing and
+/// the handler's outcome is replaced by the fault (see [`handle_native`]).
 struct StoreLookup<'a> {
     db: &'a Db,
     before: &'a Event,
     runtime: &'a tokio::runtime::Handle,
-    error: std::cell::RefCell<Option<String>>,
+    max_lookups: u32,
+    done: std::cell::Cell<u32>,
+    fault: std::cell::RefCell<Option<LookupFault>>,
 }
 
 impl projection_sdk::Lookup for StoreLookup<'_> {
     fn find_events(&self, filter: &EventFilter) -> Vec<Event> {
-        match self
-            .runtime
-            .block_on(crate::source::find_events(self.db, self.before, filter))
-        {
-            Ok(events) => events,
-            Err(e) => {
-                *self.error.borrow_mut() = Some(e.to_string());
-                Vec::new()
-            }
+        if self.fault.borrow().is_some() {
+            return Vec::new();
         }
+        let done = self.done.get().saturating_add(1);
+        self.done.set(done);
+        let result = match too_many_lookups(done, self.max_lookups) {
+            Some(fault) => Err(fault),
+            None => self
+                .runtime
+                .block_on(crate::source::find_events(self.db, self.before, filter))
+                .map_err(LookupFault::from_source),
+        };
+        result.unwrap_or_else(|fault| {
+            *self.fault.borrow_mut() = Some(fault);
+            Vec::new()
+        })
     }
 }
 
@@ -257,9 +369,9 @@ impl Plugin {
         cache_dir: Option<&Path>,
         limits: Limits,
     ) -> Result<Plugin, PluginError> {
-        let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| PluginError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Plugin::from_bytes(&bytes, path, cache_dir, limits)
     }
@@ -331,7 +443,9 @@ impl Plugin {
             family: self.description.name.clone(),
             lookup: LookupSource::Nothing,
             batch: Vec::new(),
-            lookup_error: None,
+            lookups: Vec::new(),
+            max_lookups: self.limits.max_lookups_per_event,
+            lookup_fault: None,
             runtime: None,
             panic: None,
         };
@@ -356,9 +470,10 @@ impl Plugin {
             let bindings = pre.instantiate(&mut store).map_err(|e| self.trap(&e))?;
             self.live = Some((store, bindings));
         }
-        self.live
-            .as_mut()
-            .ok_or_else(|| PluginError::Lookup("no instance".into()))
+        self.live.as_mut().ok_or_else(|| PluginError::Invalid {
+            path: self.path.clone(),
+            message: "no live instance after instantiation".into(),
+        })
     }
 
     fn trap(&self, error: &wasmtime::Error) -> PluginError {
@@ -376,7 +491,15 @@ impl Plugin {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => PluginError::Timeout {
                 family,
-                message: "out of fuel".into(),
+                message: format!(
+                    "out of fuel ({} per event; an instruction costs one, a byte of a bulk \
+                     memory copy or fill one)",
+                    self.limits.fuel_per_event
+                ),
+            },
+            Some(Trap::StackOverflow) => PluginError::Trap {
+                family,
+                message: "stack overflow (wasm call stack exhausted)".into(),
             },
             Some(Trap::Interrupt) => PluginError::Timeout {
                 family,
@@ -411,31 +534,43 @@ impl Plugin {
         lookup: LookupSource,
     ) -> Result<Vec<Outcome>, PluginError> {
         if let Some(native) = self.native {
-            return Ok(handle_native(native, events, &lookup));
+            return handle_native(native, events, &lookup, &self.limits, self.family());
         }
         let limits = self.limits;
         let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
         let wit_events: Vec<w::Event> = events.iter().map(convert::event_to_wit).collect();
         let runtime = tokio::runtime::Handle::try_current().ok();
+        let path = self.path.clone();
         let (store, bindings) = self.instance()?;
         {
             let state = store.data_mut();
             state.batch = events.to_vec();
+            state.lookups = vec![0; events.len()];
+            state.max_lookups = limits.max_lookups_per_event;
             state.lookup = lookup;
-            state.lookup_error = None;
+            state.lookup_fault = None;
             state.panic = None;
             state.runtime = runtime;
         }
         store
             .set_fuel(limits.fuel_per_event.saturating_mul(n_events))
-            .map_err(|e| PluginError::Lookup(e.to_string()))?;
+            .map_err(|e| PluginError::Invalid {
+                path,
+                message: format!("cannot set the call's fuel: {e}"),
+            })?;
         store.set_epoch_deadline(limits.deadline_ticks());
         let result = bindings
             .projector_projection_family()
             .call_handle(&mut *store, &wit_events);
-        let lookup_error = store.data_mut().lookup_error.take();
+        let lookup_fault = store.data_mut().lookup_fault.take();
         store.data_mut().batch.clear();
+        store.data_mut().lookups.clear();
         store.data_mut().lookup = LookupSource::Nothing;
+        if let Some(fault) = lookup_fault {
+            // The import trapped: the call failed and the instance with it.
+            self.live = None;
+            return Err(fault.into_error(&self.description.name));
+        }
         let outcomes = match result {
             Ok(outcomes) => outcomes,
             Err(e) => {
@@ -444,9 +579,6 @@ impl Plugin {
                 return Err(err);
             }
         };
-        if let Some(message) = lookup_error {
-            return Err(PluginError::Lookup(message));
-        }
         if outcomes.len() != events.len() {
             self.live = None;
             return Err(PluginError::Trap {
@@ -512,28 +644,46 @@ impl Plugin {
     }
 }
 
-/// Run a native family on a batch with look-ups from `lookup`.
-fn handle_native(handle: NativeHandle, events: &[Event], lookup: &LookupSource) -> Vec<Outcome> {
+/// Run a native family on a batch with look-ups from `lookup`: the same
+/// outcomes as its plugin, a store failure failing the batch and a refused
+/// look-up the event.
+fn handle_native(
+    handle: NativeHandle,
+    events: &[Event],
+    lookup: &LookupSource,
+    limits: &Limits,
+    family: &str,
+) -> Result<Vec<Outcome>, PluginError> {
     let runtime = tokio::runtime::Handle::try_current().ok();
     events
         .iter()
         .map(|event| match (lookup, &runtime) {
+            (LookupSource::Store(_), None) => Err(PluginError::Lookup(
+                "no async runtime to query the event store on".into(),
+            )),
             (LookupSource::Store(db), Some(runtime)) => {
                 let store = StoreLookup {
                     db,
                     before: event,
                     runtime,
-                    error: std::cell::RefCell::new(None),
+                    max_lookups: limits.max_lookups_per_event,
+                    done: std::cell::Cell::new(0),
+                    fault: std::cell::RefCell::new(None),
                 };
                 let outcome = handle(event, &projection_sdk::Context::new(&store));
-                match store.error.into_inner() {
-                    Some(e) => Err(ProjectionError::Failed(format!(
-                        "event look-up failed: {e}"
+                match store.fault.into_inner() {
+                    Some(LookupFault::Host(message)) => Err(PluginError::Lookup(message)),
+                    Some(LookupFault::Plugin(message)) => Ok(Err(ProjectionError::Failed(
+                        PluginError::LookupRefused {
+                            family: family.to_owned(),
+                            message,
+                        }
+                        .to_string(),
                     ))),
-                    None => outcome,
+                    None => Ok(outcome),
                 }
             }
-            (LookupSource::Events(events), _) => {
+            (LookupSource::Events(events), _) => Ok({
                 let list = projection_sdk::EventList(
                     events
                         .iter()
@@ -542,11 +692,11 @@ fn handle_native(handle: NativeHandle, events: &[Event], lookup: &LookupSource) 
                         .collect(),
                 );
                 handle(event, &projection_sdk::Context::new(&list))
-            }
-            _ => handle(
+            }),
+            (LookupSource::Nothing, _) => Ok(handle(
                 event,
                 &projection_sdk::Context::new(&projection_sdk::NoEvents),
-            ),
+            )),
         })
         .collect()
 }
@@ -593,9 +743,9 @@ pub fn load_dir(
     cache_dir: Option<&Path>,
     limits: Limits,
 ) -> Result<Vec<Plugin>, PluginError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| PluginError::Read {
+    let entries = std::fs::read_dir(dir).map_err(|cause| PluginError::Read {
         path: dir.to_owned(),
-        source,
+        cause,
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -74,17 +74,31 @@ pub async fn deployments(db: &Db) -> Result<Vec<Deployment>, StoreError> {
             "SELECT family, hash, version, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
         }
     };
-    Ok(fetch_rows!(db, sql, |r| {
+    let rows = fetch_rows!(db, sql, |r| {
         let at: String = r.try_get(3)?;
-        Deployment {
-            family: r.try_get(0)?,
-            hash: r.try_get(1)?,
-            version: r.try_get(2)?,
-            deployed_at: time::parse_rfc3339(&at).unwrap_or_default(),
-            deployed_by: r.try_get(4)?,
-            active: r.try_get(5)?,
-        }
-    }))
+        (
+            Deployment {
+                family: r.try_get(0)?,
+                hash: r.try_get(1)?,
+                version: r.try_get(2)?,
+                deployed_at: 0,
+                deployed_by: r.try_get(4)?,
+                active: r.try_get(5)?,
+            },
+            at,
+        )
+    });
+    rows.into_iter()
+        .map(|(mut deployment, at)| {
+            deployment.deployed_at = time::parse_rfc3339(&at).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "projector_plugins.deployed_at {at:?} of {} sha256:{} is not an RFC 3339 time",
+                    deployment.family, deployment.hash
+                ))
+            })?;
+            Ok(deployment)
+        })
+        .collect()
 }
 
 async fn wasm_of(db: &Db, family: &str, hash: &str) -> Result<Vec<u8>, StoreError> {
@@ -186,11 +200,13 @@ pub async fn deploy(
     cache: Option<&Path>,
     limits: Limits,
 ) -> Result<Plugin, RegistryError> {
-    let bytes = std::fs::read(path).map_err(|source| PluginError::Read {
+    let bytes = std::fs::read(path).map_err(|cause| PluginError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     let plugin = Plugin::from_bytes(&bytes, path, cache, limits)?;
+    crate::store::owner::check_reserved(&plugin.description)?;
+    crate::store::ddl::check_description(&plugin.description)?;
     check_tables(db, &plugin).await?;
     let d = db.dialect();
     let p = placeholders(
@@ -348,6 +364,8 @@ impl Swapper {
         plugins: &mut [Plugin],
     ) -> Result<Vec<String>, RegistryError> {
         let active = active_hashes(db).await?;
+        let descriptions: Vec<projection_sdk::Description> =
+            plugins.iter().map(|p| p.description.clone()).collect();
         let mut swapped = Vec::new();
         for slot in plugins.iter_mut() {
             let wanted = active.get(slot.family());
@@ -376,11 +394,52 @@ impl Swapper {
                 tracing::error!(family = %family, "not swapping: {e}");
                 continue;
             }
-            crate::store::ddl::install(db, &next.description, &next.hash).await?;
+            let rivals: Vec<&projection_sdk::Description> =
+                descriptions.iter().filter(|d| d.name != family).collect();
+            if let Err(e) =
+                crate::store::ddl::install_among(db, &next.description, &next.hash, &rivals).await
+            {
+                tracing::error!(family = %family, "not swapping: {e}");
+                continue;
+            }
             tracing::info!(family = %family, from = %slot.hash, to = %next.hash, "swapped plugin at a batch boundary");
             *slot = next;
             swapped.push(family);
         }
         Ok(swapped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deployment time that does not parse is corrupt state, not 1970.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unparseable_deployment_time_is_corrupt_state() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::open(&url).await.expect("sqlite opens");
+        let Db::Sqlite(pool) = &db else {
+            panic!("an sqlite url opens SQLite");
+        };
+        sqlx::query(
+            "INSERT INTO projector_plugins (family, hash, version, wasm, deployed_at, deployed_by, active) \
+             VALUES ('orgs', 'abc', '1.0.0', x'00', 'last tuesday', 'me', 1)",
+        )
+        .execute(pool)
+        .await
+        .expect("insert");
+        let err = deployments(&db)
+            .await
+            .expect_err("a corrupt time is an error");
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+        assert!(
+            err.to_string().contains(
+                "deployed_at \"last tuesday\" of orgs sha256:abc is not an RFC 3339 time"
+            ),
+            "{err}"
+        );
+        db.close().await;
     }
 }

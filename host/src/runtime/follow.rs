@@ -7,14 +7,16 @@
 //! flight commits whole or not at all. Tenants stopped by a failed event are
 //! retried when their back-off expires (`projector failed retry` makes it
 //! now). Every family gets one batch per round, and at each round (a batch
-//! boundary) plugins whose active deployed version changed are swapped.
+//! boundary) plugins whose active deployed version changed are swapped. A
+//! family whose tables the host refuses to install is left out (logged),
+//! and the others follow.
 
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use projection_sdk::Event;
 
@@ -114,7 +116,13 @@ pub async fn follow(
     swapper: Option<&Swapper>,
     progress: &dyn Progress,
 ) -> Result<(), RuntimeError> {
-    super::install_all(db, plugins).await?;
+    // A refused family projects nothing (until a new version is swapped in
+    // and installs); the others follow.
+    let mut refused: HashSet<String> = super::install_all(db, plugins)
+        .await?
+        .into_iter()
+        .map(|r| r.family)
+        .collect();
     let mut waker = Waker::new(db).await?;
     let one_batch = ReplayOptions {
         batch_size: options.batch_size,
@@ -133,6 +141,7 @@ pub async fn follow(
         if let Some(swapper) = swapper {
             for family in swapper.swap(db, plugins).await? {
                 cursors.remove(&family);
+                refused.remove(&family);
             }
         }
         let failures_now = due_failures(db).await?;
@@ -144,6 +153,9 @@ pub async fn follow(
         }
         let mut progressed = false;
         for plugin in plugins.iter_mut() {
+            if refused.contains(plugin.family()) {
+                continue;
+            }
             let cursor = cursors.entry(plugin.family().to_owned()).or_default();
             let report = replay_family(db, plugin, &one_batch, progress, cursor).await?;
             progressed |= report.n_batches > 0;

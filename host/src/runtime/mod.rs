@@ -7,6 +7,11 @@
 //! `projector_failed_events` and stops only its (family, tenant): that
 //! tenant's checkpoint stays before the event, the other tenants of the batch
 //! apply, and the next run tries the event again. Nothing is skipped silently.
+//!
+//! A family whose tables cannot be installed (a name it may not own, see
+//! [`crate::store::owner`]; tables of another shape; two plugins of one
+//! family) is refused whole: nothing of it is created or run, it is reported
+//! ([`FamilyReport::refused`], [`Refusal`]), and the other families go on.
 
 mod apply;
 pub mod follow;
@@ -17,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use projection_sdk::{Event, Mutation};
+use projection_sdk::{Description, Event, Mutation};
 use tracing::Instrument as _;
 
 use crate::plugin::{LookupSource, Plugin, PluginError};
@@ -44,16 +49,28 @@ pub enum RuntimeError {
     /// Deployed plugins could not be read or loaded.
     #[error(transparent)]
     Registry(#[from] crate::plugin::registry::RegistryError),
-    /// Two plugins claim one table.
-    #[error("table {table:?} is declared by both {first:?} and {second:?}")]
-    SharedTable {
-        /// Table.
-        table: String,
-        /// One family.
+    /// Two loaded plugins are one family: neither is installed.
+    #[error("family {family:?} is loaded twice ({first} and {second}); neither is installed")]
+    DuplicateFamily {
+        /// The family.
+        family: String,
+        /// Where one plugin came from.
         first: String,
-        /// The other.
+        /// Where the other came from.
         second: String,
     },
+}
+
+/// A family the host would not install: its declaration was refused (a
+/// name it may not own, tables of another shape, an invalid table or view).
+/// Nothing of it was created; it projects nothing, and the other families
+/// go on.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The family.
+    pub family: String,
+    /// Why.
+    pub error: RuntimeError,
 }
 
 /// What a replay does.
@@ -112,6 +129,8 @@ pub struct FamilyReport {
     pub n_batches: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Why the family was not installed (nothing of it ran), if it was not.
+    pub refused: Option<String>,
 }
 
 /// Progress callbacks (a progress bar in the CLI, nothing in tests).
@@ -134,63 +153,73 @@ impl Progress for Quiet {
     fn finish(&self, _report: &FamilyReport) {}
 }
 
-/// Refuse plugin sets in which two families claim one table.
-pub fn check_ownership(plugins: &[Plugin]) -> Result<(), RuntimeError> {
-    for (i, a) in plugins.iter().enumerate() {
-        for b in &plugins[i + 1..] {
-            let names = |d: &projection_sdk::Description| -> Vec<String> {
-                d.tables
-                    .iter()
-                    .map(|t| t.name.clone())
-                    .chain(d.views.iter().map(|v| v.name.clone()))
-                    .collect()
-            };
-            let theirs = names(&b.description);
-            if let Some(name) = names(&a.description)
-                .into_iter()
-                .find(|n| theirs.contains(n))
-            {
-                return Err(RuntimeError::SharedTable {
-                    table: name,
-                    first: a.family().to_owned(),
-                    second: b.family().to_owned(),
-                });
-            }
+/// The descriptions of the other loaded families: a new name one of them
+/// declares too is refused to both.
+fn rivals<'a>(descriptions: &'a [Description], family: &str) -> Vec<&'a Description> {
+    descriptions.iter().filter(|d| d.name != family).collect()
+}
+
+/// A plugin whose family another loaded plugin has too.
+fn duplicate(plugins: &[Plugin], plugin: &Plugin) -> Option<RuntimeError> {
+    let other = plugins
+        .iter()
+        .find(|p| p.family() == plugin.family() && !std::ptr::eq(*p, plugin))?;
+    Some(RuntimeError::DuplicateFamily {
+        family: plugin.family().to_owned(),
+        first: plugin.path.display().to_string(),
+        second: other.path.display().to_string(),
+    })
+}
+
+/// Create (or check) the tables of every plugin. A family whose declaration
+/// is refused is returned with the reason, and the others are installed.
+pub async fn install_all(db: &Db, plugins: &[Plugin]) -> Result<Vec<Refusal>, RuntimeError> {
+    let descriptions: Vec<Description> = plugins.iter().map(|p| p.description.clone()).collect();
+    let mut refused = Vec::new();
+    for plugin in plugins {
+        if let Some(error) = duplicate(plugins, plugin) {
+            tracing::error!(family = plugin.family(), "not installed: {error}");
+            refused.push(Refusal {
+                family: plugin.family().to_owned(),
+                error,
+            });
+            continue;
+        }
+        let rivals = rivals(&descriptions, plugin.family());
+        if let Err(error) = ddl::install_among(db, &plugin.description, &plugin.hash, &rivals).await
+        {
+            tracing::error!(family = plugin.family(), "not installed: {error}");
+            refused.push(Refusal {
+                family: plugin.family().to_owned(),
+                error: error.into(),
+            });
         }
     }
-    Ok(())
+    Ok(refused)
 }
 
-/// Create (or check) the tables of every plugin.
-pub async fn install_all(db: &Db, plugins: &[Plugin]) -> Result<(), RuntimeError> {
-    check_ownership(plugins)?;
-    for plugin in plugins {
-        ddl::install(db, &plugin.description, &plugin.hash).await?;
-    }
-    Ok(())
-}
-
-/// Replay the selected families.
+/// Replay the selected families. A family whose tables cannot be installed
+/// is reported with `refused` set and the others replay.
 pub async fn replay(
     db: &Db,
     plugins: &mut [Plugin],
     options: &ReplayOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<FamilyReport>, RuntimeError> {
-    check_ownership(plugins)?;
     if let Some(family) = &options.family
         && !plugins.iter().any(|p| p.family() == family)
     {
-        {
-            let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
-            return Err(RuntimeError::UnknownFamily(
-                family.clone(),
-                names.join(", "),
-            ));
-        }
+        let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
+        return Err(RuntimeError::UnknownFamily(
+            family.clone(),
+            names.join(", "),
+        ));
     }
+    let descriptions: Vec<Description> = plugins.iter().map(|p| p.description.clone()).collect();
+    let duplicates: Vec<Option<RuntimeError>> =
+        plugins.iter().map(|p| duplicate(plugins, p)).collect();
     let mut reports = Vec::new();
-    for plugin in plugins.iter_mut() {
+    for (plugin, duplicate) in plugins.iter_mut().zip(duplicates) {
         if options
             .family
             .as_deref()
@@ -198,20 +227,39 @@ pub async fn replay(
         {
             continue;
         }
-        prepare(db, plugin, options).await?;
+        let rivals = rivals(&descriptions, plugin.family());
+        let prepared = match duplicate {
+            Some(error) => Err(error),
+            None => prepare(db, plugin, options, &rivals).await,
+        };
+        if let Err(error) = prepared {
+            tracing::error!(family = plugin.family(), "not installed: {error}");
+            reports.push(FamilyReport {
+                family: plugin.family().to_owned(),
+                refused: Some(error.to_string()),
+                ..FamilyReport::default()
+            });
+            continue;
+        }
         reports.push(replay_family(db, plugin, options, progress, &mut None).await?);
     }
     Ok(reports)
 }
 
-async fn prepare(db: &Db, plugin: &Plugin, options: &ReplayOptions) -> Result<(), RuntimeError> {
+async fn prepare(
+    db: &Db,
+    plugin: &Plugin,
+    options: &ReplayOptions,
+    rivals: &[&Description],
+) -> Result<(), RuntimeError> {
+    let (description, hash) = (&plugin.description, plugin.hash.as_str());
     match (options.from_start, options.instance_id.as_deref()) {
-        (true, None) => ddl::rebuild(db, &plugin.description, &plugin.hash).await?,
+        (true, None) => ddl::rebuild_among(db, description, hash, rivals).await?,
         (true, Some(instance)) => {
-            ddl::install(db, &plugin.description, &plugin.hash).await?;
-            ddl::rebuild_instance(db, &plugin.description, instance).await?;
+            ddl::install_among(db, description, hash, rivals).await?;
+            ddl::rebuild_instance(db, description, instance).await?;
         }
-        (false, _) => ddl::install(db, &plugin.description, &plugin.hash).await?,
+        (false, _) => ddl::install_among(db, description, hash, rivals).await?,
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ pub enum ImportError {
         message: String,
     },
     /// The store refused the events.
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 

@@ -15,8 +15,33 @@ use crate::store::state::ph;
 use crate::store::{Db, Dialect, StoreError};
 use crate::time;
 
-/// Most events one look-up returns.
+/// Most events one look-up returns. A look-up that matches more fails
+/// ([`LookupError::TooManyEvents`]) rather than answer with a prefix.
 pub const MAX_LOOKUP_EVENTS: i64 = 10_000;
+
+/// Why a look-up has no truthful answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// The store failed.
+    #[error("event look-up failed: {0}")]
+    Store(StoreError),
+    /// More events match than one look-up may return.
+    #[error(
+        "an event look-up matched more than {limit} events (the look-up cap); \
+         answering with the first {limit} would be wrong, so the event fails"
+    )]
+    TooManyEvents {
+        /// The cap ([`MAX_LOOKUP_EVENTS`]).
+        limit: i64,
+    },
+}
+
+impl From<StoreError> for LookupError {
+    fn from(error: StoreError) -> Self {
+        LookupError::Store(error)
+    }
+}
 
 const ORDER: &str = "e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\"";
 
@@ -221,12 +246,13 @@ pub async fn get_event(
 }
 
 /// Stored events of `before`'s tenant that come before it and pass `filter`,
-/// oldest first (at most [`MAX_LOOKUP_EVENTS`]).
+/// oldest first; more than [`MAX_LOOKUP_EVENTS`] is an error, never a
+/// shortened answer.
 pub async fn find_events(
     db: &Db,
     before: &Event,
     filter: &EventFilter,
-) -> Result<Vec<Event>, StoreError> {
+) -> Result<Vec<Event>, LookupError> {
     let mut p = Params::new(db.dialect());
     let mut sql = format!(
         "SELECT {} FROM {} e WHERE e.instance_id = {} AND e.aggregate_type = {}",
@@ -249,10 +275,17 @@ pub async fn find_events(
     }
     sql.push_str(&format!(
         " AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") < {} \
-         ORDER BY {ORDER} LIMIT {MAX_LOOKUP_EVENTS}",
-        p.key(before)
+         ORDER BY {ORDER} LIMIT {}",
+        p.key(before),
+        MAX_LOOKUP_EVENTS + 1
     ));
-    fetch(db, &sql, p).await
+    let events = fetch(db, &sql, p).await?;
+    if i64::try_from(events.len()).unwrap_or(i64::MAX) > MAX_LOOKUP_EVENTS {
+        return Err(LookupError::TooManyEvents {
+            limit: MAX_LOOKUP_EVENTS,
+        });
+    }
+    Ok(events)
 }
 
 /// Per tenant: how many events of these types come after the family's checkpoint.

@@ -1,8 +1,11 @@
 //! Create, check and drop a family's tables from its description.
 //!
 //! The host creates the tables a plugin declares (like the reference's
-//! handler `Init`). The description that created them is kept in
-//! `projector_families`; a plugin whose tables differ from it is refused
+//! handler `Init`), but only names the family may own ([`super::owner`]):
+//! the check, the `CREATE`s and the record of what the family now owns
+//! (`projector_tables`) share one transaction, so a crash cannot leave a
+//! table created but unrecorded. The description that created them is kept
+//! in `projector_families`; a plugin whose tables differ from it is refused
 //! until the family is rebuilt.
 
 use projection_sdk::{ColumnType, Description, Generated, IndexExpression, IndexKey, Table, Value};
@@ -10,36 +13,6 @@ use projection_sdk::{ColumnType, Description, Generated, IndexExpression, IndexK
 use super::sql::{column_sql_type, quote};
 use super::view::{create_view_sql, drop_view_sql};
 use super::{Db, Dialect, StoreError, Tx};
-
-fn default_literal(
-    dialect: Dialect,
-    kind: ColumnType,
-    value: &Value,
-) -> Result<String, StoreError> {
-    let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    Ok(match (value, dialect) {
-        (Value::Null, _) => "NULL".to_owned(),
-        (Value::Text(s), _) => text(s),
-        (Value::Int(i), _) => i.to_string(),
-        (Value::Boolean(b), Dialect::Postgres) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
-        (Value::Boolean(b), Dialect::Sqlite) => if *b { "1" } else { "0" }.to_owned(),
-        (Value::Json(j), Dialect::Postgres) => format!("{}::jsonb", text(j)),
-        (Value::Json(j), Dialect::Sqlite) => text(j),
-        (Value::TextArray(a), _) if a.is_empty() => match dialect {
-            Dialect::Postgres => format!("'{{}}'::{}", column_sql_type(dialect, kind)),
-            Dialect::Sqlite => "'[]'".to_owned(),
-        },
-        (Value::IntArray(a), _) if a.is_empty() => match dialect {
-            Dialect::Postgres => format!("'{{}}'::{}", column_sql_type(dialect, kind)),
-            Dialect::Sqlite => "'[]'".to_owned(),
-        },
-        (other, _) => {
-            return Err(StoreError::BadValue(format!(
-                "unsupported column default {other:?}"
-            )));
-        }
-    })
-}
 
 /// `CREATE TABLE IF NOT EXISTS` for one declared table.
 pub fn create_table_sql(
@@ -67,7 +40,11 @@ pub fn create_table_sql(
         }
         if let Some(default) = &column.default {
             part.push_str(" DEFAULT ");
-            part.push_str(&default_literal(dialect, column.kind, default)?);
+            part.push_str(&super::literal::constant(
+                dialect,
+                default,
+                Some(column.kind),
+            )?);
         }
         parts.push(part);
     }
@@ -149,10 +126,17 @@ pub fn index_name(table: &str, index: &str) -> String {
 }
 
 /// Check a description's own consistency before touching the database.
+/// Whether the family may own its names is not checked here but at install
+/// ([`super::owner`]); a reserved name (`eventstore.events2`, ...) passes
+/// here so that it is refused there, with its owner, without stopping the
+/// other families.
 pub fn check_description(description: &Description) -> Result<(), StoreError> {
+    let reserved = |name: &str| super::owner::reserved(name).is_some();
     quote(&description.name)?;
     for table in &description.tables {
-        quote(&table.name)?;
+        if !reserved(&table.name) {
+            quote(&table.name)?;
+        }
         let mismatch = |detail: String| StoreError::InvalidTable {
             table: table.name.clone(),
             detail,
@@ -194,7 +178,7 @@ pub fn check_description(description: &Description) -> Result<(), StoreError> {
             }
         }
     }
-    for view in &description.views {
+    for view in description.views.iter().filter(|v| !reserved(&v.name)) {
         projection_sdk::check_view(description, view)?;
     }
     Ok(())
@@ -226,12 +210,25 @@ fn check_generated(table: &Table) -> Result<(), String> {
 }
 
 /// Create the family's tables (if missing) and record its description.
-/// Refuses when tables recorded for an earlier version have another shape.
+/// Refuses when tables recorded for an earlier version have another shape,
+/// and any name the family may not own (before anything is created).
 pub async fn install(
     db: &Db,
     description: &Description,
     plugin_hash: &str,
 ) -> Result<(), StoreError> {
+    install_among(db, description, plugin_hash, &[]).await
+}
+
+/// [`install`], knowing the other families loaded in the same run
+/// (`rivals`): a new name one of them declares too is refused to both.
+pub async fn install_among(
+    db: &Db,
+    description: &Description,
+    plugin_hash: &str,
+    rivals: &[&Description],
+) -> Result<(), StoreError> {
+    super::owner::check_reserved(description)?;
     check_description(description)?;
     if let Some(stored) = super::state::stored_description(db, &description.name).await?
         && let Some(table) = first_difference(&stored, description)
@@ -245,7 +242,9 @@ pub async fn install(
         });
     }
     let mut tx = db.begin().await?;
+    super::owner::check(&mut tx, description, rivals).await?;
     create_tables(&mut tx, description).await?;
+    super::state::record_tables(&mut tx, description).await?;
     super::state::record_family(&mut tx, description, plugin_hash).await?;
     tx.commit().await
 }
@@ -288,32 +287,45 @@ async fn create_tables(tx: &mut Tx, description: &Description) -> Result<(), Sto
 
 /// Drop the family's tables (those of the installed description and the new
 /// one), forget its checkpoints and failures, and create the new tables.
+/// Only relations recorded as the family's are dropped, after the new
+/// description passed the ownership check.
 pub async fn rebuild(
     db: &Db,
     description: &Description,
     plugin_hash: &str,
 ) -> Result<(), StoreError> {
+    rebuild_among(db, description, plugin_hash, &[]).await
+}
+
+/// [`rebuild`], knowing the other families loaded in the same run.
+pub async fn rebuild_among(
+    db: &Db,
+    description: &Description,
+    plugin_hash: &str,
+    rivals: &[&Description],
+) -> Result<(), StoreError> {
+    super::owner::check_reserved(description)?;
     check_description(description)?;
     let stored = super::state::stored_description(db, &description.name).await?;
     let mut tx = db.begin().await?;
-    let views = description
-        .views
-        .iter()
-        .chain(stored.iter().flat_map(|s| &s.views));
-    for view in views {
-        tx.execute_plain(&drop_view_sql(&view.name)?).await?;
+    super::owner::check(&mut tx, description, rivals).await?;
+    let owned = super::state::family_relations(&mut tx, &description.name).await?;
+    let is_owned = |name: &str, kind: &str| owned.iter().any(|r| r.name == name && r.kind == kind);
+    for relation in owned.iter().filter(|r| r.kind == "view") {
+        tx.execute_plain(&drop_view_sql(&relation.name)?).await?;
     }
-    let mut names: Vec<String> = description
-        .tables
-        .iter()
-        .rev()
-        .map(|t| t.name.clone())
-        .collect();
-    if let Some(stored) = &stored {
-        for t in stored.tables.iter().rev() {
-            if !names.contains(&t.name) {
-                names.push(t.name.clone());
-            }
+    // Children before parents: the declared order reversed, new then old.
+    let mut names: Vec<&str> = Vec::new();
+    let declared = description.tables.iter().rev();
+    let before = stored.iter().flat_map(|s| s.tables.iter().rev());
+    let recorded = owned.iter().filter(|r| r.kind == "table");
+    for name in declared
+        .map(|t| t.name.as_str())
+        .chain(before.map(|t| t.name.as_str()))
+        .chain(recorded.map(|r| r.name.as_str()))
+    {
+        if is_owned(name, "table") && !names.contains(&name) {
+            names.push(name);
         }
     }
     for name in &names {
@@ -327,6 +339,7 @@ pub async fn rebuild(
     }
     super::state::forget_family_progress(&mut tx, &description.name, None).await?;
     create_tables(&mut tx, description).await?;
+    super::state::record_tables(&mut tx, description).await?;
     super::state::record_family(&mut tx, description, plugin_hash).await?;
     tx.commit().await
 }

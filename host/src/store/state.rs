@@ -93,6 +93,117 @@ pub async fn record_family(
     Ok(())
 }
 
+/// A table or view a family created, as recorded in `projector_tables`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedRelation {
+    /// Its name.
+    pub name: String,
+    /// The family that created it.
+    pub family: String,
+    /// `table` or `view`.
+    pub kind: String,
+}
+
+const OWNED_SQL: &str = "SELECT name, family, kind FROM projector_tables ORDER BY family, name";
+
+/// Every recorded table and view, by family and name.
+pub async fn owned_relations(db: &Db) -> Result<Vec<OwnedRelation>, StoreError> {
+    Ok(fetch_rows!(db, OWNED_SQL, |r| {
+        OwnedRelation {
+            name: r.try_get(0)?,
+            family: r.try_get(1)?,
+            kind: r.try_get(2)?,
+        }
+    }))
+}
+
+/// The recorded relations, read inside a transaction.
+async fn owned_relations_in(tx: &mut Tx) -> Result<Vec<OwnedRelation>, StoreError> {
+    macro_rules! fetch {
+        ($t:expr) => {
+            sqlx::query(OWNED_SQL)
+                .fetch_all(&mut **$t)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(OwnedRelation {
+                        name: r.try_get(0)?,
+                        family: r.try_get(1)?,
+                        kind: r.try_get(2)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        };
+    }
+    Ok(match tx {
+        Tx::Sqlite(t) => fetch!(t),
+        Tx::Postgres(t) => fetch!(t),
+    })
+}
+
+/// Recorded owner of every table and view: name to family.
+pub async fn table_owners(
+    tx: &mut Tx,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    Ok(owned_relations_in(tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.family))
+        .collect())
+}
+
+/// The tables and views recorded for one family.
+pub async fn family_relations(tx: &mut Tx, family: &str) -> Result<Vec<OwnedRelation>, StoreError> {
+    Ok(owned_relations_in(tx)
+        .await?
+        .into_iter()
+        .filter(|r| r.family == family)
+        .collect())
+}
+
+/// Record the family's tables and views as its own (in the transaction that
+/// creates them), replacing what was recorded for it before (unchanged
+/// records are kept as they are). A name recorded for another family fails
+/// on the primary key: never two owners.
+pub async fn record_tables(tx: &mut Tx, description: &Description) -> Result<(), StoreError> {
+    let mut recorded: Vec<(String, String)> = family_relations(tx, &description.name)
+        .await?
+        .into_iter()
+        .map(|r| (r.kind, r.name))
+        .collect();
+    let mut declared: Vec<(String, String)> = super::owner::declared(description)
+        .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
+        .collect();
+    recorded.sort();
+    declared.sort();
+    if recorded == declared {
+        return Ok(());
+    }
+    let d = tx.dialect();
+    tx.execute(&Statement {
+        sql: format!(
+            "DELETE FROM projector_tables WHERE family = {}",
+            ph(d, 1, "TEXT")
+        ),
+        binds: vec![text(&description.name)],
+        arrays: Vec::new(),
+    })
+    .await?;
+    let now = time::now_micros();
+    for (kind, name) in super::owner::declared(description) {
+        tx.execute(&Statement {
+            sql: format!(
+                "INSERT INTO projector_tables (name, family, kind, recorded_at) VALUES ({})",
+                placeholders(d, 1, &["TEXT", "TEXT", "TEXT", "TIMESTAMPTZ"])
+            ),
+            binds: vec![text(name), text(&description.name), text(kind), ts(now)],
+            arrays: Vec::new(),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 /// Forget checkpoints and failures of a family, or of one of its tenants.
 pub async fn forget_family_progress(
     tx: &mut Tx,
@@ -439,26 +550,46 @@ async fn failures_of(db: &Db, family: Option<&str>) -> Result<Vec<Failure>, Stor
         family_filter(db.dialect())
     );
     let dialect = db.dialect();
-    Ok(fetch_rows!(db, &sql, binds = [family], |r| {
+    let rows = fetch_rows!(db, &sql, binds = [family], |r| {
         let retry: Option<String> = r.try_get(11)?;
-        Failure {
-            id: r.try_get(0)?,
-            family: r.try_get(1)?,
-            instance_id: r.try_get(2)?,
-            aggregate_type: r.try_get(3)?,
-            aggregate_id: r.try_get(4)?,
-            sequence: r.try_get(5)?,
-            event_type: r.try_get(6)?,
-            error: r.try_get(7)?,
-            failure_count: r.try_get(8)?,
-            position: r.try_get(9)?,
-            in_tx_order: r.try_get(10)?,
-            retry_after: retry.and_then(|t| match dialect {
-                Dialect::Sqlite => time::parse_rfc3339(&t),
-                Dialect::Postgres => t.parse().ok(),
-            }),
-        }
-    }))
+        (
+            Failure {
+                id: r.try_get(0)?,
+                family: r.try_get(1)?,
+                instance_id: r.try_get(2)?,
+                aggregate_type: r.try_get(3)?,
+                aggregate_id: r.try_get(4)?,
+                sequence: r.try_get(5)?,
+                event_type: r.try_get(6)?,
+                error: r.try_get(7)?,
+                failure_count: r.try_get(8)?,
+                position: r.try_get(9)?,
+                in_tx_order: r.try_get(10)?,
+                retry_after: None,
+            },
+            retry,
+        )
+    });
+    // A retry time that does not parse is corrupt state, not "due now".
+    rows.into_iter()
+        .map(|(mut failure, retry)| {
+            failure.retry_after = retry
+                .map(|t| {
+                    match dialect {
+                        Dialect::Sqlite => time::parse_rfc3339(&t),
+                        Dialect::Postgres => t.parse().ok(),
+                    }
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "projector_failed_events.retry_after {t:?} of failed event {} is not a time",
+                            failure.id
+                        ))
+                    })
+                })
+                .transpose()?;
+            Ok(failure)
+        })
+        .collect()
 }
 
 /// Make failed events due for another try now (`None`: all of them);
@@ -490,7 +621,7 @@ pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
         .await?
         .into_iter()
         .find(|f| f.id == id)
-        .ok_or_else(|| StoreError::BadValue(format!("no failed event with id {id}")))?;
+        .ok_or(StoreError::NoFailedEvent(id))?;
     let event = crate::source::get_event(
         db,
         &failure.instance_id,

@@ -1,38 +1,17 @@
 //! Render a family's declared views to `CREATE VIEW` statements.
 //!
-//! Views cannot bind parameters, so constants are written as literals: only
-//! null, integers, booleans and text (quotes doubled, backslashes escaped on
-//! PostgreSQL, NUL refused by the check) are allowed. Every name is checked against the declared schema by
+//! Views cannot bind parameters, so constants are written as literals by
+//! [`super::literal::constant`] (only null, integers, booleans and text; text
+//! in a form that reads the same whatever the server's string settings; NUL
+//! refused). Every name is checked against the declared schema by
 //! [`projection_sdk::check_view`] and quoted through the identifier
 //! allow-list. Every join gets `alias.instance_id = base.instance_id`, so a
 //! row of a view never combines two tenants.
 
-use projection_sdk::{Description, ExprRef, Value, View, ViewExpr, check_view};
+use projection_sdk::{Description, ExprRef, View, ViewExpr, check_view};
 
 use super::sql::quote;
 use super::{Dialect, StoreError};
-
-fn literal(dialect: Dialect, value: &Value) -> Result<String, StoreError> {
-    Ok(match (value, dialect) {
-        (Value::Null, _) => "NULL".to_owned(),
-        (Value::Int(i), _) => i.to_string(),
-        (Value::Boolean(b), Dialect::Postgres) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
-        (Value::Boolean(b), Dialect::Sqlite) => if *b { "1" } else { "0" }.to_owned(),
-        // A backslash is plain in a standard string, but not on a server with
-        // `standard_conforming_strings = off`: an escape string reads the same
-        // on every server.
-        (Value::Text(t), Dialect::Postgres) if t.contains('\\') => {
-            format!("E'{}'", t.replace('\\', "\\\\").replace('\'', "''"))
-        }
-        (Value::Text(t), _) => format!("'{}'", t.replace('\'', "''")),
-        (other, _) => {
-            return Err(StoreError::BadValue(format!(
-                "a view literal cannot be {}",
-                other.kind_name()
-            )));
-        }
-    })
-}
 
 struct Renderer<'a> {
     dialect: Dialect,
@@ -60,7 +39,7 @@ impl Renderer<'_> {
     fn render(&self, expr: &ViewExpr) -> Result<String, StoreError> {
         Ok(match expr {
             ViewExpr::Column { alias, column } => format!("{}.{}", quote(alias)?, quote(column)?),
-            ViewExpr::Literal(value) => literal(self.dialect, value)?,
+            ViewExpr::Literal(value) => super::literal::constant(self.dialect, value, None)?,
             ViewExpr::Lower(a) => format!("lower({})", self.get(*a)?),
             ViewExpr::Concat(parts) => format!("({})", self.list(parts, " || ")?),
             ViewExpr::Coalesce(parts) => format!("COALESCE({})", self.list(parts, ", ")?),

@@ -466,7 +466,11 @@ impl Checker<'_> {
             conflict.insert(0, TENANT_COLUMN.to_owned());
         }
         let same_set = conflict.len() == self.table.primary_key.len()
-            && conflict.iter().all(|c| self.table.primary_key.contains(c));
+            && self
+                .table
+                .primary_key
+                .iter()
+                .all(|k| conflict.iter().filter(|c| *c == k).count() == 1);
         if !same_set {
             return Err(Rejection::BadConflict {
                 table: self.table.name.clone(),
@@ -491,6 +495,7 @@ impl Checker<'_> {
                 self.column(column).map(|_| ())
             }
             Predicate::OneOf { column, values } => {
+                self.column(column)?;
                 values.iter().try_for_each(|v| self.value(column, v, false))
             }
         }

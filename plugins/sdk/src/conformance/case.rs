@@ -46,8 +46,8 @@ pub enum CaseError {
     Io {
         /// The path.
         path: PathBuf,
-        /// The I/O error.
-        #[source]
+        /// The I/O error (in the message; not also a `source`, so `{:#}`
+        /// prints it once).
         error: std::io::Error,
     },
     /// A line is not a valid case.

@@ -291,3 +291,36 @@ fn values_a_store_cannot_hold_are_refused_alike() {
         assert!(scope(&d, &event(), m).is_ok(), "{shown}");
     }
 }
+
+/// Conflict columns are the primary key, each once.
+#[test]
+fn repeated_conflict_columns_are_refused() {
+    let m = upsert("things_projection", &["instance_id", "instance_id"])
+        .value("id", "t1")
+        .value("state", 1)
+        .build();
+    assert!(matches!(
+        scope(&description(), &event(), m),
+        Err(Rejection::BadConflict { .. })
+    ));
+}
+
+/// A one-of condition's column is checked even with no values.
+#[test]
+fn an_empty_one_of_still_names_a_declared_column() {
+    for column in ["no_such_column", "x\"; DROP TABLE things_projection; --"] {
+        let m = delete("things_projection")
+            .condition(Condition::NoneOf(vec![Predicate::OneOf {
+                column: column.into(),
+                values: vec![],
+            }]))
+            .build();
+        assert!(
+            matches!(
+                scope(&description(), &event(), m),
+                Err(Rejection::UnknownColumn { .. })
+            ),
+            "{column}"
+        );
+    }
+}

@@ -3,12 +3,14 @@
 //! Family `hostile` owns `hostile_projection`. `hostile.ok` inserts a row as a
 //! well-behaved plugin would; every other event type tries something the host
 //! must refuse before any SQL runs (or that the database refuses), or breaks
-//! the sandbox's limits: an endless loop, unbounded allocation, an enormous
-//! output, a panic.
+//! the sandbox's limits: an endless loop, unbounded allocation, deep
+//! recursion, an enormous output or value, a panic, a flood of look-ups.
+//! `hostile.lookup_all` is well-behaved: it counts the tenant's `bulk`
+//! events (which the host refuses to answer past its look-up cap).
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Family, Mutation, ProjectionError, Table, Value,
-    insert,
+    ColumnType, Context, Description, Event, EventFilter, Family, Mutation, ProjectionError, Table,
+    Value, delete, insert, update,
 };
 
 /// The misbehaving family.
@@ -43,11 +45,20 @@ impl Family for Hostile {
                     "hostile.oom",
                     "hostile.huge",
                     "hostile.panic",
+                    "hostile.stack_overflow",
+                    "hostile.big_value",
+                    "hostile.lookup_loop",
+                    "hostile.lookup_all",
+                    "hostile.tenant_case",
+                    "hostile.tenant_spaces",
+                    "hostile.update_tenant",
+                    "hostile.delete_other_tenant",
+                    "hostile.sql_column",
                 ],
             )
     }
 
-    fn handle(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
         let row = |id: &str| insert(TABLE).value("id", id).value("n", 1);
         let own = || row(&format!("{}-{}", event.aggregate_id, event.sequence));
         Ok(match event.event_type.as_str() {
@@ -78,9 +89,87 @@ impl Family for Hostile {
             "hostile.oom" => hoard(),
             "hostile.huge" => vec![row("huge").build(); 10_001],
             "hostile.panic" => panic!("hostile plugin panics on purpose"),
+            "hostile.stack_overflow" => vec![row(&recurse(u64::MAX).to_string()).build()],
+            // One text value of 64 MiB, built in place (no second copy).
+            // Writing it costs more fuel than one event has (a byte of a
+            // bulk memory operation costs one); a batch call, whose fuel is
+            // shared, gets as far as the output cap.
+            "hostile.big_value" => vec![
+                insert(TABLE)
+                    .value("id", "x".repeat(BIG_VALUE_BYTES))
+                    .value("n", 1)
+                    .build(),
+            ],
+            "hostile.lookup_loop" => {
+                for _ in 0..LOOKUP_LOOP {
+                    std::hint::black_box(ctx.find_events(&filter("hostile")));
+                }
+                vec![own().build()]
+            }
+            "hostile.lookup_all" => {
+                let found = ctx.find_events(&filter("bulk")).len();
+                vec![
+                    insert(TABLE)
+                        .value("id", format!("{}-{}", event.aggregate_id, event.sequence))
+                        .value("n", Value::Int(found as i64))
+                        .build(),
+                ]
+            }
+            "hostile.tenant_case" => {
+                vec![
+                    own()
+                        .value("instance_id", event.instance_id.to_uppercase())
+                        .build(),
+                ]
+            }
+            "hostile.tenant_spaces" => {
+                vec![
+                    own()
+                        .value("instance_id", format!(" {} ", event.instance_id))
+                        .build(),
+                ]
+            }
+            "hostile.update_tenant" => vec![
+                update(TABLE)
+                    .set("instance_id", "someone-else")
+                    .eq("id", "h-1")
+                    .build(),
+            ],
+            "hostile.delete_other_tenant" => vec![
+                delete(TABLE)
+                    .eq("instance_id", "someone-else")
+                    .eq("id", "h-1")
+                    .build(),
+            ],
+            "hostile.sql_column" => vec![own().value(SQL_COLUMN, "x").build()],
             _ => return Err(event.unhandled()),
         })
     }
+}
+
+/// Bytes of the text value `hostile.big_value` returns.
+pub const BIG_VALUE_BYTES: usize = 64 << 20;
+/// Look-ups `hostile.lookup_loop` makes for one event.
+pub const LOOKUP_LOOP: usize = 5_000;
+/// The column name `hostile.sql_column` writes.
+pub const SQL_COLUMN: &str = "id\"; DROP TABLE x; --";
+
+fn filter(aggregate_type: &str) -> EventFilter {
+    EventFilter {
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_ids: Vec::new(),
+        event_types: Vec::new(),
+    }
+}
+
+/// Recurses until the call stack runs out (the result keeps every frame).
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    if depth == 0 {
+        return 0;
+    }
+    let below = recurse(std::hint::black_box(depth - 1));
+    std::hint::black_box(below).wrapping_add(depth)
 }
 
 /// Never returns: only the fuel or time limit stops it.

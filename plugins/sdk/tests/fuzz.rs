@@ -1,0 +1,354 @@
+//! Fuzz targets for what reaches the SDK from outside: a plugin's mutations
+//! (checked by `validate::scope`) and conformance case files (`parse_cases`).
+//!
+//! Each target is an ordinary test driven by random structured input: bytes
+//! from a seeded PRNG read through `arbitrary::Unstructured`. A target runs
+//! for `PROJECTOR_FUZZ_SECS` seconds (default 1), from the seed
+//! `PROJECTOR_FUZZ_SEED` (default: from the clock), and prints
+//! `fuzz <target>: <N> iterations in <S> s` (see it with `--nocapture`). A
+//! failure prints the input and the seed that replays it first:
+//!
+//! ```sh
+//! PROJECTOR_FUZZ_SECS=60 cargo test --release -p projection-sdk --test fuzz -- --nocapture --test-threads 1
+//! ```
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arbitrary::Unstructured;
+use projection_sdk::conformance::parse_cases;
+use projection_sdk::validate::scope;
+
+// ---------------------------------------------------------------------------
+// The harness: time-bounded, seeded, replayable.
+
+type Gen<T> = arbitrary::Result<T>;
+
+/// What one iteration's check says: a label to count, or a broken property.
+type Verdict = Result<&'static str, String>;
+
+fn budget() -> Duration {
+    match std::env::var("PROJECTOR_FUZZ_SECS") {
+        Ok(text) => {
+            let secs: f64 = text
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("PROJECTOR_FUZZ_SECS={text:?} is not seconds"));
+            Duration::from_secs_f64(secs.max(0.0))
+        }
+        Err(_) => Duration::from_secs(1),
+    }
+}
+
+fn seed() -> u64 {
+    match std::env::var("PROJECTOR_FUZZ_SEED") {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("PROJECTOR_FUZZ_SEED={text:?} is not a u64")),
+        Err(_) => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let mut state = now.as_secs() ^ u64::from(now.subsec_nanos()).rotate_left(32);
+            splitmix(&mut state)
+        }
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Run `check` on inputs from `generate` until the time budget is spent.
+///
+/// Iteration seeds form a chain from the run's seed, so the seed printed for
+/// a failing iteration replays that input as the first one of a new run.
+fn fuzz<I: Debug>(
+    target: &str,
+    mut generate: impl FnMut(&mut Unstructured<'_>) -> Gen<I>,
+    mut check: impl FnMut(&I) -> Verdict,
+) -> BTreeMap<&'static str, u64> {
+    let budget = budget();
+    let run_seed = seed();
+    let start = Instant::now();
+    let mut tally: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut iterations: u64 = 0;
+    let mut next_seed = run_seed;
+    let mut data = Vec::new();
+    while iterations == 0 || start.elapsed() < budget {
+        let this_seed = next_seed;
+        let mut chain = this_seed ^ 0xA076_1D64_78BD_642F;
+        next_seed = splitmix(&mut chain);
+        let mut state = this_seed;
+        let len = 16 + usize::try_from(splitmix(&mut state) % 2048).unwrap();
+        data.clear();
+        while data.len() < len {
+            data.extend_from_slice(&splitmix(&mut state).to_le_bytes());
+        }
+        let replay = || {
+            format!(
+                "replay: PROJECTOR_FUZZ_SEED={this_seed} \
+                 (iteration {iterations} of the run with seed {run_seed})"
+            )
+        };
+        let generated = catch_unwind(AssertUnwindSafe(|| generate(&mut Unstructured::new(&data))));
+        let input = match generated {
+            Ok(Ok(input)) => input,
+            Ok(Err(_)) => {
+                iterations += 1;
+                *tally.entry("skipped").or_default() += 1;
+                continue;
+            }
+            Err(panic) => panic!(
+                "fuzz {target}: the generator panicked: {}\n{}",
+                panic_text(&*panic),
+                replay()
+            ),
+        };
+        match catch_unwind(AssertUnwindSafe(|| check(&input))) {
+            Ok(Ok(label)) => *tally.entry(label).or_default() += 1,
+            Ok(Err(broken)) => panic!("fuzz {target}: {broken}\ninput: {input:#?}\n{}", replay()),
+            Err(panic) => panic!(
+                "fuzz {target}: panicked: {}\ninput: {input:#?}\n{}",
+                panic_text(&*panic),
+                replay()
+            ),
+        }
+        iterations += 1;
+    }
+    let counts: Vec<String> = tally.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "fuzz {target}: {iterations} iterations in {:.1} s ({}; seed {run_seed})",
+        start.elapsed().as_secs_f64(),
+        counts.join(", ")
+    );
+    tally
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "<not a string>".to_owned())
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+#[path = "fuzz/cases.rs"]
+mod cases;
+#[path = "fuzz/scope.rs"]
+mod scope;
+
+/// Below this many iterations a run is too short to expect every outcome.
+const ENOUGH: u64 = 1000;
+
+fn total(tally: &BTreeMap<&'static str, u64>) -> u64 {
+    tally.values().sum()
+}
+
+/// Every mutation kind, condition and column operation, every value
+/// variant, against a family with a parent/child pair, generated, array,
+/// nullable and NOT NULL columns, from events of several tenants.
+///
+/// Never panics. An accepted mutation writes a declared table and declared,
+/// non-generated columns, values of their types that both stores hold, no
+/// NULL in a NOT NULL column; it keeps what the plugin asked for (a stamp
+/// aside), carries the tenant once (rows) or is scoped by
+/// `instance_id = <event tenant>` (conditions), compares the tenant only for
+/// top-level equality, conflicts on exactly the primary key, is stamped from
+/// the event unless it opted out, and never names another tenant. A
+/// mutation built to the documented rules is accepted.
+#[test]
+fn fuzz_validate_scope() {
+    let d = scope::family();
+    let tally = fuzz(
+        "validate_scope",
+        |u| scope::scope_input(u, &d),
+        |input| {
+            let result = scope(&d, &input.event, input.mutation.clone());
+            let expect = scope::Expect {
+                d: &d,
+                event: &input.event,
+            };
+            match result {
+                Ok(out) => {
+                    ensure!(
+                        !scope::names_other_tenant(&input.mutation, &expect.tenant()),
+                        "accepted a mutation naming another tenant: {out:?}"
+                    );
+                    expect
+                        .accepted(&input.mutation, &out)
+                        .map_err(|e| format!("{e}\naccepted as: {out:#?}"))?;
+                    Ok("accepted")
+                }
+                Err(rejection) => {
+                    let shown = rejection.to_string();
+                    ensure!(
+                        !input.well_formed,
+                        "refused a well-formed mutation: {shown}"
+                    );
+                    ensure!(!shown.is_empty(), "a refusal without a message");
+                    Ok("refused")
+                }
+            }
+        },
+    );
+    if total(&tally) >= ENOUGH {
+        assert!(
+            tally.contains_key("accepted") && tally.contains_key("refused"),
+            "the generator must reach both outcomes: {tally:?}"
+        );
+    }
+}
+
+/// The checks of an accepted mutation catch each kind of escape.
+#[test]
+fn the_scope_checks_catch_escapes() {
+    use projection_sdk::{Condition, Value, delete, insert, update};
+
+    let d = scope::family();
+    let event = projection_sdk::Event {
+        position: "1".into(),
+        in_tx_order: 1,
+        instance_id: "tenant-a".into(),
+        aggregate_type: "org".into(),
+        aggregate_id: "org-1".into(),
+        event_type: "org.added".into(),
+        sequence: 7,
+        revision: 1,
+        created_at: 1_000_000,
+        payload: None,
+        creator: "u".into(),
+        owner: "o".into(),
+    };
+    let expect = scope::Expect {
+        d: &d,
+        event: &event,
+    };
+    let removed = delete("orgs_projection").eq("id", "org-1").build();
+    let fine = scope(&d, &event, removed.clone()).unwrap();
+    assert_eq!(expect.accepted(&removed, &fine), Ok(()));
+    let row = insert("orgs_projection")
+        .value("id", "org-1")
+        .value("name", "ACME")
+        .build();
+    let fine_row = scope(&d, &event, row.clone()).unwrap();
+    assert_eq!(expect.accepted(&row, &fine_row), Ok(()));
+    let escapes = [
+        // No tenant scope.
+        (removed.clone(), removed.clone()),
+        // Another tenant's scope.
+        (
+            removed.clone(),
+            delete("orgs_projection")
+                .eq("instance_id", "tenant-b")
+                .eq("id", "org-1")
+                .build(),
+        ),
+        // The tenant inside a NOT group.
+        (
+            removed.clone(),
+            delete("orgs_projection")
+                .eq("instance_id", "tenant-a")
+                .condition(Condition::NoneOf(vec![projection_sdk::Predicate::IsNull(
+                    "instance_id".into(),
+                )]))
+                .eq("id", "org-1")
+                .build(),
+        ),
+        // Another tenant's row.
+        (
+            row.clone(),
+            insert("orgs_projection")
+                .value("id", "org-1")
+                .value("name", "ACME")
+                .value("instance_id", "Tenant-A")
+                .value("creation_date", Value::Timestamp(1_000_000))
+                .value("change_date", Value::Timestamp(1_000_000))
+                .value("sequence", 7)
+                .build(),
+        ),
+        // A generated column, and no stamps.
+        (
+            row.clone(),
+            insert("orgs_projection")
+                .value("id", "org-1")
+                .value("name", "ACME")
+                .value("name_lower", "acme")
+                .value("instance_id", "tenant-a")
+                .build(),
+        ),
+        // The plugin's value changed.
+        (
+            row,
+            insert("orgs_projection")
+                .value("id", "org-1")
+                .value("name", "acme")
+                .value("instance_id", "tenant-a")
+                .value("creation_date", Value::Timestamp(1_000_000))
+                .value("change_date", Value::Timestamp(1_000_000))
+                .value("sequence", 7)
+                .build(),
+        ),
+        // The tenant column updated.
+        (
+            update("orgs_projection")
+                .set("name", "x")
+                .eq("id", "org-1")
+                .no_bump()
+                .build(),
+            update("orgs_projection")
+                .set("name", "x")
+                .set("instance_id", "tenant-a")
+                .eq("instance_id", "tenant-a")
+                .eq("id", "org-1")
+                .no_bump()
+                .build(),
+        ),
+    ];
+    for (given, out) in escapes {
+        assert!(
+            expect.accepted(&given, &out).is_err(),
+            "not caught: {out:?}"
+        );
+    }
+}
+
+/// Arbitrary text and mutated lines of a real case file. Never panics; an
+/// error is `CaseError::Invalid` naming the source and the first bad,
+/// non-blank line as `FILE:LINE: `; on success there is one case per
+/// non-blank line, and each has the name, tenant, event type, payload,
+/// effects and prior events the line gave.
+#[test]
+fn fuzz_case_parser() {
+    let real = cases::real_lines("../../tests/conformance/user_grant.jsonl");
+    let parsed = parse_cases(&real.join("\n"), "user_grant.jsonl").unwrap();
+    assert_eq!(parsed.len(), real.len());
+    let tally = fuzz(
+        "case_parser",
+        |u| cases::lines_input(u, &real, cases::CASE_FRAGMENTS),
+        |text: &String| cases::check_cases(text),
+    );
+    if total(&tally) >= ENOUGH {
+        assert!(
+            tally.contains_key("ok") && tally.contains_key("error"),
+            "both outcomes must occur: {tally:?}"
+        );
+    }
+}
