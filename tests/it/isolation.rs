@@ -11,6 +11,14 @@ use crate::support::{self, Store};
 /// (event type, a phrase the recorded error must contain)
 const ATTACKS: &[(&str, &str)] = &[
     (
+        "hostile.nul_text",
+        "column hostile_projection.id: text with a NUL character",
+    ),
+    (
+        "hostile.time_out_of_range",
+        "column hostile_projection.change_date: a time outside the years 1 to 9999",
+    ),
+    (
         "hostile.foreign_table",
         "is not owned by family \"hostile\"",
     ),

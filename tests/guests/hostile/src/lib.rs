@@ -2,7 +2,9 @@
 //!
 //! Family `hostile` owns `hostile_projection`. `hostile.ok` inserts a row as a
 //! well-behaved plugin would; every other event type tries something the host
-//! must refuse before any SQL runs (or that the database refuses), or breaks
+//! must refuse before any SQL runs (or that the database refuses), stores a
+//! value one store would keep and the other refuse (NUL in text, a time out
+//! of range), or breaks
 //! the sandbox's limits: an endless loop, unbounded allocation, deep
 //! recursion, an enormous output or value, a panic, a flood of look-ups.
 //! `hostile.lookup_all` is well-behaved: it counts the tenant's `bulk`
@@ -54,6 +56,8 @@ impl Family for Hostile {
                     "hostile.update_tenant",
                     "hostile.delete_other_tenant",
                     "hostile.sql_column",
+                    "hostile.nul_text",
+                    "hostile.time_out_of_range",
                 ],
             )
     }
@@ -142,6 +146,14 @@ impl Family for Hostile {
                     .build(),
             ],
             "hostile.sql_column" => vec![own().value(SQL_COLUMN, "x").build()],
+            "hostile.nul_text" => vec![row("nul\0byte").build()],
+            "hostile.time_out_of_range" => vec![
+                update(TABLE)
+                    .set("change_date", Value::Timestamp(i64::MAX))
+                    .no_bump()
+                    .eq("id", "h-1")
+                    .build(),
+            ],
             _ => return Err(event.unhandled()),
         })
     }
