@@ -113,6 +113,36 @@ async fn generated_stream_projects_the_same_rows_on_sqlite_and_postgres() {
     if let Some(difference) = first_difference(&sqlite.tables, &postgres.tables) {
         panic!("the stores differ: {difference}");
     }
+    // Removing a user removes what hangs on it (the reference deletes by
+    // user_id): no token, metadata or auth method outlives its user.
+    let users: std::collections::BTreeSet<(&str, &str)> = sqlite.tables["users_projection"]
+        .iter()
+        .map(|r| {
+            (
+                r["instance_id"].as_str().unwrap(),
+                r["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for table in [
+        "personal_access_tokens_projection",
+        "user_metadata_projection",
+        "user_auth_methods_projection",
+    ] {
+        let orphans: Vec<&Json> = sqlite.tables[table]
+            .iter()
+            .filter(|r| {
+                !users.contains(&(
+                    r["instance_id"].as_str().unwrap(),
+                    r["user_id"].as_str().unwrap(),
+                ))
+            })
+            .collect();
+        assert!(
+            orphans.is_empty(),
+            "{table} outlives its users: {orphans:?}"
+        );
+    }
     let empty: Vec<&String> = sqlite
         .tables
         .iter()
