@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod crash;
 mod differential;
+mod distributed;
 mod failed;
 mod fastpath;
 mod hostile;
