@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use projection_sdk::conformance::{self, Case, CaseError};
+use projection_conformance::{self as conformance, Case, CaseError};
 use projection_sdk::{Mutation, ProjectionError, validate};
 
 use crate::plugin::{LookupSource, Plugin, PluginError};

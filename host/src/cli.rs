@@ -14,6 +14,7 @@ use crate::plugin::registry;
 use crate::plugin::{Limits, Plugin};
 use crate::runtime::{self, FamilyReport, Progress, ReplayOptions};
 use crate::source::import;
+use crate::source::order::{Barrier, BarrierMode};
 use crate::store::{Db, StoreError, dump, state};
 
 /// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
@@ -132,6 +133,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
         events: usize,
     },
+    /// What the read barrier adds per batch, each mode, at several tenant
+    /// counts, with idle connections to the database (PostgreSQL).
+    Barrier {
+        /// Tenant counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,100,1000", value_parser = at_least_one)]
+        tenants: Vec<usize>,
+        /// Barrier waits timed per mode and tenant count.
+        #[arg(long, default_value_t = 200, value_parser = at_least_one)]
+        calls: usize,
+        /// Idle connections held open to the database meanwhile.
+        #[arg(long, default_value_t = 50)]
+        idle: usize,
+    },
 }
 
 /// `failed` subcommands.
@@ -168,7 +182,26 @@ pub struct RunArgs {
     /// Longest wait, in milliseconds, between looks at the event store.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
+    /// How reads wait for writers in flight (PostgreSQL).
+    #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]
+    pub barrier: BarrierMode,
+    /// Install the trigger that wakes followers on every insert into
+    /// `eventstore.events2`, if it is missing (an event store projector did
+    /// not create has none: `run` then polls every --poll-ms). Needs the
+    /// right to create triggers on the table; the trigger's function goes
+    /// to schema `projector`.
+    #[arg(long)]
+    pub notify_trigger: bool,
 }
+
+/// The long help of `--barrier`.
+const BARRIER_HELP: &str = "How reads wait for writers in flight (PostgreSQL).\n\
+`xact` (default): wait until every transaction of the database that started before the read \
+bound has ended; safe for every writer (Zitadel's pushes, older now()-stamped ones, writers \
+without locks, projector's import). Needs the privileges of pg_read_all_stats (or superuser); \
+refused without them. A long transaction of any client delays projection until it ends.\n\
+`locks`: wait only for holders of Zitadel's events2 advisory lock or projector's write lock; no \
+privilege needed, but NOT safe for writers that stamp positions with now() or take no lock.";
 
 /// `events` subcommands.
 #[derive(Debug, Subcommand)]
@@ -216,6 +249,9 @@ pub struct ReplayArgs {
     /// Events per plugin call and transaction.
     #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
+    /// How reads wait for writers in flight (PostgreSQL).
+    #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]
+    pub barrier: BarrierMode,
 }
 
 impl Cli {
@@ -251,6 +287,22 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             which: Some(BenchCommand::Live { events }),
             ..
         }) => bench_live(&config, events).await,
+        Command::Bench(BenchArgs {
+            which:
+                Some(BenchCommand::Barrier {
+                    tenants,
+                    calls,
+                    idle,
+                }),
+            ..
+        }) => {
+            let options = crate::bench::barrier::Options {
+                tenants,
+                calls,
+                idle,
+            };
+            bench_barrier(&config, &options).await
+        }
         Command::Bench(args) => bench_throughput(&config, args).await,
         Command::Status => status(&config).await,
         Command::Check { paths } => check(&config, &paths).await,
@@ -360,12 +412,14 @@ impl Progress for Bars {
 
 async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode> {
     let db = open(config).await?;
+    Barrier::new(&db, args.barrier).await?;
     let mut plugins = load_plugins(config, &db).await?;
     let options = ReplayOptions {
         family: args.family,
         instance_id: args.instance,
         from_start: args.from_start,
         batch_size: args.batch_size,
+        barrier: args.barrier,
         ..ReplayOptions::default()
     };
     let bars = Bars {
@@ -440,11 +494,23 @@ fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
 
 async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
     let db = open(config).await?;
+    Barrier::new(&db, args.barrier).await?;
     let mut plugins = load_plugins(config, &db).await?;
     let options = runtime::follow::FollowOptions {
         batch_size: args.batch_size,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+        barrier: args.barrier,
     };
+    if args.notify_trigger && db.install_notify_trigger().await? {
+        eprintln!("installed the notify trigger projector_notify_events on eventstore.events2");
+    }
+    if matches!(db, Db::Postgres(_)) && !db.has_notify_trigger().await? {
+        eprintln!(
+            "eventstore.events2 has no notify trigger (projector did not create the event store): \
+             polling every {} ms; --notify-trigger installs one",
+            options.poll_interval.as_millis()
+        );
+    }
     for refusal in runtime::install_all(&db, &plugins).await? {
         eprintln!(
             "{}: not installed, it projects nothing: {}",
@@ -453,9 +519,10 @@ async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
     }
     let families: Vec<&str> = plugins.iter().map(Plugin::family).collect();
     eprintln!(
-        "following {} ({}); Ctrl-C stops",
+        "following {} ({}, barrier {}); Ctrl-C stops",
         families.join(", "),
-        config.database_url
+        crate::store::redacted_url(&config.database_url),
+        args.barrier
     );
     let swapper = registry::Swapper {
         dir: config.plugin_dir.clone(),
@@ -527,6 +594,27 @@ async fn bench_live(config: &Config, n_events: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn bench_barrier(
+    config: &Config,
+    options: &crate::bench::barrier::Options,
+) -> Result<ExitCode> {
+    if !config.database_url.starts_with("postgres") {
+        bail!("the barrier bench needs PostgreSQL: pass --database-url postgres://...");
+    }
+    let scratch = crate::bench::Scratch::create(&config.database_url).await?;
+    say!(
+        "read barrier bench on {} ({} waits per figure, {} idle connections)",
+        crate::store::redacted_url(&scratch.url),
+        options.calls,
+        options.idle
+    );
+    let result =
+        crate::bench::barrier::run(&scratch, options, &mut |line| println!("{line}")).await;
+    scratch.drop_database().await?;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn failed(config: &Config, command: FailedCommand) -> Result<ExitCode> {
     let db = open(config).await?;
     match command {
@@ -592,13 +680,14 @@ async fn status(config: &Config) -> Result<ExitCode> {
         "behind",
         "failed"
     );
+    let mut missed = Vec::new();
     for plugin in &plugins {
-        let behind = runtime::pending(&db, plugin).await?;
+        let lag = runtime::lag(&db, plugin).await?;
         let mut tenants: Vec<String> = checkpoints
             .iter()
             .filter(|c| c.family == plugin.family())
             .map(|c| c.instance_id.clone())
-            .chain(behind.iter().map(|(i, _)| i.clone()))
+            .chain(lag.iter().map(|l| l.instance_id.clone()))
             .collect();
         tenants.sort();
         tenants.dedup();
@@ -606,10 +695,11 @@ async fn status(config: &Config) -> Result<ExitCode> {
             let checkpoint = checkpoints
                 .iter()
                 .find(|c| c.family == plugin.family() && c.instance_id == tenant);
-            let n_behind = behind
-                .iter()
-                .find(|(i, _)| *i == tenant)
-                .map_or(0, |(_, n)| *n);
+            let tenant_lag = lag.iter().find(|l| l.instance_id == tenant);
+            let n_behind = tenant_lag.map_or(0, |l| l.behind());
+            if let Some(l) = tenant_lag.filter(|l| l.missed() > 0) {
+                missed.push((plugin.family(), l.instance_id.clone(), l.missed()));
+            }
             let n_failed = failures
                 .iter()
                 .filter(|f| f.family == plugin.family() && f.instance_id == tenant)
@@ -624,6 +714,13 @@ async fn status(config: &Config) -> Result<ExitCode> {
                 checkpoint.map_or("-", |c| c.plugin_version.as_str()),
             );
         }
+    }
+    for (family, tenant, n) in &missed {
+        say!(
+            "missed: {family} {tenant}: {n} missed below the checkpoint (committed after the family \
+             had read past their position): a writer broke the ordering protocol; rebuild the tenant: \
+             projector replay --family {family} --instance {tenant} --from-start"
+        );
     }
     for f in &failures {
         say!(

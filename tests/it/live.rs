@@ -11,8 +11,12 @@ use tokio::sync::watch;
 
 use crate::support::{self, Store};
 
-/// Events of the stream that the families subscribe to and that must be applied.
-async fn wait_until_caught_up(db: &Db, plugins: &[host::plugin::Plugin], within: Duration) {
+/// Wait until no family has events after its checkpoints.
+pub(crate) async fn wait_until_caught_up(
+    db: &Db,
+    plugins: &[host::plugin::Plugin],
+    within: Duration,
+) {
     let started = Instant::now();
     loop {
         let mut behind = 0;
@@ -42,12 +46,23 @@ async fn follower(
     poll: Duration,
     stop: watch::Receiver<bool>,
 ) -> Result<(), String> {
-    let mut plugins = support::plugins(names);
     let options = FollowOptions {
         batch_size: 50,
         poll_interval: poll,
+        ..FollowOptions::default()
     };
-    follow(db, &mut plugins, &options, stop, None, &Quiet)
+    follower_with(db, names, &options, stop).await
+}
+
+/// [`follower`] with options of the caller's.
+pub(crate) async fn follower_with(
+    db: &Db,
+    names: &[&str],
+    options: &FollowOptions,
+    stop: watch::Receiver<bool>,
+) -> Result<(), String> {
+    let mut plugins = support::plugins(names);
+    follow(db, &mut plugins, options, stop, None, &Quiet)
         .await
         .map_err(|e| e.to_string())
 }
@@ -87,15 +102,20 @@ async fn run_follows_appended_events_on_postgres() {
     run_follows_appended_events(Store::Postgres).await;
 }
 
-/// A small deterministic generator for pauses.
+/// A small deterministic generator for pauses (under 40 ms).
 fn pauses(seed: u64, n: usize) -> Vec<Duration> {
+    pauses_below(seed, n, 40)
+}
+
+/// `n` deterministic pauses under `max_ms` milliseconds.
+pub(crate) fn pauses_below(seed: u64, n: usize, max_ms: u64) -> Vec<Duration> {
     let mut x = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
     (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            Duration::from_millis(x % 40)
+            Duration::from_millis(x % max_ms.max(1))
         })
         .collect()
 }

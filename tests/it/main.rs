@@ -22,3 +22,4 @@ mod replay;
 mod support;
 mod swap;
 mod views;
+mod zitadel;

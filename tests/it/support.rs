@@ -12,8 +12,46 @@ use host::source::import;
 use host::store::{Db, dump};
 use serde_json::Value as Json;
 
-/// The family plugins the project has.
-pub const FAMILIES: &[&str] = &["instances", "orgs", "users", "user_grants"];
+/// The family plugins the project has: the workspace's crates whose
+/// manifest says `[package.metadata.projector] family = true`, by name.
+/// Found once, with `cargo metadata`.
+pub const FAMILIES: &Families = &Families;
+
+/// The family crates of the workspace (see [`FAMILIES`]); reads as a slice
+/// of crate names.
+pub struct Families;
+
+impl std::ops::Deref for Families {
+    type Target = [&'static str];
+
+    fn deref(&self) -> &[&'static str] {
+        static FOUND: OnceLock<Vec<&'static str>> = OnceLock::new();
+        FOUND.get_or_init(find_families)
+    }
+}
+
+/// The names of the workspace's family crates, sorted.
+fn find_families() -> Vec<&'static str> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(repo_root())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "cargo metadata failed");
+    let metadata: Json = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+    let mut names: Vec<&'static str> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["metadata"]["projector"]["family"] == Json::Bool(true))
+        .filter_map(|p| p["name"].as_str())
+        .map(|name| &*name.to_owned().leak())
+        .collect();
+    names.sort_unstable();
+    assert!(!names.is_empty(), "no family crate in the workspace");
+    names
+}
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -63,23 +101,15 @@ pub fn guests() -> &'static Guests {
             .unwrap_or_else(|| root.join("target"))
             .join("guests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // wrong_orgs embeds orgs without its export: a build (and target
-        // directory) of its own, so its orgs is not the exporting plugin.
-        for (dir, packages) in [
-            (
-                "main",
-                &[
-                    "instances",
-                    "orgs",
-                    "users",
-                    "user_grants",
-                    "hostile",
-                    "hostile_tables",
-                    "future_contract",
-                ][..],
-            ),
-            ("wrong", &["wrong_orgs", "orgs_v2"]),
-        ] {
+        // wrong_orgs and orgs_v2 embed orgs without its export: a build
+        // (and target directory) of their own, so their orgs is not the
+        // exporting plugin.
+        let main: Vec<&str> = FAMILIES
+            .iter()
+            .copied()
+            .chain(["hostile", "hostile_tables", "future_contract"])
+            .collect();
+        for (dir, packages) in [("main", &main[..]), ("wrong", &["wrong_orgs", "orgs_v2"])] {
             let status = Command::new(&cargo)
                 .current_dir(&root)
                 .args([
@@ -199,6 +229,41 @@ pub async fn test_db(store: Store) -> TestDb {
                 pg_name: Some(name),
             }
         }
+    }
+}
+
+/// A fresh, empty PostgreSQL database that projector has not opened (no
+/// schema, no table): its name and URL. [`drop_postgres_database`] drops it.
+pub async fn empty_postgres_database() -> (String, String) {
+    let admin = admin_url();
+    let name = format!(
+        "projector_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("PostgreSQL is reachable (DATABASE_URL)");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    pool.close().await;
+    let url = with_database(&admin, &name);
+    (name, url)
+}
+
+/// Drop a database made by [`empty_postgres_database`].
+pub async fn drop_postgres_database(name: &str) {
+    if let Ok(pool) = sqlx::PgPool::connect(&admin_url()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await;
+        pool.close().await;
     }
 }
 

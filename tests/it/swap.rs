@@ -79,6 +79,7 @@ async fn hot_swap(store: Store) {
     let options = FollowOptions {
         batch_size: 20,
         poll_interval: Duration::from_millis(10),
+        ..FollowOptions::default()
     };
     let work = async {
         import_orgs(&t.db, 0..100).await;

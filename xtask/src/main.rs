@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
-//! - `plugins`: build the family plugins for `wasm32-wasip2` and install them
-//!   in `.projector/plugins/`, where `projector` looks by default.
+//! - `plugins`: build the family plugins (the workspace members marked
+//!   `[package.metadata.projector] family = true`) for `wasm32-wasip2` and
+//!   install them in `.projector/plugins/`, where `projector` looks by
+//!   default.
 //! - `demo`: `plugins`, build the host, then import the sample stream into a
 //!   fresh `.projector/projector.db`, project it and print what it built.
 //! - `sample FILE [TENANTS] [ORGS]`: write a larger deterministic stream of
@@ -12,7 +14,11 @@
 //! - `conformance [DIR]`: refresh the vendored conformance cases in
 //!   `tests/conformance/` from a directory of case files (default
 //!   `../shared/conformance`, beside the repository).
+//! - `new-family NAME`: create the family crate `plugins/NAME` (one table,
+//!   one handler, a test) and add it to the workspace members.
 
+mod families;
+mod new_family;
 mod sample;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +26,6 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-/// The plugin crates installed by `cargo xtask plugins`.
-const FAMILIES: &[&str] = &["instances", "orgs", "users", "user_grants"];
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() -> Result<()> {
@@ -49,10 +53,26 @@ fn main() -> Result<()> {
         }
         "stream" => stream(),
         "conformance" => conformance(&root),
+        "new-family" => new_family(&root),
         _ => bail!(
-            "usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]|stream FILE [EVENTS] [TENANTS] [SEED]|conformance [DIR]>"
+            "usage: cargo xtask <plugins|demo|sample FILE [TENANTS] [ORGS]|stream FILE [EVENTS] [TENANTS] [SEED]|conformance [DIR]|new-family NAME>"
         ),
     }
+}
+
+/// `cargo xtask new-family NAME`.
+fn new_family(root: &Path) -> Result<()> {
+    let name = std::env::args()
+        .nth(2)
+        .context("usage: cargo xtask new-family NAME")?;
+    for file in new_family::generate(root, &name)? {
+        println!("wrote {}", file.display());
+    }
+    println!(
+        "added plugins/{name} to the workspace members; next: cargo test -p {name}, \
+         cargo build --release --target {TARGET} -p {name}"
+    );
+    Ok(())
 }
 
 /// `cargo xtask stream FILE [EVENTS] [TENANTS] [SEED]`.
@@ -168,15 +188,16 @@ fn ensure_target() -> Result<()> {
 
 fn plugins(root: &Path) -> Result<()> {
     ensure_target()?;
+    let families = families::find(root)?;
     let mut build = cargo(root);
     build.args(["build", "--release", "--target", TARGET]);
-    for family in FAMILIES {
+    for family in &families {
         build.args(["-p", family]);
     }
     run(&mut build)?;
     let dir = root.join(".projector/plugins");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for family in FAMILIES {
+    for family in &families {
         let built = target_dir(root).join(format!("{TARGET}/release/{family}.wasm"));
         let installed = dir.join(format!("{family}.wasm"));
         std::fs::copy(&built, &installed).with_context(|| {

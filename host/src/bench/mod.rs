@@ -4,6 +4,7 @@
 //! on the server `--database-url` names, dropped afterwards, or a temporary
 //! SQLite file), so it never touches existing data.
 
+pub mod barrier;
 pub mod ceiling;
 pub mod stream;
 pub mod throughput;
@@ -127,6 +128,7 @@ pub async fn live_latency(
             let options = FollowOptions {
                 batch_size: 100,
                 poll_interval: Duration::from_millis(50),
+                ..FollowOptions::default()
             };
             follow(&follower_db, &mut plugins, &options, stop_rx, None, &Quiet)
                 .await

@@ -135,7 +135,7 @@ impl Batch<'_> {
         let mut tx = db.begin().await?;
         let mut outcome = BatchOutcome::default();
         let mut stopped: HashSet<&str> = HashSet::new();
-        let mut last_applied: HashMap<&str, &Event> = HashMap::new();
+        let mut last_applied: HashMap<&str, (&Event, i64)> = HashMap::new();
         for (event, plan) in self.events.iter().zip(self.plans) {
             if stopped.contains(event.instance_id.as_str()) {
                 continue;
@@ -149,7 +149,8 @@ impl Batch<'_> {
                 Ok(()) => {
                     outcome.n_applied += 1;
                     outcome.n_mutations += plan.as_ref().map_or(0, |m| m.len() as u64);
-                    last_applied.insert(&event.instance_id, event);
+                    let applied = last_applied.entry(&event.instance_id).or_insert((event, 0));
+                    *applied = (event, applied.1 + 1);
                     let key = (
                         event.instance_id.clone(),
                         event.aggregate_type.clone(),
@@ -170,8 +171,8 @@ impl Batch<'_> {
         for statement in merged.unwrap_or_default() {
             tx.execute(statement).await?;
         }
-        let mut checkpoints: Vec<&Event> = last_applied.into_values().collect();
-        checkpoints.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        let mut checkpoints: Vec<(&Event, i64)> = last_applied.into_values().collect();
+        checkpoints.sort_by(|a, b| a.0.instance_id.cmp(&b.0.instance_id));
         state::save_checkpoints(&mut tx, family, self.version, &checkpoints).await?;
 
         tx.commit().await?;

@@ -2,7 +2,9 @@
 //!
 //! On PostgreSQL a trigger on `events2` notifies `projector_events` on every
 //! insert, whoever the writer is; the follower listens and also polls, in
-//! case a notification is lost with a connection. On SQLite it polls. A
+//! case a notification is lost with a connection. An event store projector
+//! did not create (Zitadel's) has no such trigger unless the operator
+//! installed it (`run --notify-trigger`): then, as on SQLite, it polls. A
 //! stop request (Ctrl-C, SIGTERM) is honoured between batches: the batch in
 //! flight commits whole or not at all. Tenants stopped by a failed event are
 //! retried when their back-off expires (`projector failed retry` makes it
@@ -10,20 +12,30 @@
 //! boundary) plugins whose active deployed version changed are swapped. A
 //! family whose tables the host refuses to install is left out (logged),
 //! and the others follow.
+//!
+//! At start and every [`MISSED_CHECK_EVERY`] a background task looks for
+//! events at or below a checkpoint that were never applied (committed after
+//! the family had read past their position) and logs a warning for each
+//! (family, tenant) ([`warn_missed`]).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
 use std::collections::{HashMap, HashSet};
 
-use projection_sdk::Event;
+use projection_sdk::{Event, Subscription};
 
 use super::{Progress, ReplayOptions, RuntimeError, replay_family};
 use crate::plugin::Plugin;
 use crate::plugin::registry::Swapper;
+use crate::source::order::{Barrier, BarrierMode};
 use crate::store::{Db, StoreError};
+
+/// How often `run` looks for events below a checkpoint that were never
+/// applied (each look reads every subscribed event once, in the background).
+pub const MISSED_CHECK_EVERY: Duration = Duration::from_secs(300);
 
 /// The channel the events trigger notifies.
 pub const CHANNEL: &str = "projector_events";
@@ -35,6 +47,9 @@ pub struct FollowOptions {
     pub batch_size: usize,
     /// Longest wait between looks at the event store.
     pub poll_interval: Duration,
+    /// How reads wait for writers in flight (PostgreSQL; see
+    /// [`crate::source::order`]).
+    pub barrier: BarrierMode,
 }
 
 impl Default for FollowOptions {
@@ -42,6 +57,7 @@ impl Default for FollowOptions {
         FollowOptions {
             batch_size: 1000,
             poll_interval: Duration::from_millis(500),
+            barrier: BarrierMode::default(),
         }
     }
 }
@@ -53,12 +69,19 @@ enum Waker {
 }
 
 impl Waker {
+    /// Listen when the event store has the notify trigger, else poll.
     async fn new(db: &Db) -> Result<Waker, StoreError> {
         Ok(match db {
-            Db::Postgres(pool) => {
+            Db::Postgres(pool) if db.has_notify_trigger().await? => {
                 let mut listener = PgListener::connect_with(pool).await?;
                 listener.listen(CHANNEL).await?;
                 Waker::Listen(Box::new(listener))
+            }
+            Db::Postgres(_) => {
+                tracing::info!(
+                    "eventstore.events2 has no notify trigger: polling (run --notify-trigger installs one)"
+                );
+                Waker::Poll
             }
             Db::Sqlite(_) => Waker::Poll,
         })
@@ -105,6 +128,85 @@ async fn due_failures(db: &Db) -> Result<Vec<(String, String, bool)>, StoreError
         .collect())
 }
 
+/// A (family, tenant) with events at or below its checkpoint that were
+/// never applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missed {
+    /// The family.
+    pub family: String,
+    /// The tenant.
+    pub instance_id: String,
+    /// How many events.
+    pub n_events: i64,
+}
+
+/// Look for events at or below each tenant's checkpoint that the family
+/// never applied (see [`crate::source::TenantLag::missed`]) and log a
+/// warning for each (family, tenant) found; returns them.
+pub async fn warn_missed(
+    db: &Db,
+    families: &[(String, Vec<Subscription>)],
+) -> Result<Vec<Missed>, StoreError> {
+    let mut found = Vec::new();
+    for (family, subscriptions) in families {
+        for lag in crate::source::tenant_lag(db, family, subscriptions).await? {
+            let n_events = lag.missed();
+            if n_events == 0 {
+                continue;
+            }
+            tracing::warn!(
+                family = %family,
+                instance = %lag.instance_id,
+                "{n_events} missed below the checkpoint (committed after the family had read past \
+                 their position, never applied): a writer broke the ordering protocol (or the family \
+                 subscribed to them after passing them); rebuild the tenant: \
+                 projector replay --family {family} --instance {} --from-start",
+                lag.instance_id
+            );
+            found.push(Missed {
+                family: family.clone(),
+                instance_id: lag.instance_id,
+                n_events,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// The background look for missed events: started at most once per
+/// [`MISSED_CHECK_EVERY`], never two at once, aborted with `run`.
+struct MissedCheck {
+    due: Instant,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl MissedCheck {
+    fn start_if_due(&mut self, db: &Db, plugins: &[Plugin]) {
+        if Instant::now() < self.due || self.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        self.due = Instant::now() + MISSED_CHECK_EVERY;
+        let db = db.clone();
+        let families: Vec<(String, Vec<Subscription>)> = plugins
+            .iter()
+            .map(|p| (p.family().to_owned(), p.description.subscriptions.clone()))
+            .collect();
+        self.task = Some(tokio::spawn(async move {
+            if let Err(e) = warn_missed(&db, &families).await {
+                tracing::warn!("looking for missed events failed: {e}");
+            }
+        }));
+    }
+}
+
+impl Drop for MissedCheck {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
 /// Catch up, then follow until `stop` turns true. Every family gets one
 /// batch per round; between rounds (a batch boundary) `swapper` may replace
 /// plugins whose active version changed.
@@ -116,6 +218,7 @@ pub async fn follow(
     swapper: Option<&Swapper>,
     progress: &dyn Progress,
 ) -> Result<(), RuntimeError> {
+    let barrier = Barrier::new(db, options.barrier).await?;
     // A refused family projects nothing (until a new version is swapped in
     // and installs); the others follow.
     let mut refused: HashSet<String> = super::install_all(db, plugins)
@@ -130,7 +233,12 @@ pub async fn follow(
         respect_backoff: true,
         stop: Some(stop.clone()),
         count_pending: false,
+        barrier: options.barrier,
         ..ReplayOptions::default()
+    };
+    let mut missed_check = MissedCheck {
+        due: Instant::now(),
+        task: None,
     };
     let mut cursors: HashMap<String, Option<Event>> = HashMap::new();
     let mut failures_seen = due_failures(db).await?;
@@ -144,6 +252,7 @@ pub async fn follow(
                 refused.remove(&family);
             }
         }
+        missed_check.start_if_due(db, plugins);
         let failures_now = due_failures(db).await?;
         if failures_now != failures_seen {
             for (family, _, _) in failures_now.iter().chain(&failures_seen) {
@@ -157,7 +266,7 @@ pub async fn follow(
                 continue;
             }
             let cursor = cursors.entry(plugin.family().to_owned()).or_default();
-            let report = replay_family(db, plugin, &one_batch, progress, cursor).await?;
+            let report = replay_family(db, plugin, &one_batch, &barrier, progress, cursor).await?;
             progressed |= report.n_batches > 0;
         }
         if !progressed && waker.wait(options.poll_interval, &mut stop).await {

@@ -27,6 +27,7 @@ use tracing::Instrument as _;
 
 use crate::plugin::{LookupSource, Plugin, PluginError};
 use crate::source;
+use crate::source::order::{Barrier, BarrierMode};
 use crate::store::{Db, StoreError, ddl};
 
 pub use apply::BatchOutcome;
@@ -96,6 +97,9 @@ pub struct ReplayOptions {
     /// Apply one statement per mutation, each event in a savepoint (the
     /// reference handler's way; a benchmark baseline).
     pub statement_per_event: bool,
+    /// How reads wait for writers in flight (PostgreSQL; see
+    /// [`source::order`]).
+    pub barrier: BarrierMode,
 }
 
 impl Default for ReplayOptions {
@@ -110,6 +114,7 @@ impl Default for ReplayOptions {
             stop: None,
             count_pending: true,
             statement_per_event: false,
+            barrier: BarrierMode::default(),
         }
     }
 }
@@ -215,6 +220,7 @@ pub async fn replay(
             names.join(", "),
         ));
     }
+    let barrier = Barrier::new(db, options.barrier).await?;
     let descriptions: Vec<Description> = plugins.iter().map(|p| p.description.clone()).collect();
     let duplicates: Vec<Option<RuntimeError>> =
         plugins.iter().map(|p| duplicate(plugins, p)).collect();
@@ -241,7 +247,7 @@ pub async fn replay(
             });
             continue;
         }
-        reports.push(replay_family(db, plugin, options, progress, &mut None).await?);
+        reports.push(replay_family(db, plugin, options, &barrier, progress, &mut None).await?);
     }
     Ok(reports)
 }
@@ -284,6 +290,12 @@ pub async fn pending(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64)>, Sto
     source::events_behind(db, plugin.family(), &aggregate_types, &event_types).await
 }
 
+/// Per tenant, every committed event the family has not applied: after its
+/// checkpoint, and at or below it but never applied ([`source::TenantLag`]).
+pub async fn lag(db: &Db, plugin: &Plugin) -> Result<Vec<source::TenantLag>, StoreError> {
+    source::tenant_lag(db, plugin.family(), &plugin.description.subscriptions).await
+}
+
 /// Apply a family's pending events in batches. `after` is the read cursor:
 /// the last event read, carried across calls by `run` (the ordering protocol
 /// guarantees nothing new appears before it); `None` reads from the
@@ -292,6 +304,7 @@ async fn replay_family(
     db: &Db,
     plugin: &mut Plugin,
     options: &ReplayOptions,
+    barrier: &Barrier,
     progress: &dyn Progress,
     after: &mut Option<Event>,
 ) -> Result<FamilyReport, RuntimeError> {
@@ -350,6 +363,8 @@ async fn replay_family(
         instance_id: options.instance_id.as_deref(),
         limit,
         checkpoints: &checkpoints,
+        barrier,
+        stop: options.stop.as_ref(),
     };
     let stopping = || options.stop.as_ref().is_some_and(|stop| *stop.borrow());
     let last_batch = |n_batches: u64| {

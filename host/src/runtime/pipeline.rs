@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use projection_sdk::Event;
 
 use projection_sdk::Description;
+use tokio::sync::watch;
 
 use super::apply::{Plan, plan_batch};
 use super::merge;
 use super::{RuntimeError, run_plugin};
 use crate::plugin::Plugin;
+use crate::source::order::{Barrier, Bound};
 use crate::source::{self, BatchQuery};
 use crate::store::sql::Statement;
 use crate::store::state::Checkpoint;
@@ -25,6 +27,10 @@ pub(super) struct Reader<'a> {
     pub(super) limit: i64,
     /// Per tenant, the last event applied when the replay started.
     pub(super) checkpoints: &'a HashMap<String, Checkpoint>,
+    /// How to wait for writers in flight before each read.
+    pub(super) barrier: &'a Barrier,
+    /// A stop request ends a wait of the barrier (nothing is read).
+    pub(super) stop: Option<&'a watch::Receiver<bool>>,
 }
 
 /// A batch read and handled, waiting for its apply.
@@ -45,14 +51,19 @@ pub(super) struct Prepared {
 impl Reader<'_> {
     /// Read the batch after `after` (skipping stuck tenants), keep the
     /// events the family wants past each tenant's checkpoint, and run the
-    /// plugin on them. `None` when nothing is left to read.
+    /// plugin on them. `None` when nothing is left to read, or a stop came
+    /// while the read barrier waited.
     pub(super) async fn prepare(
         &self,
         plugin: &mut Plugin,
         after: Option<Event>,
         stuck: &[String],
     ) -> Result<Option<Prepared>, RuntimeError> {
-        let below = source::order::read_barrier(self.db).await?;
+        let below = match self.barrier.wait(self.db, self.stop).await? {
+            Bound::All => None,
+            Bound::Below(bound) => Some(bound),
+            Bound::Stopped => return Ok(None),
+        };
         let query = BatchQuery {
             aggregate_types: &self.aggregate_types,
             event_types: &self.event_types,

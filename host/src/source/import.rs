@@ -160,7 +160,9 @@ pub async fn append(db: &Db, events: &[ParsedEvent]) -> Result<usize, StoreError
 }
 
 /// [`append`], pausing inside the transaction after the position is taken:
-/// a slow writer, for tests of the ordering protocol.
+/// a slow writer, for tests of the ordering protocol. On PostgreSQL the
+/// transaction takes projector's and Zitadel's write locks and names itself
+/// before its position is taken (see [`super::order::begin_write`]).
 pub async fn append_with_pause(
     db: &Db,
     events: &[ParsedEvent],
@@ -168,7 +170,12 @@ pub async fn append_with_pause(
 ) -> Result<usize, StoreError> {
     let mut tx = db.begin().await?;
     let now = time::now_micros();
-    let (position, max_stored) = super::order::begin_write(&mut tx, db.events_table()).await?;
+    let tenants: Vec<&str> = events
+        .iter()
+        .map(|e| e.event.instance_id.as_str())
+        .collect();
+    let (position, max_stored) =
+        super::order::begin_write(&mut tx, db.events_table(), &tenants).await?;
     if let Some(max) = max_stored.as_deref().and_then(|m| m.parse::<f64>().ok()) {
         let stale = events.iter().find(|e| {
             e.position

@@ -8,7 +8,7 @@
 pub mod import;
 pub mod order;
 
-use projection_sdk::{Event, EventFilter};
+use projection_sdk::{Event, EventFilter, Subscription};
 use sqlx::Row;
 
 use crate::store::state::ph;
@@ -179,7 +179,7 @@ pub struct BatchQuery<'a> {
     pub after: Option<&'a Event>,
     /// Most events to take.
     pub limit: i64,
-    /// Only events below this position (see [`order::read_barrier`]).
+    /// Only events below this position (see [`order::Barrier::wait`]).
     pub below: Option<String>,
 }
 
@@ -321,6 +321,104 @@ pub async fn events_behind(
                 .await?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        }};
+    }
+    Ok(match db {
+        Db::Sqlite(pool) => run!(pool),
+        Db::Postgres(pool) => run!(pool),
+    })
+}
+
+/// One tenant's lag in a family: events committed and not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantLag {
+    /// The tenant.
+    pub instance_id: String,
+    /// Subscribed events after the checkpoint (all of them without one):
+    /// what the next replay applies.
+    pub after_checkpoint: i64,
+    /// Subscribed events at or below the checkpoint.
+    pub at_or_below: i64,
+    /// Events the family consumed (applied or skipped) for this tenant
+    /// since the checkpoint was created; `None` without a checkpoint.
+    pub consumed: Option<i64>,
+}
+
+impl TenantLag {
+    /// Events at or below the checkpoint that were never applied: committed
+    /// after the family had moved past their position (a writer that broke
+    /// the ordering protocol), or subscribed to only after the checkpoint
+    /// moved past them. Only a rebuild of the tenant applies them.
+    pub fn missed(&self) -> i64 {
+        self.consumed
+            .map_or(0, |consumed| (self.at_or_below - consumed).max(0))
+    }
+
+    /// Every committed event the family has not applied.
+    pub fn behind(&self) -> i64 {
+        self.after_checkpoint + self.missed()
+    }
+}
+
+/// Per tenant with subscribed events: how many lie after the family's
+/// checkpoint, how many at or below it, and how many the family consumed
+/// (see [`TenantLag`]). Exactly the subscribed (aggregate type, event
+/// type) pairs count, as a replay takes them. One statement (one snapshot),
+/// which reads every subscribed event.
+pub async fn tenant_lag(
+    db: &Db,
+    family: &str,
+    subscriptions: &[Subscription],
+) -> Result<Vec<TenantLag>, StoreError> {
+    let mut p = Params::new(db.dialect());
+    let family_param = p.text(family);
+    let pairs: Vec<String> = subscriptions
+        .iter()
+        .filter(|s| !s.event_types.is_empty())
+        .map(|s| {
+            format!(
+                "(e.aggregate_type = {} AND e.event_type IN ({}))",
+                p.text(&s.aggregate_type),
+                p.list(&s.event_types)
+            )
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = "(e.\"position\", e.in_tx_order, e.aggregate_type, e.aggregate_id, e.\"sequence\")";
+    let checkpoint =
+        "(c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")";
+    let sql = format!(
+        "SELECT e.instance_id, \
+         CAST(SUM(CASE WHEN c.family IS NULL OR {key} > {checkpoint} THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN c.family IS NOT NULL AND {key} <= {checkpoint} THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(MAX(c.n_consumed) AS BIGINT) \
+         FROM {} e LEFT JOIN projector_checkpoints c ON c.family = {family_param} \
+         AND c.instance_id = e.instance_id WHERE ({}) \
+         GROUP BY e.instance_id ORDER BY e.instance_id",
+        db.events_table(),
+        pairs.join(" OR "),
+    );
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut query = sqlx::query(&sql);
+            for v in &p.values {
+                query = query.bind(v.clone());
+            }
+            query
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(TenantLag {
+                        instance_id: r.try_get(0)?,
+                        after_checkpoint: r.try_get(1)?,
+                        at_or_below: r.try_get(2)?,
+                        consumed: r.try_get(3)?,
+                    })
+                })
                 .collect::<Result<Vec<_>, sqlx::Error>>()?
         }};
     }

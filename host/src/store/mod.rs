@@ -14,6 +14,13 @@
 //! host's `projector_*` names, which no family may declare, resolve to the
 //! host schema. SQLite has one namespace; the reserved names keep the host's
 //! tables apart there ([`owner`]).
+//!
+//! An `eventstore.events2` that projector did not create (no record of its
+//! event-store migration: Zitadel's own) is someone else's: opening leaves
+//! out the event-store migrations, so nothing in schema `eventstore` is
+//! created or changed; only [`Db::install_notify_trigger`], on request,
+//! adds a trigger there. Every PostgreSQL connection is named
+//! [`crate::source::order::APPLICATION_NAME`], which the read barrier uses.
 
 pub mod bind;
 pub mod ddl;
@@ -175,6 +182,21 @@ pub enum StoreError {
     /// `failed retry` / `failed skip` named an id that is not a failed event.
     #[error("no failed event with id {0} (see `projector failed list`)")]
     NoFailedEvent(i64),
+    /// The default read barrier (`xact`) cannot see every open transaction
+    /// through this connection, so it could read past an uncommitted event.
+    #[error(
+        "the read barrier `xact` is not safe for role {role:?}: {reason}. \
+         Give the role the privilege (GRANT pg_read_all_stats TO {role}), or choose \
+         --barrier locks, which needs no privilege but is safe only for writers that take \
+         Zitadel's events2 advisory lock or projector's before stamping their position \
+         (README, \"Running beside Zitadel\")"
+    )]
+    BarrierUnsafe {
+        /// The connection's role.
+        role: String,
+        /// What it cannot see.
+        reason: &'static str,
+    },
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -196,6 +218,11 @@ pub enum Db {
     Sqlite(SqlitePool),
     /// PostgreSQL.
     Postgres(PgPool),
+}
+
+/// A database URL without its password, for messages.
+pub fn redacted_url(url: &str) -> String {
+    redact(url)
 }
 
 fn redact(url: &str) -> String {
@@ -238,7 +265,8 @@ pub fn check_schema_name(name: &str) -> Result<(), StoreError> {
 /// advisory lock so that concurrent opens do not race.
 async fn bootstrap_postgres(conn: &mut PgConnection, schema: &str) -> Result<(), StoreError> {
     let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7035426875412101)")
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(OPEN_LOCK)
         .execute(&mut *tx)
         .await?;
     for name in [HOST_SCHEMA, schema] {
@@ -294,19 +322,106 @@ fn connect_error(url: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     }
 }
 
+/// The migrations that create or change the event store (schema
+/// `eventstore`: 0001 the table and its indexes, 0003 the notify trigger);
+/// an event store projector did not create never gets them.
+const EVENT_STORE_MIGRATIONS: [i64; 2] = [1, 3];
+
+/// The key of the advisory lock that serialises opening (bootstrap,
+/// detection of the event store's owner, migrations).
+const OPEN_LOCK: i64 = 7_035_426_875_412_101;
+
+/// Whether `eventstore.events2` exists and projector did not create it
+/// (its migrations record no event-store migration): someone else's event
+/// store, such as Zitadel's.
+async fn external_event_store(conn: &mut PgConnection) -> Result<bool, StoreError> {
+    let (events, migrations): (bool, bool) = sqlx::query_as(
+        "SELECT to_regclass('eventstore.events2') IS NOT NULL, \
+         to_regclass('projector._sqlx_migrations') IS NOT NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !events {
+        return Ok(false);
+    }
+    if !migrations {
+        return Ok(true);
+    }
+    let recorded: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM projector._sqlx_migrations WHERE version = $1)",
+    )
+    .bind(EVENT_STORE_MIGRATIONS[0])
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(!recorded)
+}
+
+/// Embedded migrations, chosen at run time.
+#[derive(Debug)]
+struct Chosen(Vec<sqlx::migrate::Migration>);
+
+impl<'s> sqlx::migrate::MigrationSource<'s> for Chosen {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+                > + Send
+                + 's,
+        >,
+    > {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+/// Bring the host's tables up to date; on someone else's event store
+/// without the event-store migrations (nothing is created or changed in
+/// schema `eventstore`).
+async fn migrate_postgres(conn: &mut PgConnection, external: bool) -> Result<(), StoreError> {
+    let embedded = sqlx::migrate!("../migrations/postgres");
+    if !external {
+        return Ok(embedded.run(&mut *conn).await?);
+    }
+    let host_only: Vec<sqlx::migrate::Migration> = embedded
+        .iter()
+        .filter(|m| !EVENT_STORE_MIGRATIONS.contains(&m.version))
+        .cloned()
+        .collect();
+    let mut migrator = sqlx::migrate::Migrator::new(Chosen(host_only)).await?;
+    migrator.set_ignore_missing(true);
+    Ok(migrator.run(&mut *conn).await?)
+}
+
 async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
     check_schema_name(schema)?;
     let connect = connect_error(url);
-    let options = PgConnectOptions::from_str(url).map_err(&connect)?;
+    // projector's own connections carry its name: the `xact` read barrier
+    // does not wait for them (see `source::order`).
+    let options = PgConnectOptions::from_str(url)
+        .map_err(&connect)?
+        .application_name(crate::source::order::APPLICATION_NAME);
     // Migrations run on a connection of their own whose search path is the
     // host schema: sqlx's table and the host's tables land there.
     let host_only = options.clone().options([("search_path", HOST_SCHEMA)]);
     let mut conn = PgConnection::connect_with(&host_only)
         .await
         .map_err(&connect)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(OPEN_LOCK)
+        .execute(&mut conn)
+        .await?;
     bootstrap_postgres(&mut conn, schema).await?;
-    sqlx::migrate!("../migrations/postgres")
-        .run(&mut conn)
+    let external = external_event_store(&mut conn).await?;
+    if external {
+        tracing::info!(
+            "eventstore.events2 was not created by projector: nothing is created or changed in schema eventstore"
+        );
+    }
+    migrate_postgres(&mut conn, external).await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(OPEN_LOCK)
+        .execute(&mut conn)
         .await?;
     check_not_shadowed(&mut conn, schema).await?;
     conn.close().await?;
@@ -383,6 +498,50 @@ impl Db {
             Db::Sqlite(_) => "events2",
             Db::Postgres(_) => "eventstore.events2",
         }
+    }
+
+    /// Whether the event store wakes followers: `eventstore.events2` has the
+    /// enabled trigger `projector_notify_events`, which notifies
+    /// `projector_events` on every insert (PostgreSQL; SQLite has none).
+    pub async fn has_notify_trigger(&self) -> Result<bool, StoreError> {
+        let Db::Postgres(pool) = self else {
+            return Ok(false);
+        };
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('eventstore.events2') \
+             AND tgname = 'projector_notify_events' AND NOT tgisinternal AND tgenabled <> 'D')",
+        )
+        .fetch_one(pool)
+        .await?)
+    }
+
+    /// Install the notify trigger on `eventstore.events2` if it is missing
+    /// (an operator's opt-in, `run --notify-trigger`, for an event store
+    /// projector did not create); its function lives in schema `projector`.
+    /// Returns whether it was installed now. Needs the right to create
+    /// triggers on the table.
+    pub async fn install_notify_trigger(&self) -> Result<bool, StoreError> {
+        let Db::Postgres(pool) = self else {
+            return Ok(false);
+        };
+        if self.has_notify_trigger().await? {
+            return Ok(false);
+        }
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "CREATE OR REPLACE FUNCTION projector.projector_notify_events() RETURNS trigger \
+             LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('projector_events', ''); RETURN NULL; END; $$",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "CREATE TRIGGER projector_notify_events AFTER INSERT ON eventstore.events2 \
+             FOR EACH STATEMENT EXECUTE FUNCTION projector.projector_notify_events()",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Begin a transaction.

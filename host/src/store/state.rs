@@ -228,25 +228,27 @@ pub async fn forget_family_progress(
     Ok(())
 }
 
-/// Move the (family, tenant) checkpoint to `event`.
+/// Move the (family, tenant) checkpoint to `event`, one more event consumed.
 pub async fn save_checkpoint(
     tx: &mut Tx,
     family: &str,
     version: &str,
     event: &Event,
 ) -> Result<(), StoreError> {
-    save_checkpoints(tx, family, version, &[event]).await
+    save_checkpoints(tx, family, version, &[(event, 1)]).await
 }
 
 /// Move the checkpoints of several tenants of a family, one statement (each
-/// event must be of another tenant).
+/// event must be of another tenant), each to its event, adding the number
+/// of events of that tenant consumed since its last checkpoint (applied,
+/// or skipped by an operator) to the checkpoint's `n_consumed`.
 pub async fn save_checkpoints(
     tx: &mut Tx,
     family: &str,
     version: &str,
-    events: &[&Event],
+    events: &[(&Event, i64)],
 ) -> Result<(), StoreError> {
-    const CASTS: [&str; 10] = [
+    const CASTS: [&str; 11] = [
         "TEXT",
         "TEXT",
         "DECIMAL",
@@ -257,13 +259,14 @@ pub async fn save_checkpoints(
         "TIMESTAMPTZ",
         "TEXT",
         "TIMESTAMPTZ",
+        "BIGINT",
     ];
     let d = tx.dialect();
     let now = time::now_micros();
     for chunk in events.chunks(1000) {
         let mut rows = Vec::with_capacity(chunk.len());
         let mut binds = Vec::with_capacity(chunk.len() * CASTS.len());
-        for (r, event) in chunk.iter().enumerate() {
+        for (r, (event, consumed)) in chunk.iter().enumerate() {
             rows.push(format!(
                 "({})",
                 placeholders(d, r * CASTS.len() + 1, &CASTS)
@@ -279,16 +282,18 @@ pub async fn save_checkpoints(
                 ts(event.created_at),
                 text(version),
                 ts(now),
+                int(*consumed),
             ]);
         }
         let sql = format!(
             "INSERT INTO projector_checkpoints (family, instance_id, \"position\", in_tx_order, aggregate_type, \
-             aggregate_id, \"sequence\", event_date, plugin_version, updated_at) VALUES {} \
+             aggregate_id, \"sequence\", event_date, plugin_version, updated_at, n_consumed) VALUES {} \
              ON CONFLICT (family, instance_id) DO UPDATE SET \"position\" = excluded.\"position\", \
              in_tx_order = excluded.in_tx_order, aggregate_type = excluded.aggregate_type, \
              aggregate_id = excluded.aggregate_id, \"sequence\" = excluded.\"sequence\", \
              event_date = excluded.event_date, plugin_version = excluded.plugin_version, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, \
+             n_consumed = projector_checkpoints.n_consumed + excluded.n_consumed",
             rows.join(", ")
         );
         tx.execute(&Statement {
@@ -438,6 +443,9 @@ pub struct Checkpoint {
     pub sequence: i64,
     /// Plugin version that applied it.
     pub plugin_version: String,
+    /// Events of this tenant the family consumed (applied, or skipped by an
+    /// operator) since the checkpoint was created (a rebuild starts again).
+    pub n_consumed: i64,
 }
 
 impl Checkpoint {
@@ -507,7 +515,8 @@ async fn checkpoints_of(db: &Db, family: Option<&str>) -> Result<Vec<Checkpoint>
     };
     let sql = format!(
         "SELECT family, instance_id, {position}, CAST(in_tx_order AS BIGINT), aggregate_type, aggregate_id, \
-         \"sequence\", plugin_version FROM projector_checkpoints{} ORDER BY family, instance_id",
+         \"sequence\", plugin_version, CAST(n_consumed AS BIGINT) FROM projector_checkpoints{} \
+         ORDER BY family, instance_id",
         family_filter(db.dialect())
     );
     Ok(fetch_rows!(db, &sql, binds = [family], |r| {
@@ -520,6 +529,7 @@ async fn checkpoints_of(db: &Db, family: Option<&str>) -> Result<Vec<Checkpoint>
             aggregate_id: r.try_get(5)?,
             sequence: r.try_get(6)?,
             plugin_version: r.try_get(7)?,
+            n_consumed: r.try_get(8)?,
         }
     }))
 }

@@ -1,22 +1,30 @@
 //! `instance_domains_projection`: the domains of an instance (reference §1.2).
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, delete, insert,
+    instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_domains_projection";
 
-/// The `instance` events this table reduces.
-const EVENTS: &[&str] = &[
-    "instance.domain.added",
-    "instance.domain.primary.set",
-    "instance.domain.removed",
-    "instance.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("instance", &["instance.domain.added"], added),
+        on("instance", &["instance.domain.primary.set"], primary_set),
+        on("instance", &["instance.domain.removed"], |event, _| {
+            let domain = event.payload()?.text_or_empty("domain")?;
+            Ok(vec![delete(TABLE).eq("domain", domain).build()])
+        }),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("instance_id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -39,55 +47,41 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description.subscribe("instance", EVENTS)
+/// `instance.domain.added`: a domain that is not primary.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    Ok(vec![
+        insert(TABLE)
+            .value("domain", payload.text_or_empty("domain")?)
+            .value(
+                "is_generated",
+                payload.boolean("generated")?.unwrap_or(false),
+            )
+            .value("is_primary", false)
+            .build(),
+    ])
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let mutations = match event.event_type.as_str() {
-        "instance.domain.added" => {
-            let payload = event.payload()?;
-            vec![
-                insert(TABLE)
-                    .value("domain", payload.text_or_empty("domain")?)
-                    .value(
-                        "is_generated",
-                        payload.boolean("generated")?.unwrap_or(false),
-                    )
-                    .value("is_primary", false)
-                    .build(),
-            ]
-        }
-        "instance.domain.primary.set" => {
-            let domain = event.payload()?.text_or_empty("domain")?;
-            vec![
-                update(TABLE)
-                    .set("is_primary", false)
-                    .eq("is_primary", true)
-                    .build(),
-                update(TABLE)
-                    .set("is_primary", true)
-                    .eq("domain", domain)
-                    .build(),
-            ]
-        }
-        "instance.domain.removed" => {
-            let domain = event.payload()?.text_or_empty("domain")?;
-            vec![delete(TABLE).eq("domain", domain).build()]
-        }
-        "instance.removed" => vec![delete(TABLE).eq("instance_id", &event.instance_id).build()],
-        _ => return Ok(None),
-    };
-    Ok(Some(mutations))
+/// `instance.domain.primary.set`: the old primary domain is primary no more.
+fn primary_set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let domain = event.payload()?.text_or_empty("domain")?;
+    Ok(vec![
+        update(TABLE)
+            .set("is_primary", false)
+            .eq("is_primary", true)
+            .build(),
+        update(TABLE)
+            .set("is_primary", true)
+            .eq("domain", domain)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, delete, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -103,7 +97,7 @@ mod tests {
             .value("is_primary", false)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -125,7 +119,10 @@ mod tests {
                 .eq("domain", "d.new")
                 .build(),
         ];
-        assert_eq!(reduce(&e, &Context::new(&NoEvents)), Ok(Some(expected)));
+        assert_eq!(
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(expected))
+        );
     }
 
     #[test]
@@ -137,7 +134,7 @@ mod tests {
         );
         let expected = delete(TABLE).eq("domain", "domain.new").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

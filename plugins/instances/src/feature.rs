@@ -9,17 +9,32 @@
 //! `feature.featurelogindefaultorg.set` carries `{"Value": {"Boolean": …}}`
 //! and sets `login_default_org`.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, upsert};
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, Value, delete,
+    instance_removed, on, upsert,
+};
 use serde_json::Value as Json;
-
-use projection_sdk::Reduced;
 
 mod keys;
 
-use keys::{KEYS, legacy_value, set_key, set_value};
+use keys::{legacy_value, set_key, set_value};
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_features_projection";
+
+/// The set events of the instance level, one per key of [`keys::KEYS`], in
+/// that order.
+const SET: &[&str] = &[
+    "feature.instance.login_default_org.set",
+    "feature.instance.user_schema.set",
+    "feature.instance.improved_performance.set",
+    "feature.instance.debug_oidc_parent_error.set",
+    "feature.instance.oidc_single_v1_session_termination.set",
+    "feature.instance.login_v2.set",
+    "feature.instance.permission_check_v2.set",
+    "feature.instance.console_use_v2_user_api.set",
+    "feature.instance.enable_relational_tables.set",
+];
 
 /// The legacy v1 event that sets `login_default_org`.
 const LEGACY_LOGIN_DEFAULT_ORG: &str = "feature.featurelogindefaultorg.set";
@@ -27,8 +42,30 @@ const LEGACY_LOGIN_DEFAULT_ORG: &str = "feature.featurelogindefaultorg.set";
 /// The reset event of the instance level.
 const RESET: &str = "feature.instance.reset";
 
+/// The table and what each event does to it. Set events of any level are
+/// reduced; only the instance level's are subscribed to.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("feature", SET, set).or_matching(|t| set_key(t).is_some()),
+        on("feature", &[RESET], |event, _| {
+            Ok(vec![
+                delete(TABLE).eq("instance_id", &event.instance_id).build(),
+            ])
+        }),
+        on("feature", &[LEGACY_LOGIN_DEFAULT_ORG], |event, _| {
+            Ok(upsert_key(
+                "login_default_org",
+                &Json::Bool(legacy_value(event)?),
+            ))
+        }),
+        instance_removed(),
+    ],
+);
+
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("instance_id", ColumnType::Text)
         .column("key", ColumnType::Text)
@@ -39,22 +76,8 @@ pub(crate) fn table() -> Table {
         .primary_key(&["instance_id", "key"])
 }
 
-/// Add the table's subscriptions (`instance.removed` is subscribed by the
-/// other tables of the family).
-pub(crate) fn subscribe(description: Description) -> Description {
-    let set: Vec<String> = KEYS
-        .iter()
-        .map(|(key, _)| format!("feature.instance.{key}.set"))
-        .collect();
-    let mut types: Vec<&str> = set.iter().map(String::as_str).collect();
-    types.extend([RESET, LEGACY_LOGIN_DEFAULT_ORG]);
-    description
-        .subscribe("feature", &types)
-        .subscribe("instance", &["instance.removed"])
-}
-
 /// Upsert one feature row of the event's instance.
-fn set(key: &str, value: &Json) -> Vec<projection_sdk::Mutation> {
+fn upsert_key(key: &str, value: &Json) -> Vec<Mutation> {
     vec![
         upsert(TABLE, &["instance_id", "key"])
             .value("key", key)
@@ -64,26 +87,19 @@ fn set(key: &str, value: &Json) -> Vec<projection_sdk::Mutation> {
     ]
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let mutations = match event.event_type.as_str() {
-        RESET | "instance.removed" => {
-            vec![delete(TABLE).eq("instance_id", &event.instance_id).build()]
-        }
-        LEGACY_LOGIN_DEFAULT_ORG => set("login_default_org", &Json::Bool(legacy_value(event)?)),
-        other => match set_key(other) {
-            Some((key, shape)) => set(key, &set_value(event, key, shape)?),
-            None => return Ok(None),
-        },
-    };
-    Ok(Some(mutations))
+/// `feature.<level>.<key>.set`: the key's value.
+fn set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    match set_key(&event.event_type) {
+        Some((key, shape)) => Ok(upsert_key(key, &set_value(event, key, shape)?)),
+        None => Err(event.unhandled()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, Value, delete, upsert};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, SET, TABLE};
     use projection_sdk::testing::event;
 
     fn row(key: &str, json: &str) -> projection_sdk::Mutation {
@@ -95,6 +111,15 @@ mod tests {
     }
 
     #[test]
+    fn the_set_events_subscribed_are_the_keys_at_the_instance_level() {
+        let keys: Vec<String> = super::keys::KEYS
+            .iter()
+            .map(|(key, _)| format!("feature.instance.{key}.set"))
+            .collect();
+        assert_eq!(SET, keys);
+    }
+
+    #[test]
     fn set_takes_the_key_from_the_event_type_whatever_the_level() {
         let e = event(
             "feature",
@@ -102,7 +127,7 @@ mod tests {
             Some(r#"{"value":true}"#),
         );
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![row("user_schema", "true")]))
         );
     }
@@ -116,7 +141,7 @@ mod tests {
         );
         let expected = row("improved_performance", "[2,3]");
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -129,7 +154,7 @@ mod tests {
             Some(r#"{"Value":"x"}"#),
         );
         assert!(matches!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Err(ProjectionError::InvalidPayload(_))
         ));
     }
@@ -143,7 +168,7 @@ mod tests {
         ] {
             let e = event("feature", event_type, Some(r#"{"Value":true}"#));
             assert_eq!(
-                reduce(&e, &Context::new(&NoEvents)),
+                MODULE.reduce(&e, &Context::new(&NoEvents)),
                 Ok(None),
                 "{event_type}"
             );
@@ -159,7 +184,7 @@ mod tests {
         );
         let expected = row("login_default_org", "true");
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -169,7 +194,7 @@ mod tests {
         let e = event("feature", "feature.instance.reset", None);
         let expected = delete(TABLE).eq("instance_id", "instance-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

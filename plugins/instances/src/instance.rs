@@ -7,26 +7,49 @@
 //! real instance events). The host adds `instance_id = <tenant>` to every
 //! condition.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, UpdateBuilder,
+    aggregate_removed, insert, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "instances_projection";
 
-/// The `instance` events this table reduces.
-const EVENTS: &[&str] = &[
-    "instance.added",
-    "instance.changed",
-    "instance.removed",
-    "instance.default.org.set",
-    "instance.iam.project.set",
-    "instance.iam.console.set",
-    "instance.default.language.set",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("instance", &["instance.added"], added),
+        on("instance", &["instance.changed"], |event, _| {
+            set(event, "name", event.payload()?.text_or_empty("name")?)
+        }),
+        aggregate_removed("instance", &["instance.removed"], &["id"]),
+        on("instance", &["instance.default.org.set"], |event, _| {
+            set(
+                event,
+                "default_org_id",
+                event.payload()?.text_or_empty("orgId")?,
+            )
+        }),
+        on("instance", &["instance.iam.project.set"], |event, _| {
+            let project_id = event.payload()?.text_or_empty("iamProjectId")?;
+            set(event, "iam_project_id", project_id)
+        }),
+        on("instance", &["instance.iam.console.set"], console_set),
+        on(
+            "instance",
+            &["instance.default.language.set"],
+            |event, _| {
+                let language = event.payload()?.text_or_empty("language")?;
+                set(event, "default_language", language)
+            },
+        ),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("instance_id", ColumnType::Text)
         .column("id", ColumnType::Text)
@@ -42,56 +65,43 @@ pub(crate) fn table() -> Table {
         .primary_key(&["instance_id"])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description.subscribe("instance", EVENTS)
+/// An update of the event's instance row.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("id", &event.instance_id)
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let row = || update(TABLE).eq("id", &event.instance_id);
-    let mutation = match event.event_type.as_str() {
-        "instance.added" => {
-            let name = event.payload()?.text_or_empty("name")?;
-            insert(TABLE)
-                .value("id", &event.instance_id)
-                .value("name", name)
-                .build()
-        }
-        "instance.changed" => {
-            let name = event.payload()?.text_or_empty("name")?;
-            row().set("name", name).build()
-        }
-        "instance.removed" => delete(TABLE).eq("id", &event.aggregate_id).build(),
-        "instance.default.org.set" => {
-            let org_id = event.payload()?.text_or_empty("orgId")?;
-            row().set("default_org_id", org_id).build()
-        }
-        "instance.iam.project.set" => {
-            let project_id = event.payload()?.text_or_empty("iamProjectId")?;
-            row().set("iam_project_id", project_id).build()
-        }
-        "instance.iam.console.set" => {
-            let payload = event.payload()?;
-            row()
-                .set("console_client_id", payload.text_or_empty("clientId")?)
-                .set("console_app_id", payload.text_or_empty("appId")?)
-                .build()
-        }
-        "instance.default.language.set" => {
-            let language = event.payload()?.text_or_empty("language")?;
-            row().set("default_language", language).build()
-        }
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+/// Set one column of the event's instance row.
+fn set(event: &Event, column: &str, text: String) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![row(event).set(column, text).build()])
+}
+
+/// `instance.added`: the instance row.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let name = event.payload()?.text_or_empty("name")?;
+    Ok(vec![
+        insert(TABLE)
+            .value("id", &event.instance_id)
+            .value("name", name)
+            .build(),
+    ])
+}
+
+/// `instance.iam.console.set`: the console's client and app.
+fn console_set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    Ok(vec![
+        row(event)
+            .set("console_client_id", payload.text_or_empty("clientId")?)
+            .set("console_app_id", payload.text_or_empty("appId")?)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, delete, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -99,7 +109,7 @@ mod tests {
         let e = event("instance", "instance.removed", None);
         let expected = delete(TABLE).eq("id", "agg-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -112,7 +122,7 @@ mod tests {
             .value("name", "Name")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -129,7 +139,7 @@ mod tests {
             .set("default_org_id", "orgid")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -147,7 +157,7 @@ mod tests {
             .set("console_app_id", "app")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -159,6 +169,6 @@ mod tests {
             "instance.domain.added",
             Some(r#"{"domain":"d"}"#),
         );
-        assert_eq!(reduce(&e, &Context::new(&NoEvents)), Ok(None));
+        assert_eq!(MODULE.reduce(&e, &Context::new(&NoEvents)), Ok(None));
     }
 }

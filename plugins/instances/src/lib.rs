@@ -12,9 +12,8 @@
 //! | `instance_members_projection` | `member.rs` |
 //! | `instance_features_projection` | `feature.rs` |
 //!
-//! Every table module offers the same three things: its table declaration,
-//! its subscriptions and a reducer that answers `None` for events it does not
-//! care about. [`Instances::handle`] runs every reducer in table order and
+//! Every table module states its table and its handlers (`event types →
+//! reducer`, removals declared); [`Instances`] runs them in table order and
 //! concatenates their mutations, so an event that touches several tables
 //! (`instance.removed`) yields its mutations table by table.
 //!
@@ -22,43 +21,29 @@
 //! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
 //! never write those columns themselves.
 
-use projection_sdk::{
-    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
-    handle_tables,
-};
-
 mod domain;
 mod feature;
 mod instance;
 mod member;
 mod trusted_domain;
 
-/// The family's name.
-pub const NAME: &str = "instances";
-
-/// The plugin version.
-pub const VERSION: &str = "0.1.1";
-
-/// The table modules, in table order.
-const TABLES: [TableModule; 5] =
-    projection_sdk::table_modules!(instance, domain, trusted_domain, member, feature);
-
-/// The instances table family.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Instances;
-
-impl Family for Instances {
-    fn describe() -> Description {
-        describe_tables(NAME, VERSION, &TABLES)
-    }
-
-    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        handle_tables(&TABLES, event, ctx)
-    }
+projection_sdk::family! {
+    /// The instances table family.
+    Instances,
+    name: "instances",
+    version: "0.1.1",
+    tables: [instance, domain, trusted_domain, member, feature],
 }
 
-#[cfg(feature = "export")]
-projection_sdk::export!(Instances);
+#[cfg(test)]
+projection_conformance::passes!(
+    Instances,
+    "instance",
+    "instance_domain",
+    "instance_trusted_domain",
+    "instance_member",
+    "instance_features",
+);
 
 #[cfg(test)]
 mod tests {
@@ -124,25 +109,5 @@ mod tests {
             Instances::handle(&other, &ctx),
             Err(ProjectionError::UnhandledEvent(_))
         ));
-    }
-}
-
-#[cfg(test)]
-mod conformance {
-    use projection_sdk::conformance::{load_cases, run_native};
-
-    #[test]
-    fn shared_conformance_cases_pass_natively() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-        let mut cases = Vec::new();
-        for file in
-            "instance,instance_domain,instance_trusted_domain,instance_member,instance_features"
-                .split(',')
-        {
-            cases.extend(load_cases(&dir.join(format!("{file}.jsonl"))).unwrap());
-        }
-        let report = run_native::<super::Instances>(&cases);
-        assert!(report.all_passed(), "{report}");
-        assert_eq!(report.summary(), "22 passed, 0 failed");
     }
 }

@@ -5,23 +5,12 @@
 //! takes its owner.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, EventFilter, ProjectionError, Table, Value, delete,
-    insert, update,
+    ColumnType, Context, Event, EventFilter, Mutation, ProjectionError, Table, TableModule, Value,
+    aggregate_removed, delete, insert, instance_removed, on, update,
 };
-
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_members_projection";
-
-/// The `instance` events this table reduces.
-const EVENTS: &[&str] = &[
-    "instance.member.added",
-    "instance.member.changed",
-    "instance.member.cascade.removed",
-    "instance.member.removed",
-    "instance.removed",
-];
 
 /// The user events that create a user; their owner is the user's org.
 const USER_CREATED: &[&str] = &[
@@ -30,8 +19,33 @@ const USER_CREATED: &[&str] = &[
     "user.machine.added",
 ];
 
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("instance", &["instance.member.added"], added),
+        on("instance", &["instance.member.changed"], |event, _| {
+            Ok(vec![
+                update(TABLE)
+                    .set("roles", roles(event)?)
+                    .eq("user_id", user_id(event)?)
+                    .build(),
+            ])
+        }),
+        on(
+            "instance",
+            &["instance.member.cascade.removed", "instance.member.removed"],
+            |event, _| Ok(vec![delete(TABLE).eq("user_id", user_id(event)?).build()]),
+        ),
+        instance_removed(),
+        aggregate_removed("org", &["org.removed"], &["user_resource_owner"]),
+        aggregate_removed("user", &["user.removed"], &["user_id"]),
+    ],
+);
+
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("creation_date", ColumnType::Timestamp)
         .column("change_date", ColumnType::Timestamp)
@@ -57,14 +71,6 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("instance", EVENTS)
-        .subscribe("org", &["org.removed"])
-        .subscribe("user", &["user.removed"])
-}
-
 /// The owner (org) of the user's latest creation event.
 fn user_resource_owner(ctx: &Context<'_>, user_id: &str) -> Result<String, ProjectionError> {
     let filter = EventFilter {
@@ -83,44 +89,31 @@ fn roles(event: &Event) -> Result<Value, ProjectionError> {
     Ok(event.payload()?.text_array("roles")?.into())
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, ctx: &Context<'_>) -> Reduced {
-    let user_id =
-        || -> Result<String, ProjectionError> { event.payload()?.text_or_empty("userId") };
-    let mutation = match event.event_type.as_str() {
-        "instance.member.added" => {
-            let user_id = user_id()?;
-            let owner = user_resource_owner(ctx, &user_id)?;
-            insert(TABLE)
-                .value("id", &event.aggregate_id)
-                .value("user_id", user_id)
-                .value("user_resource_owner", owner)
-                .value("roles", roles(event)?)
-                .value("resource_owner", &event.owner)
-                .build()
-        }
-        "instance.member.changed" => update(TABLE)
-            .set("roles", roles(event)?)
-            .eq("user_id", user_id()?)
+/// The payload's `userId`.
+fn user_id(event: &Event) -> Result<String, ProjectionError> {
+    event.payload()?.text_or_empty("userId")
+}
+
+/// `instance.member.added`: the member, with the owner of their user.
+fn added(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let user_id = user_id(event)?;
+    let owner = user_resource_owner(ctx, &user_id)?;
+    Ok(vec![
+        insert(TABLE)
+            .value("id", &event.aggregate_id)
+            .value("user_id", user_id)
+            .value("user_resource_owner", owner)
+            .value("roles", roles(event)?)
+            .value("resource_owner", &event.owner)
             .build(),
-        "instance.member.cascade.removed" | "instance.member.removed" => {
-            delete(TABLE).eq("user_id", user_id()?).build()
-        }
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        "org.removed" => delete(TABLE)
-            .eq("user_resource_owner", &event.aggregate_id)
-            .build(),
-        "user.removed" => delete(TABLE).eq("user_id", &event.aggregate_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, EventList, NoEvents, ProjectionError, delete, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     const ADDED: &str = r#"{"userId":"user-id","roles":["role"]}"#;
@@ -148,7 +141,7 @@ mod tests {
         let e = event("instance", "instance.member.added", Some(ADDED));
         let store = EventList(vec![user_added("org1", 1)]);
         assert_eq!(
-            reduce(&e, &Context::new(&store)),
+            MODULE.reduce(&e, &Context::new(&store)),
             Ok(Some(vec![member_row("org1")]))
         );
     }
@@ -158,7 +151,7 @@ mod tests {
         let e = event("instance", "instance.member.added", Some(ADDED));
         let store = EventList(vec![user_added("org2", 1), user_added("org1", 2)]);
         assert_eq!(
-            reduce(&e, &Context::new(&store)),
+            MODULE.reduce(&e, &Context::new(&store)),
             Ok(Some(vec![member_row("org1")]))
         );
     }
@@ -167,7 +160,7 @@ mod tests {
     fn added_without_user_is_not_found() {
         let e = event("instance", "instance.member.added", Some(ADDED));
         assert!(matches!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Err(ProjectionError::NotFound(_))
         ));
     }
@@ -184,7 +177,7 @@ mod tests {
             .eq("user_id", "user-id")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -194,7 +187,7 @@ mod tests {
         let e = event("org", "org.removed", None);
         let expected = delete(TABLE).eq("user_resource_owner", "agg-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

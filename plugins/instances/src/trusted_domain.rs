@@ -1,22 +1,38 @@
 //! `instance_trusted_domains_projection`: the trusted domains of an instance
 //! (reference §1.3).
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert};
-
-use projection_sdk::Reduced;
+use projection_sdk::{ColumnType, Table, TableModule, delete, insert, instance_removed, on};
 
 /// The table name.
 pub(crate) const TABLE: &str = "instance_trusted_domains_projection";
 
-/// The `instance` events this table reduces.
-const EVENTS: &[&str] = &[
-    "instance.trusted_domains.added",
-    "instance.trusted_domains.removed",
-    "instance.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on(
+            "instance",
+            &["instance.trusted_domains.added"],
+            |event, _| {
+                let domain = event.payload()?.text_or_empty("domain")?;
+                Ok(vec![insert(TABLE).value("domain", domain).build()])
+            },
+        ),
+        on(
+            "instance",
+            &["instance.trusted_domains.removed"],
+            |event, _| {
+                let domain = event.payload()?.text_or_empty("domain")?;
+                Ok(vec![delete(TABLE).eq("domain", domain).build()])
+            },
+        ),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("instance_id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -31,33 +47,11 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description.subscribe("instance", EVENTS)
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let mutation = match event.event_type.as_str() {
-        "instance.trusted_domains.added" => {
-            let domain = event.payload()?.text_or_empty("domain")?;
-            insert(TABLE).value("domain", domain).build()
-        }
-        "instance.trusted_domains.removed" => {
-            let domain = event.payload()?.text_or_empty("domain")?;
-            delete(TABLE).eq("domain", domain).build()
-        }
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
-}
-
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, delete, insert};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -69,7 +63,7 @@ mod tests {
         );
         let expected = insert(TABLE).value("domain", "domain.new").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -83,7 +77,7 @@ mod tests {
         );
         let expected = delete(TABLE).eq("domain", "d").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -93,7 +87,7 @@ mod tests {
         let e = event("instance", "instance.removed", None);
         let expected = delete(TABLE).eq("instance_id", "instance-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -3,9 +3,10 @@
 //! Zitadel keys the table by `(org_id, domain, instance_id)`; the canonical
 //! schema puts `instance_id` first.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, aggregate_removed,
+    delete, insert, instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_domains_projection";
@@ -13,18 +14,27 @@ pub(crate) const TABLE: &str = "org_domains_projection";
 /// `validation_type`: unspecified.
 const VALIDATION_UNSPECIFIED: i64 = 0;
 
-/// The `org` events this table reduces.
-const EVENTS: &[&str] = &[
-    "org.domain.added",
-    "org.domain.verification.added",
-    "org.domain.verified",
-    "org.domain.primary.set",
-    "org.domain.removed",
-    "org.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.domain.added"], added),
+        on(
+            "org",
+            &["org.domain.verification.added"],
+            verification_added,
+        ),
+        on("org", &["org.domain.verified"], verified),
+        on("org", &["org.domain.primary.set"], primary_set),
+        on("org", &["org.domain.removed"], removed),
+        aggregate_removed("org", &["org.removed"], &["org_id"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("org_id", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
@@ -40,80 +50,83 @@ pub(crate) fn table() -> Table {
         .index("owner_removed", &["owner_removed"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", EVENTS)
-        .subscribe("instance", &["instance.removed"])
+/// The payload's `domain`.
+fn domain(event: &Event) -> Result<String, ProjectionError> {
+    event.payload()?.text_or_empty("domain")
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
+/// `org.domain.added`: an unverified, non-primary domain.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        insert(TABLE)
+            .value("domain", domain(event)?)
+            .value("org_id", &event.aggregate_id)
+            .value("is_verified", false)
+            .value("is_primary", false)
+            .value("validation_type", VALIDATION_UNSPECIFIED)
+            .build(),
+    ])
+}
+
+/// `org.domain.verification.added`: the validation type.
+fn verification_added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    let validation = payload
+        .int("validationType")?
+        .unwrap_or(VALIDATION_UNSPECIFIED);
+    Ok(vec![
+        update(TABLE)
+            .set("validation_type", validation)
+            .eq("domain", payload.text_or_empty("domain")?)
+            .eq("org_id", &event.aggregate_id)
+            .build(),
+    ])
+}
+
+/// `org.domain.verified`.
+fn verified(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        update(TABLE)
+            .set("is_verified", true)
+            .eq("domain", domain(event)?)
+            .eq("org_id", &event.aggregate_id)
+            .build(),
+    ])
+}
+
+/// `org.domain.primary.set`: the old primary domain is primary no more.
+fn primary_set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let org = &event.aggregate_id;
-    let domain = || event.payload()?.text_or_empty("domain");
-    let mutations = match event.event_type.as_str() {
-        "org.domain.added" => vec![
-            insert(TABLE)
-                .value("domain", domain()?)
-                .value("org_id", org)
-                .value("is_verified", false)
-                .value("is_primary", false)
-                .value("validation_type", VALIDATION_UNSPECIFIED)
-                .build(),
-        ],
-        "org.domain.verification.added" => {
-            let payload = event.payload()?;
-            let validation = payload
-                .int("validationType")?
-                .unwrap_or(VALIDATION_UNSPECIFIED);
-            vec![
-                update(TABLE)
-                    .set("validation_type", validation)
-                    .eq("domain", payload.text_or_empty("domain")?)
-                    .eq("org_id", org)
-                    .build(),
-            ]
-        }
-        "org.domain.verified" => vec![
-            update(TABLE)
-                .set("is_verified", true)
-                .eq("domain", domain()?)
-                .eq("org_id", org)
-                .build(),
-        ],
-        "org.domain.primary.set" => {
-            let domain = domain()?;
-            vec![
-                update(TABLE)
-                    .set("is_primary", false)
-                    .eq("org_id", org)
-                    .eq("is_primary", true)
-                    .build(),
-                update(TABLE)
-                    .set("is_primary", true)
-                    .eq("domain", domain)
-                    .eq("org_id", org)
-                    .build(),
-            ]
-        }
-        "org.domain.removed" => vec![
-            delete(TABLE)
-                .eq("domain", domain()?)
-                .eq("org_id", org)
-                .build(),
-        ],
-        "org.removed" => vec![delete(TABLE).eq("org_id", org).build()],
-        "instance.removed" => vec![delete(TABLE).eq("instance_id", &event.instance_id).build()],
-        _ => return Ok(None),
-    };
-    Ok(Some(mutations))
+    let domain = domain(event)?;
+    Ok(vec![
+        update(TABLE)
+            .set("is_primary", false)
+            .eq("org_id", org)
+            .eq("is_primary", true)
+            .build(),
+        update(TABLE)
+            .set("is_primary", true)
+            .eq("domain", domain)
+            .eq("org_id", org)
+            .build(),
+    ])
+}
+
+/// `org.domain.removed`.
+fn removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        delete(TABLE)
+            .eq("domain", domain(event)?)
+            .eq("org_id", &event.aggregate_id)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -131,7 +144,7 @@ mod tests {
             .value("validation_type", 0)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -149,7 +162,7 @@ mod tests {
             .eq("org_id", "agg-id")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -173,6 +186,9 @@ mod tests {
                 .eq("org_id", "agg-id")
                 .build(),
         ];
-        assert_eq!(reduce(&e, &Context::new(&NoEvents)), Ok(Some(expected)));
+        assert_eq!(
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(expected))
+        );
     }
 }

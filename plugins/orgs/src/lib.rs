@@ -10,9 +10,8 @@
 //! | `org_members_projection` | `member.rs` |
 //! | `org_metadata_projection` | `metadata.rs` |
 //!
-//! Every table module offers the same three things: its table declaration,
-//! its subscriptions and a reducer that answers `None` for events it does not
-//! care about. [`Orgs::handle`] runs every reducer in table order and
+//! Every table module states its table and its handlers (`event types →
+//! reducer`, removals declared); [`Orgs`] runs them in table order and
 //! concatenates their mutations, so an event that touches several tables
 //! (`org.removed`, `org.domain.primary.set`, `instance.removed`) yields its
 //! mutations table by table.
@@ -21,41 +20,18 @@
 //! `change_date`/`sequence` (and `creation_date` on inserts), so the reducers
 //! never write those columns themselves.
 
-use projection_sdk::{
-    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
-    handle_tables,
-};
-
 mod domain;
 mod member;
 mod metadata;
 mod org;
 
-/// The family's name.
-pub const NAME: &str = "orgs";
-
-/// The plugin version.
-pub const VERSION: &str = "0.1.0";
-
-/// The table modules, in table order.
-const TABLES: [TableModule; 4] = projection_sdk::table_modules!(org, domain, member, metadata);
-
-/// The orgs table family.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Orgs;
-
-impl Family for Orgs {
-    fn describe() -> Description {
-        describe_tables(NAME, VERSION, &TABLES)
-    }
-
-    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        handle_tables(&TABLES, event, ctx)
-    }
+projection_sdk::family! {
+    /// The orgs table family.
+    Orgs, name: "orgs", version: "0.1.0", tables: [org, domain, member, metadata]
 }
 
-#[cfg(feature = "export")]
-projection_sdk::export!(Orgs);
+#[cfg(test)]
+projection_conformance::passes!(Orgs, "org", "org_domain", "org_member", "org_metadata");
 
 #[cfg(test)]
 mod tests {
@@ -138,22 +114,5 @@ mod tests {
             Orgs::handle(&other, &ctx),
             Err(ProjectionError::UnhandledEvent(_))
         ));
-    }
-}
-
-#[cfg(test)]
-mod conformance {
-    use projection_sdk::conformance::{load_cases, run_native};
-
-    #[test]
-    fn shared_conformance_cases_pass_natively() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-        let mut cases = Vec::new();
-        for file in "org,org_domain,org_member,org_metadata".split(',') {
-            cases.extend(load_cases(&dir.join(format!("{file}.jsonl"))).unwrap());
-        }
-        let report = run_native::<super::Orgs>(&cases);
-        assert!(report.all_passed(), "{report}");
-        assert_eq!(report.summary(), "25 passed, 0 failed");
     }
 }

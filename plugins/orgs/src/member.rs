@@ -5,23 +5,12 @@
 //! takes its owner.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, EventFilter, ProjectionError, Table, Value, delete,
-    insert, update,
+    ColumnType, Context, Event, EventFilter, Mutation, ProjectionError, Table, TableModule, Value,
+    aggregate_removed, delete, insert, instance_removed, on, update,
 };
-
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_members_projection";
-
-/// The `org` events this table reduces.
-const EVENTS: &[&str] = &[
-    "org.member.added",
-    "org.member.changed",
-    "org.member.cascade.removed",
-    "org.member.removed",
-    "org.removed",
-];
 
 /// The user events that create a user; their owner is the user's org.
 const USER_CREATED: &[&str] = &[
@@ -30,8 +19,30 @@ const USER_CREATED: &[&str] = &[
     "user.machine.added",
 ];
 
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.member.added"], added),
+        on("org", &["org.member.changed"], changed),
+        on(
+            "org",
+            &["org.member.cascade.removed", "org.member.removed"],
+            removed,
+        ),
+        aggregate_removed(
+            "org",
+            &["org.removed"],
+            &["resource_owner", "user_resource_owner"],
+        ),
+        instance_removed(),
+        aggregate_removed("user", &["user.removed"], &["user_id"]),
+    ],
+);
+
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("creation_date", ColumnType::Timestamp)
         .column("change_date", ColumnType::Timestamp)
@@ -57,14 +68,6 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", EVENTS)
-        .subscribe("instance", &["instance.removed"])
-        .subscribe("user", &["user.removed"])
-}
-
 /// The owner (org) of the user's latest creation event.
 fn user_resource_owner(ctx: &Context<'_>, user_id: &str) -> Result<String, ProjectionError> {
     let filter = EventFilter {
@@ -83,53 +86,52 @@ fn roles(event: &Event) -> Result<Value, ProjectionError> {
     Ok(event.payload()?.text_array("roles")?.into())
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, ctx: &Context<'_>) -> Reduced {
-    let org = &event.aggregate_id;
-    let user_id = || event.payload()?.text_or_empty("userId");
-    let mutations = match event.event_type.as_str() {
-        "org.member.added" => {
-            let user_id = user_id()?;
-            let owner = user_resource_owner(ctx, &user_id)?;
-            vec![
-                insert(TABLE)
-                    .value("org_id", org)
-                    .value("user_id", user_id)
-                    .value("user_resource_owner", owner)
-                    .value("roles", roles(event)?)
-                    .value("resource_owner", &event.owner)
-                    .build(),
-            ]
-        }
-        "org.member.changed" => vec![
-            update(TABLE)
-                .set("roles", roles(event)?)
-                .eq("user_id", user_id()?)
-                .eq("org_id", org)
-                .build(),
-        ],
-        "org.member.cascade.removed" | "org.member.removed" => vec![
-            delete(TABLE)
-                .eq("user_id", user_id()?)
-                .eq("org_id", org)
-                .build(),
-        ],
-        "org.removed" => vec![
-            delete(TABLE).eq("resource_owner", org).build(),
-            delete(TABLE).eq("user_resource_owner", org).build(),
-        ],
-        "user.removed" => vec![delete(TABLE).eq("user_id", &event.aggregate_id).build()],
-        "instance.removed" => vec![delete(TABLE).eq("instance_id", &event.instance_id).build()],
-        _ => return Ok(None),
-    };
-    Ok(Some(mutations))
+/// The payload's `userId`.
+fn user_id(event: &Event) -> Result<String, ProjectionError> {
+    event.payload()?.text_or_empty("userId")
+}
+
+/// `org.member.added`: the member, with the owner of their user.
+fn added(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let user_id = user_id(event)?;
+    let owner = user_resource_owner(ctx, &user_id)?;
+    Ok(vec![
+        insert(TABLE)
+            .value("org_id", &event.aggregate_id)
+            .value("user_id", user_id)
+            .value("user_resource_owner", owner)
+            .value("roles", roles(event)?)
+            .value("resource_owner", &event.owner)
+            .build(),
+    ])
+}
+
+/// `org.member.changed`: the roles.
+fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        update(TABLE)
+            .set("roles", roles(event)?)
+            .eq("user_id", user_id(event)?)
+            .eq("org_id", &event.aggregate_id)
+            .build(),
+    ])
+}
+
+/// `org.member.removed` and its cascade.
+fn removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        delete(TABLE)
+            .eq("user_id", user_id(event)?)
+            .eq("org_id", &event.aggregate_id)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, EventList, NoEvents, ProjectionError, delete, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     const ADDED: &str = r#"{"userId":"user-id","roles":["role"]}"#;
@@ -160,7 +162,7 @@ mod tests {
             user_created("user.machine.added", "org1"),
         ]);
         assert_eq!(
-            reduce(&e, &Context::new(&store)),
+            MODULE.reduce(&e, &Context::new(&store)),
             Ok(Some(vec![member_row("org1")]))
         );
     }
@@ -170,7 +172,7 @@ mod tests {
         let e = event("org", "org.member.added", Some(ADDED));
         let store = EventList(vec![user_created("user.added", "org1")]);
         assert!(matches!(
-            reduce(&e, &Context::new(&store)),
+            MODULE.reduce(&e, &Context::new(&store)),
             Err(ProjectionError::NotFound(_))
         ));
     }
@@ -188,7 +190,7 @@ mod tests {
             .eq("org_id", "agg-id")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -198,7 +200,7 @@ mod tests {
         let e = event("user", "user.removed", None);
         let expected = delete(TABLE).eq("user_id", "agg-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -5,24 +5,39 @@
 //! them `owner_removed = true`.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Table, Value, delete, update, upsert,
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, Value, delete,
+    instance_removed, on, update, upsert,
 };
-
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_metadata_projection";
 
-/// The `org` events this table reduces.
-const EVENTS: &[&str] = &[
-    "org.metadata.set",
-    "org.metadata.removed",
-    "org.metadata.removed.all",
-    "org.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.metadata.set"], set),
+        on("org", &["org.metadata.removed"], removed),
+        on("org", &["org.metadata.removed.all"], |event, _| {
+            Ok(vec![
+                delete(TABLE).eq("org_id", &event.aggregate_id).build(),
+            ])
+        }),
+        on("org", &["org.removed"], |event, _| {
+            Ok(vec![
+                update(TABLE)
+                    .set("owner_removed", true)
+                    .eq("resource_owner", &event.aggregate_id)
+                    .build(),
+            ])
+        }),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("org_id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -37,48 +52,37 @@ pub(crate) fn table() -> Table {
         .index("owner_removed", &["owner_removed"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", EVENTS)
-        .subscribe("instance", &["instance.removed"])
+/// `org.metadata.set`: the key's value, base64 in the payload.
+fn set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    let value = payload.bytes("value")?.map_or(Value::Null, Value::Bytes);
+    Ok(vec![
+        upsert(TABLE, &["instance_id", "org_id", "key"])
+            .value("org_id", &event.aggregate_id)
+            .value("key", payload.text_or_empty("key")?)
+            .value("resource_owner", &event.owner)
+            .value("value", value)
+            .keep_on_conflict(&["creation_date"])
+            .build(),
+    ])
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let org = &event.aggregate_id;
-    let mutation = match event.event_type.as_str() {
-        "org.metadata.set" => {
-            let payload = event.payload()?;
-            let value = payload.bytes("value")?.map_or(Value::Null, Value::Bytes);
-            upsert(TABLE, &["instance_id", "org_id", "key"])
-                .value("org_id", org)
-                .value("key", payload.text_or_empty("key")?)
-                .value("resource_owner", &event.owner)
-                .value("value", value)
-                .keep_on_conflict(&["creation_date"])
-                .build()
-        }
-        "org.metadata.removed" => {
-            let key = event.payload()?.text_or_empty("key")?;
-            delete(TABLE).eq("org_id", org).eq("key", key).build()
-        }
-        "org.metadata.removed.all" => delete(TABLE).eq("org_id", org).build(),
-        "org.removed" => update(TABLE)
-            .set("owner_removed", true)
-            .eq("resource_owner", org)
+/// `org.metadata.removed`: one key.
+fn removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let key = event.payload()?.text_or_empty("key")?;
+    Ok(vec![
+        delete(TABLE)
+            .eq("org_id", &event.aggregate_id)
+            .eq("key", key)
             .build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, Value, delete, update, upsert};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -96,7 +100,7 @@ mod tests {
             .keep_on_conflict(&["creation_date"])
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -109,7 +113,7 @@ mod tests {
             Some(r#"{"key":"key","value":"%%%"}"#),
         );
         assert!(matches!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Err(ProjectionError::InvalidPayload(_))
         ));
     }
@@ -122,7 +126,7 @@ mod tests {
             .eq("key", "key")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -135,7 +139,7 @@ mod tests {
             .eq("resource_owner", "agg-id")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -1,8 +1,9 @@
 //! `orgs_projection`: one row per organization (reference §2.1).
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, UpdateBuilder,
+    aggregate_removed, insert, instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "orgs_projection";
@@ -13,18 +14,27 @@ const STATE_ACTIVE: i64 = 1;
 /// `org_state`: inactive.
 const STATE_INACTIVE: i64 = 2;
 
-/// The `org` events this table reduces.
-const EVENTS: &[&str] = &[
-    "org.added",
-    "org.changed",
-    "org.deactivated",
-    "org.reactivated",
-    "org.removed",
-    "org.domain.primary.set",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.added"], added),
+        on("org", &["org.changed"], changed),
+        on("org", &["org.deactivated"], |event, _| {
+            Ok(vec![row(event).set("org_state", STATE_INACTIVE).build()])
+        }),
+        on("org", &["org.reactivated"], |event, _| {
+            Ok(vec![row(event).set("org_state", STATE_ACTIVE).build()])
+        }),
+        aggregate_removed("org", &["org.removed"], &["id"]),
+        on("org", &["org.domain.primary.set"], primary_domain_set),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -40,45 +50,42 @@ pub(crate) fn table() -> Table {
         .index("name", &["name"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", EVENTS)
-        .subscribe("instance", &["instance.removed"])
+/// An update of the event's org.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("id", &event.aggregate_id)
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let row = || update(TABLE).eq("id", &event.aggregate_id);
-    let mutation = match event.event_type.as_str() {
-        "org.added" => insert(TABLE)
+/// `org.added`: an active org.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        insert(TABLE)
             .value("id", &event.aggregate_id)
             .value("resource_owner", &event.owner)
             .value("name", event.payload()?.text_or_empty("name")?)
             .value("org_state", STATE_ACTIVE)
             .build(),
-        "org.changed" => match event.payload()?.text("name")? {
-            Some(name) if !name.is_empty() => row().set("name", name).build(),
-            _ => return Ok(Some(Vec::new())),
-        },
-        "org.deactivated" => row().set("org_state", STATE_INACTIVE).build(),
-        "org.reactivated" => row().set("org_state", STATE_ACTIVE).build(),
-        "org.removed" => delete(TABLE).eq("id", &event.aggregate_id).build(),
-        "org.domain.primary.set" => {
-            let domain = event.payload()?.text_or_empty("domain")?;
-            row().set("primary_domain", domain).build()
-        }
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+    ])
+}
+
+/// `org.changed`: a new name, when it has one.
+fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(match event.payload()?.text("name")? {
+        Some(name) if !name.is_empty() => vec![row(event).set("name", name).build()],
+        _ => Vec::new(),
+    })
+}
+
+/// `org.domain.primary.set`.
+fn primary_domain_set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let domain = event.payload()?.text_or_empty("domain")?;
+    Ok(vec![row(event).set("primary_domain", domain).build()])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -91,7 +98,7 @@ mod tests {
             .value("org_state", 1)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -104,7 +111,7 @@ mod tests {
             .set("name", "new name")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -112,7 +119,10 @@ mod tests {
     #[test]
     fn changed_with_empty_name_does_nothing() {
         let e = event("org", "org.changed", Some(r#"{"name":""}"#));
-        assert_eq!(reduce(&e, &Context::new(&NoEvents)), Ok(Some(vec![])));
+        assert_eq!(
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![]))
+        );
     }
 
     #[test]
@@ -124,7 +134,7 @@ mod tests {
                 .set("org_state", state)
                 .build();
             assert_eq!(
-                reduce(&e, &Context::new(&NoEvents)),
+                MODULE.reduce(&e, &Context::new(&NoEvents)),
                 Ok(Some(vec![expected]))
             );
         }
@@ -142,7 +152,7 @@ mod tests {
             .set("primary_domain", "domain.new")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -1,5 +1,6 @@
-//! Fuzz targets for what reaches the SDK from outside: a plugin's mutations
-//! (checked by `validate::scope`) and conformance case files (`parse_cases`).
+//! Fuzz targets for what reaches a plugin's checks from outside: its
+//! mutations (checked by `validate::scope`) and conformance case files
+//! (`projection_conformance::parse_cases`).
 //!
 //! Each target is an ordinary test driven by random structured input: bytes
 //! from a seeded PRNG read through `arbitrary::Unstructured`. A target runs
@@ -20,7 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arbitrary::Unstructured;
-use projection_sdk::conformance::parse_cases;
+use projection_conformance::parse_cases;
 use projection_sdk::validate::scope;
 
 // ---------------------------------------------------------------------------

@@ -15,44 +15,21 @@
 //! plugin free of event-store look-ups and project subscriptions, and lets
 //! either family be rebuilt alone.
 //!
-//! [`UserGrants::handle`] runs the table's reducer; the host scopes every
-//! mutation to the event's tenant and stamps `change_date`/`sequence` (and
+//! [`UserGrants`] runs the table's handlers; the host scopes every mutation
+//! to the event's tenant and stamps `change_date`/`sequence` (and
 //! `creation_date` on inserts), except the project-driven role changes,
 //! which the reference does not bump (reference §9.4).
-
-use projection_sdk::{
-    Context, Description, Event, Family, Mutation, ProjectionError, TableModule, describe_tables,
-    handle_tables,
-};
 
 mod lookup;
 mod user_grant;
 
-/// The family's name.
-pub const NAME: &str = "user_grants";
-
-/// The plugin version.
-pub const VERSION: &str = "0.1.0";
-
-/// The table modules, in table order.
-const TABLES: [TableModule; 1] = projection_sdk::table_modules!(user_grant);
-
-/// The user grants table family.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct UserGrants;
-
-impl Family for UserGrants {
-    fn describe() -> Description {
-        describe_tables(NAME, VERSION, &TABLES)
-    }
-
-    fn handle(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-        handle_tables(&TABLES, event, ctx)
-    }
+projection_sdk::family! {
+    /// The user grants table family.
+    UserGrants, name: "user_grants", version: "0.1.0", tables: [user_grant]
 }
 
-#[cfg(feature = "export")]
-projection_sdk::export!(UserGrants);
+#[cfg(test)]
+projection_conformance::passes!(UserGrants, "user_grant");
 
 #[cfg(test)]
 mod tests {
@@ -115,19 +92,5 @@ mod tests {
             UserGrants::handle(&other, &ctx),
             Err(ProjectionError::UnhandledEvent(_))
         ));
-    }
-}
-
-#[cfg(test)]
-mod conformance {
-    use projection_sdk::conformance::{load_cases, run_native};
-
-    #[test]
-    fn shared_conformance_cases_pass_natively() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance");
-        let cases = load_cases(&dir.join("user_grant.jsonl")).unwrap();
-        let report = run_native::<super::UserGrants>(&cases);
-        assert!(report.all_passed(), "{report}");
-        assert_eq!(report.summary(), "13 passed, 0 failed");
     }
 }

@@ -2,11 +2,9 @@
 //! (reference §4.8).
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Mutation, ProjectionError, RowBuilder, Table, delete,
-    insert, update, upsert,
+    ColumnType, Event, Mutation, ProjectionError, RowBuilder, Table, TableModule,
+    aggregate_removed, delete, insert, instance_removed, on, update, upsert,
 };
-
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "user_auth_methods_projection";
@@ -58,54 +56,83 @@ enum Effect {
     Remove(i64, Token),
 }
 
-/// The `user` method events of the table.
-const EVENTS: &[&str] = &[
-    "user.human.passwordless.token.added",
-    "user.human.mfa.u2f.token.added",
-    "user.human.mfa.otp.added",
-    "user.human.passwordless.token.verified",
-    "user.human.mfa.u2f.token.verified",
-    "user.human.mfa.otp.verified",
-    "user.human.mfa.otp.sms.added",
-    "user.human.mfa.otp.email.added",
-    "user.human.mfa.recoverycode.added",
-    "user.human.passwordless.token.removed",
-    "user.human.mfa.u2f.token.removed",
-    "user.human.mfa.otp.removed",
-    "user.human.mfa.otp.sms.removed",
-    "user.human.phone.removed",
-    "user.phone.removed",
-    "user.human.mfa.otp.email.removed",
-    "user.human.mfa.recoverycode.removed",
-];
+use Effect::{Activate, Add, AddRecoveryCodes, Init, Remove};
 
-/// The effect of a method event (one of [`EVENTS`]).
-fn effect(event_type: &str) -> Option<Effect> {
-    use Effect::{Activate, Add, AddRecoveryCodes, Init, Remove};
-    Some(match event_type {
-        "user.human.passwordless.token.added" => Init(PASSWORDLESS, WebAuthn),
-        "user.human.mfa.u2f.token.added" => Init(U2F, WebAuthn),
-        "user.human.mfa.otp.added" => Init(TOTP, NoToken),
-        "user.human.passwordless.token.verified" => Activate(PASSWORDLESS, WebAuthn),
-        "user.human.mfa.u2f.token.verified" => Activate(U2F, WebAuthn),
-        "user.human.mfa.otp.verified" => Activate(TOTP, NoToken),
-        "user.human.mfa.otp.sms.added" => Add(OTP_SMS),
-        "user.human.mfa.otp.email.added" => Add(OTP_EMAIL),
-        "user.human.mfa.recoverycode.added" => AddRecoveryCodes,
-        "user.human.passwordless.token.removed" => Remove(PASSWORDLESS, WebAuthn),
-        "user.human.mfa.u2f.token.removed" => Remove(U2F, WebAuthn),
-        "user.human.mfa.otp.removed" => Remove(TOTP, NoToken),
-        "user.human.mfa.otp.sms.removed" | "user.human.phone.removed" | "user.phone.removed" => {
-            Remove(OTP_SMS, NoToken)
-        }
-        "user.human.mfa.otp.email.removed" => Remove(OTP_EMAIL, NoToken),
-        "user.human.mfa.recoverycode.removed" => Remove(RECOVERY_CODE, NoToken),
-        _ => return None,
-    })
-}
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", &["user.human.passwordless.token.added"], |e, _| {
+            method(e, Init(PASSWORDLESS, WebAuthn))
+        }),
+        on("user", &["user.human.mfa.u2f.token.added"], |e, _| {
+            method(e, Init(U2F, WebAuthn))
+        }),
+        on("user", &["user.human.mfa.otp.added"], |e, _| {
+            method(e, Init(TOTP, NoToken))
+        }),
+        on(
+            "user",
+            &["user.human.passwordless.token.verified"],
+            |e, _| method(e, Activate(PASSWORDLESS, WebAuthn)),
+        ),
+        on("user", &["user.human.mfa.u2f.token.verified"], |e, _| {
+            method(e, Activate(U2F, WebAuthn))
+        }),
+        on("user", &["user.human.mfa.otp.verified"], |e, _| {
+            method(e, Activate(TOTP, NoToken))
+        }),
+        on("user", &["user.human.mfa.otp.sms.added"], |e, _| {
+            method(e, Add(OTP_SMS))
+        }),
+        on("user", &["user.human.mfa.otp.email.added"], |e, _| {
+            method(e, Add(OTP_EMAIL))
+        }),
+        on("user", &["user.human.mfa.recoverycode.added"], |e, _| {
+            method(e, AddRecoveryCodes)
+        }),
+        on(
+            "user",
+            &["user.human.passwordless.token.removed"],
+            |e, _| method(e, Remove(PASSWORDLESS, WebAuthn)),
+        ),
+        on("user", &["user.human.mfa.u2f.token.removed"], |e, _| {
+            method(e, Remove(U2F, WebAuthn))
+        }),
+        on("user", &["user.human.mfa.otp.removed"], |e, _| {
+            method(e, Remove(TOTP, NoToken))
+        }),
+        on(
+            "user",
+            &[
+                "user.human.mfa.otp.sms.removed",
+                "user.human.phone.removed",
+                "user.phone.removed",
+            ],
+            |e, _| method(e, Remove(OTP_SMS, NoToken)),
+        ),
+        on("user", &["user.human.mfa.otp.email.removed"], |e, _| {
+            method(e, Remove(OTP_EMAIL, NoToken))
+        }),
+        on("user", &["user.human.mfa.recoverycode.removed"], |e, _| {
+            method(e, Remove(RECOVERY_CODE, NoToken))
+        }),
+        on("user", &["user.removed"], |event, _| {
+            Ok(vec![
+                delete(TABLE)
+                    .eq("resource_owner", &event.owner)
+                    .eq("user_id", &event.aggregate_id)
+                    .build(),
+            ])
+        }),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
         .column("method_type", ColumnType::SmallInt)
@@ -122,32 +149,9 @@ pub(crate) fn table() -> Table {
         .index("resource_owner", &["resource_owner"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", EVENTS)
-        .subscribe("user", &["user.removed"])
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let kind = event.event_type.as_str();
-    let user = &event.aggregate_id;
-    let mutation = match kind {
-        "user.removed" => delete(TABLE)
-            .eq("resource_owner", &event.owner)
-            .eq("user_id", user)
-            .build(),
-        "org.removed" => delete(TABLE).eq("resource_owner", user).build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => match effect(kind) {
-            Some(effect) => method_mutation(event, effect)?,
-            None => return Ok(None),
-        },
-    };
-    Ok(Some(vec![mutation]))
+/// The mutations of a method event.
+fn method(event: &Event, effect: Effect) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![method_mutation(event, effect)?])
 }
 
 /// The mutation of a method event.
@@ -213,12 +217,22 @@ fn method_mutation(event: &Event, effect: Effect) -> Result<Mutation, Projection
 mod tests {
     use projection_sdk::{Context, NoEvents, delete};
 
-    use super::{EVENTS, TABLE, effect, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
     fn every_method_event_has_an_effect() {
-        assert!(EVENTS.iter().all(|e| effect(e).is_some()));
+        let ctx = Context::new(&NoEvents);
+        for handler in MODULE.handlers() {
+            for event_type in handler.event_types() {
+                let e = event(handler.aggregate_type(), event_type, Some("{}"));
+                let reduced = MODULE.reduce(&e, &ctx);
+                assert!(
+                    matches!(reduced, Ok(Some(ref m)) if m.len() == 1),
+                    "{event_type}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -235,7 +249,7 @@ mod tests {
             .eq("token_id", "t1")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -2,12 +2,11 @@
 //! action targets (reference §4.11). No conformance file covers it.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Mutation, ProjectionError, Table, Value, delete,
-    insert, update,
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, Value,
+    aggregate_removed, delete, insert, instance_removed, on, update,
 };
 
 use crate::field::{GO_ZERO_TIME, enum_or_zero, timestamp};
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "authn_keys_projection";
@@ -17,34 +16,80 @@ const API_PRIVATE_KEY_JWT: i64 = 1;
 /// OIDC app `authMethodType`: private key JWT.
 const OIDC_PRIVATE_KEY_JWT: i64 = 3;
 
-/// The `user` events of the table.
-const USER_EVENTS: &[&str] = &[
-    "user.machine.key.added",
-    "user.machine.key.removed",
-    "user.removed",
-];
-
-/// The `project` events of the table.
-const PROJECT_EVENTS: &[&str] = &[
-    "project.application.oidc.key.added",
-    "project.application.oidc.key.removed",
-    "project.application.config.api.changed",
-    "project.application.config.oidc.changed",
-    "project.application.removed",
-    "project.removed",
-];
-
-/// The `target` events of the table.
-const TARGET_EVENTS: &[&str] = &[
-    "target.key.added",
-    "target.key.activated",
-    "target.key.deactivated",
-    "target.key.removed",
-    "target.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", &["user.machine.key.added"], |event, _| {
+            let user = &event.aggregate_id;
+            Ok(vec![key_added(event, user, user)?])
+        }),
+        on("user", &["user.machine.key.removed"], key_removed),
+        aggregate_removed("user", &["user.removed"], &["aggregate_id"]),
+        on(
+            "project",
+            &["project.application.oidc.key.added"],
+            |event, _| {
+                let payload = event.payload()?;
+                let app = payload.text_or_empty("applicationId")?;
+                let client = payload.text_or_empty("clientId")?;
+                Ok(vec![key_added(event, &app, &client)?])
+            },
+        ),
+        on(
+            "project",
+            &["project.application.oidc.key.removed"],
+            key_removed,
+        ),
+        on(
+            "project",
+            &["project.application.config.api.changed"],
+            |event, _| enabled_changed(event, API_PRIVATE_KEY_JWT),
+        ),
+        on(
+            "project",
+            &["project.application.config.oidc.changed"],
+            |event, _| enabled_changed(event, OIDC_PRIVATE_KEY_JWT),
+        ),
+        on("project", &["project.application.removed"], |event, _| {
+            let app = event.payload()?.text_or_empty("appId")?;
+            Ok(vec![delete(TABLE).eq("object_id", app).build()])
+        }),
+        aggregate_removed("project", &["project.removed"], &["aggregate_id"]),
+        on("target", &["target.key.added"], |event, _| {
+            Ok(vec![target_key_added(event)?])
+        }),
+        on("target", &["target.key.activated"], |event, _| {
+            Ok(vec![
+                update(TABLE)
+                    .set("enabled", false)
+                    .eq("aggregate_id", &event.aggregate_id)
+                    .eq("enabled", true)
+                    .build(),
+                update(TABLE)
+                    .set("enabled", true)
+                    .eq("id", key_id(event)?)
+                    .build(),
+            ])
+        }),
+        on("target", &["target.key.deactivated"], |event, _| {
+            Ok(vec![
+                update(TABLE)
+                    .set("enabled", false)
+                    .eq("id", key_id(event)?)
+                    .build(),
+            ])
+        }),
+        on("target", &["target.key.removed"], key_removed),
+        aggregate_removed("target", &["target.removed"], &["aggregate_id"]),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -68,65 +113,14 @@ pub(crate) fn table() -> Table {
         .index("expiration_date", &["expiration"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", USER_EVENTS)
-        .subscribe("project", PROJECT_EVENTS)
-        .subscribe("target", TARGET_EVENTS)
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
+/// The payload's `keyId`.
+fn key_id(event: &Event) -> Result<String, ProjectionError> {
+    event.payload()?.text_or_empty("keyId")
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let agg = &event.aggregate_id;
-    let key_id = || event.payload()?.text_or_empty("keyId");
-    let mutations = match event.event_type.as_str() {
-        "user.machine.key.added" => vec![key_added(event, agg, agg)?],
-        "project.application.oidc.key.added" => {
-            let payload = event.payload()?;
-            let app = payload.text_or_empty("applicationId")?;
-            let client = payload.text_or_empty("clientId")?;
-            vec![key_added(event, &app, &client)?]
-        }
-        "target.key.added" => vec![target_key_added(event)?],
-        "user.machine.key.removed"
-        | "project.application.oidc.key.removed"
-        | "target.key.removed" => vec![delete(TABLE).eq("id", key_id()?).build()],
-        "user.removed" | "project.removed" | "target.removed" => {
-            vec![delete(TABLE).eq("aggregate_id", agg).build()]
-        }
-        "project.application.removed" => {
-            let app = event.payload()?.text_or_empty("appId")?;
-            vec![delete(TABLE).eq("object_id", app).build()]
-        }
-        "project.application.config.api.changed" => enabled_changed(event, API_PRIVATE_KEY_JWT)?,
-        "project.application.config.oidc.changed" => enabled_changed(event, OIDC_PRIVATE_KEY_JWT)?,
-        "target.key.activated" => vec![
-            update(TABLE)
-                .set("enabled", false)
-                .eq("aggregate_id", agg)
-                .eq("enabled", true)
-                .build(),
-            update(TABLE)
-                .set("enabled", true)
-                .eq("id", key_id()?)
-                .build(),
-        ],
-        "target.key.deactivated" => {
-            vec![
-                update(TABLE)
-                    .set("enabled", false)
-                    .eq("id", key_id()?)
-                    .build(),
-            ]
-        }
-        "org.removed" => vec![delete(TABLE).eq("resource_owner", agg).build()],
-        "instance.removed" => vec![delete(TABLE).eq("instance_id", &event.instance_id).build()],
-        _ => return Ok(None),
-    };
-    Ok(Some(mutations))
+/// A machine, application or target key removed.
+fn key_removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![delete(TABLE).eq("id", key_id(event)?).build()])
 }
 
 /// A machine or application key: enabled, expiring at `expirationDate`.
@@ -195,7 +189,7 @@ fn enabled_changed(event: &Event, private_key_jwt: i64) -> Result<Vec<Mutation>,
 mod tests {
     use projection_sdk::{Context, NoEvents, Value, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -219,7 +213,7 @@ mod tests {
             .value("enabled", true)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -229,12 +223,12 @@ mod tests {
         let ctx = Context::new(&NoEvents);
         let kind = "project.application.config.oidc.changed";
         let none = event("project", kind, Some(r#"{"appId":"a"}"#));
-        assert_eq!(reduce(&none, &ctx), Ok(Some(vec![])));
+        assert_eq!(MODULE.reduce(&none, &ctx), Ok(Some(vec![])));
         let jwt = event("project", kind, Some(r#"{"appId":"a","authMethodType":3}"#));
         let expected = update(TABLE)
             .set("enabled", true)
             .eq("object_id", "a")
             .build();
-        assert_eq!(reduce(&jwt, &ctx), Ok(Some(vec![expected])));
+        assert_eq!(MODULE.reduce(&jwt, &ctx), Ok(Some(vec![expected])));
     }
 }

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use projection_sdk::conformance::parse_rfc3339;
+use projection_sdk::time::parse_rfc3339;
 use projection_sdk::{Payload, ProjectionError, Value};
 use serde_json::Value as Json;
 

@@ -6,13 +6,12 @@
 //! them and the host stamps them from the event that last touched the row.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Mutation, ProjectionError, Table, Value, insert,
-    lower, update,
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, UpdateBuilder,
+    Value, insert, lower, on, update,
 };
 
 use crate::field::{null_if_empty, password_set};
 use crate::user;
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_humans_projection";
@@ -26,38 +25,92 @@ const ROOT_LANGUAGE: &str = "und";
 /// `gender`: unspecified, stored as NULL on insert.
 const GENDER_UNSPECIFIED: i64 = 0;
 
-/// Events that clear `mfa_init_skipped` (a second factor was set up).
-const MFA_SET_UP: &[&str] = &[
-    "user.human.mfa.otp.verified",
-    "user.mfa.otp.verified",
-    "user.human.mfa.otp.sms.added",
-    "user.human.mfa.otp.email.added",
-    "user.human.mfa.u2f.token.verified",
-    "user.human.passwordless.token.verified",
-];
-
-/// Events that record that the user skipped the MFA set-up.
-const MFA_SKIPPED: &[&str] = &["user.human.mfa.init.skipped", "user.mfa.otp.init.skipped"];
-
-/// The other `user` events this table reduces.
-const EVENTS: &[&str] = &[
-    "user.human.phone.changed",
-    "user.phone.changed",
-    "user.human.phone.removed",
-    "user.phone.removed",
-    "user.human.phone.verified",
-    "user.phone.verified",
-    "user.human.email.changed",
-    "user.email.changed",
-    "user.human.email.verified",
-    "user.email.verified",
-    "user.human.avatar.added",
-    "user.human.avatar.removed",
-    "user.human.password.changed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", user::HUMAN_ADDED, |event, _| {
+            Ok(vec![added(event)?])
+        }),
+        on("user", PROFILE_CHANGED, profile_changed),
+        on(
+            "user",
+            &[
+                "user.human.mfa.otp.verified",
+                "user.mfa.otp.verified",
+                "user.human.mfa.otp.sms.added",
+                "user.human.mfa.otp.email.added",
+                "user.human.mfa.u2f.token.verified",
+                "user.human.passwordless.token.verified",
+            ],
+            |event, _| set(event, "mfa_init_skipped", Value::Null),
+        ),
+        on(
+            "user",
+            &["user.human.mfa.init.skipped", "user.mfa.otp.init.skipped"],
+            |event, _| set(event, "mfa_init_skipped", event.created_at_value()),
+        ),
+        on(
+            "user",
+            &["user.human.phone.changed", "user.phone.changed"],
+            |event, _| {
+                let phone = event.payload()?.text_or_empty("phone")?;
+                one(row(event)
+                    .set("phone", phone)
+                    .set("is_phone_verified", false))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.phone.removed", "user.phone.removed"],
+            |event, _| {
+                one(row(event)
+                    .set("phone", Value::Null)
+                    .set("is_phone_verified", Value::Null))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.phone.verified", "user.phone.verified"],
+            |event, _| set(event, "is_phone_verified", true),
+        ),
+        on(
+            "user",
+            &["user.human.email.changed", "user.email.changed"],
+            |event, _| {
+                let email = event.payload()?.text_or_empty("email")?;
+                one(row(event)
+                    .set("email", email)
+                    .set("is_email_verified", false))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.email.verified", "user.email.verified"],
+            |event, _| set(event, "is_email_verified", true),
+        ),
+        on("user", &["user.human.avatar.added"], |event, _| {
+            set(
+                event,
+                "avatar_key",
+                event.payload()?.text_or_empty("storeKey")?,
+            )
+        }),
+        on("user", &["user.human.avatar.removed"], |event, _| {
+            set(event, "avatar_key", Value::Null)
+        }),
+        on("user", &["user.human.password.changed"], |event, _| {
+            let required = event.payload()?.boolean("changeRequired")?;
+            one(row(event)
+                .set("password_change_required", required.unwrap_or_default())
+                .set("password_changed", event.created_at_value()))
+        }),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
@@ -82,17 +135,34 @@ pub(crate) fn table() -> Table {
         .parent(user::TABLE)
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    let events: Vec<&str> = [
-        user::HUMAN_ADDED,
-        PROFILE_CHANGED,
-        MFA_SET_UP,
-        MFA_SKIPPED,
-        EVENTS,
-    ]
-    .concat();
-    description.subscribe("user", &events)
+/// An update of the event's user.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("user_id", &event.aggregate_id)
+}
+
+/// The one update `update`.
+fn one(update: UpdateBuilder) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![update.build()])
+}
+
+/// Set one column of the event's user.
+fn set(
+    event: &Event,
+    column: &str,
+    value: impl Into<Value>,
+) -> Result<Vec<Mutation>, ProjectionError> {
+    one(row(event).set(column, value))
+}
+
+/// A profile change: the fields it sets, nothing when it sets none.
+fn profile_changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let changes = profile_changes(event)?;
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    one(changes
+        .into_iter()
+        .fold(row(event), |u, (c, v)| u.set(c, v)))
 }
 
 /// The humans columns a profile change sets: first and last name when
@@ -120,57 +190,6 @@ pub(crate) fn profile_changes(
         changes.push(("gender", Value::Int(gender)));
     }
     Ok(changes)
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let kind = event.event_type.as_str();
-    let row = || update(TABLE).eq("user_id", &event.aggregate_id);
-    let one = |m: Mutation| Ok(Some(vec![m]));
-    if user::HUMAN_ADDED.contains(&kind) {
-        return one(added(event)?);
-    }
-    if PROFILE_CHANGED.contains(&kind) {
-        let changes = profile_changes(event)?;
-        if changes.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        let set = changes.into_iter().fold(row(), |u, (c, v)| u.set(c, v));
-        return one(set.build());
-    }
-    if MFA_SET_UP.contains(&kind) {
-        return one(row().set("mfa_init_skipped", Value::Null).build());
-    }
-    if MFA_SKIPPED.contains(&kind) {
-        return one(row()
-            .set("mfa_init_skipped", event.created_at_value())
-            .build());
-    }
-    let mutation = match kind {
-        "user.human.phone.changed" | "user.phone.changed" => row()
-            .set("phone", event.payload()?.text_or_empty("phone")?)
-            .set("is_phone_verified", false),
-        "user.human.phone.removed" | "user.phone.removed" => row()
-            .set("phone", Value::Null)
-            .set("is_phone_verified", Value::Null),
-        "user.human.phone.verified" | "user.phone.verified" => row().set("is_phone_verified", true),
-        "user.human.email.changed" | "user.email.changed" => row()
-            .set("email", event.payload()?.text_or_empty("email")?)
-            .set("is_email_verified", false),
-        "user.human.email.verified" | "user.email.verified" => row().set("is_email_verified", true),
-        "user.human.avatar.added" => {
-            row().set("avatar_key", event.payload()?.text_or_empty("storeKey")?)
-        }
-        "user.human.avatar.removed" => row().set("avatar_key", Value::Null),
-        "user.human.password.changed" => {
-            let required = event.payload()?.boolean("changeRequired")?;
-            row()
-                .set("password_change_required", required.unwrap_or_default())
-                .set("password_changed", event.created_at_value())
-        }
-        _ => return Ok(None),
-    };
-    one(mutation.build())
 }
 
 /// The humans row of a new human user.
@@ -214,7 +233,7 @@ fn added(event: &Event) -> Result<Mutation, ProjectionError> {
 mod tests {
     use projection_sdk::{Context, NoEvents, Value, insert};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::{CREATED_AT, event};
 
     #[test]
@@ -240,7 +259,7 @@ mod tests {
             .value("password_changed", Value::Timestamp(CREATED_AT))
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -252,7 +271,7 @@ mod tests {
             "user.human.profile.changed",
             Some(r#"{"firstName":"","nickName":"","gender":2}"#),
         );
-        let Ok(Some(mutations)) = reduce(&e, &Context::new(&NoEvents)) else {
+        let Ok(Some(mutations)) = MODULE.reduce(&e, &Context::new(&NoEvents)) else {
             panic!("not reduced");
         };
         let expected = projection_sdk::update(TABLE)

@@ -5,26 +5,52 @@
 //! canonical schema and stamped by the host.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, ProjectionError, Table, Value, insert, update,
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, UpdateBuilder,
+    Value, insert, on, update,
 };
 
 use crate::field::{crypted_text, enum_or_zero, null_if_empty};
 use crate::user;
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_machines_projection";
 
-/// The other `user` events this table reduces.
-const EVENTS: &[&str] = &[
-    "user.machine.changed",
-    "user.machine.secret.set",
-    "user.machine.secret.updated",
-    "user.machine.secret.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", &[user::MACHINE_ADDED], added),
+        on("user", &["user.machine.changed"], |event, _| {
+            let changes = changes(event)?;
+            if changes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let set = changes
+                .into_iter()
+                .fold(row(event), |u, (c, v)| u.set(c, v));
+            Ok(vec![set.build()])
+        }),
+        on("user", &["user.machine.secret.set"], |event, _| {
+            let payload = event.payload()?;
+            let secret = match crypted_text(&payload, "clientSecret")? {
+                Some(crypted) => Some(crypted),
+                None => payload.text("hashedSecret")?,
+            };
+            Ok(vec![row(event).set("secret", secret).build()])
+        }),
+        on("user", &["user.machine.secret.updated"], |event, _| {
+            let hashed = event.payload()?.text("hashedSecret")?;
+            Ok(vec![row(event).set("secret", hashed).build()])
+        }),
+        on("user", &["user.machine.secret.removed"], |event, _| {
+            Ok(vec![row(event).set("secret", Value::Null).build()])
+        }),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
@@ -38,11 +64,28 @@ pub(crate) fn table() -> Table {
         .parent(user::TABLE)
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", &[user::MACHINE_ADDED])
-        .subscribe("user", EVENTS)
+/// An update of the event's machine.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("user_id", &event.aggregate_id)
+}
+
+/// `user.machine.added`: the machine row.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    Ok(vec![
+        insert(TABLE)
+            .value("user_id", &event.aggregate_id)
+            .value("name", payload.text_or_empty("name")?)
+            .value(
+                "description",
+                null_if_empty(payload.text_or_empty("description")?),
+            )
+            .value(
+                "access_token_type",
+                enum_or_zero(&payload, "accessTokenType")?,
+            )
+            .build(),
+    ])
 }
 
 /// The columns `user.machine.changed` sets: the fields present.
@@ -60,58 +103,11 @@ pub(crate) fn changes(event: &Event) -> Result<Vec<(&'static str, Value)>, Proje
     Ok(changes)
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let row = || update(TABLE).eq("user_id", &event.aggregate_id);
-    let mutation = match event.event_type.as_str() {
-        user::MACHINE_ADDED => {
-            let payload = event.payload()?;
-            insert(TABLE)
-                .value("user_id", &event.aggregate_id)
-                .value("name", payload.text_or_empty("name")?)
-                .value(
-                    "description",
-                    null_if_empty(payload.text_or_empty("description")?),
-                )
-                .value(
-                    "access_token_type",
-                    enum_or_zero(&payload, "accessTokenType")?,
-                )
-                .build()
-        }
-        "user.machine.changed" => {
-            let changes = changes(event)?;
-            if changes.is_empty() {
-                return Ok(Some(Vec::new()));
-            }
-            changes
-                .into_iter()
-                .fold(row(), |u, (c, v)| u.set(c, v))
-                .build()
-        }
-        "user.machine.secret.set" => {
-            let payload = event.payload()?;
-            let secret = match crypted_text(&payload, "clientSecret")? {
-                Some(crypted) => Some(crypted),
-                None => payload.text("hashedSecret")?,
-            };
-            row().set("secret", secret).build()
-        }
-        "user.machine.secret.updated" => {
-            let hashed = event.payload()?.text("hashedSecret")?;
-            row().set("secret", hashed).build()
-        }
-        "user.machine.secret.removed" => row().set("secret", Value::Null).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
-}
-
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -126,7 +122,7 @@ mod tests {
             .set("secret", "$2a$hash")
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -143,7 +139,7 @@ mod tests {
             .set("access_token_type", 1)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -4,25 +4,42 @@
 //! deletes the rows explicitly.
 
 use projection_sdk::{
-    ColumnType, Context, Description, Event, Table, Value, delete, sha256, upsert,
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, Value,
+    aggregate_removed, delete, instance_removed, on, sha256, upsert,
 };
-
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "user_metadata_projection";
 
-/// The `user` events this table reduces.
-const EVENTS: &[&str] = &[
-    "user.metadata.set",
-    "user.metadata.removed",
-    "user.metadata.removed.all",
-    "user.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", &["user.metadata.set"], set),
+        on("user", &["user.metadata.removed"], |event, _| {
+            let key = event.payload()?.text_or_empty("key")?;
+            Ok(vec![
+                delete(TABLE)
+                    .eq("user_id", &event.aggregate_id)
+                    .eq("key", key)
+                    .build(),
+            ])
+        }),
+        on("user", &["user.metadata.removed.all"], |event, _| {
+            Ok(vec![
+                delete(TABLE).eq("user_id", &event.aggregate_id).build(),
+            ])
+        }),
+        aggregate_removed("user", &["user.removed"], &["user_id"]),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration. Values can be long, so the value index holds
 /// their sha256 (as the reference's does).
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -38,46 +55,26 @@ pub(crate) fn table() -> Table {
         .index_keys("value", &[sha256("value")], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", EVENTS)
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let user = &event.aggregate_id;
-    let mutation = match event.event_type.as_str() {
-        "user.metadata.set" => {
-            let payload = event.payload()?;
-            let value = payload.bytes("value")?.map_or(Value::Null, Value::Bytes);
-            upsert(TABLE, &["instance_id", "user_id", "key"])
-                .value("user_id", user)
-                .value("key", payload.text_or_empty("key")?)
-                .value("resource_owner", &event.owner)
-                .value("value", value)
-                .keep_on_conflict(&["creation_date"])
-                .build()
-        }
-        "user.metadata.removed" => {
-            let key = event.payload()?.text_or_empty("key")?;
-            delete(TABLE).eq("user_id", user).eq("key", key).build()
-        }
-        "user.metadata.removed.all" | "user.removed" => delete(TABLE).eq("user_id", user).build(),
-        "org.removed" => delete(TABLE).eq("resource_owner", user).build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+/// `user.metadata.set`: the key's value, base64 in the payload.
+fn set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    let value = payload.bytes("value")?.map_or(Value::Null, Value::Bytes);
+    Ok(vec![
+        upsert(TABLE, &["instance_id", "user_id", "key"])
+            .value("user_id", &event.aggregate_id)
+            .value("key", payload.text_or_empty("key")?)
+            .value("resource_owner", &event.owner)
+            .value("value", value)
+            .keep_on_conflict(&["creation_date"])
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, Value, upsert};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -91,7 +88,7 @@ mod tests {
             .keep_on_conflict(&["creation_date"])
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

@@ -6,33 +6,65 @@
 //! one within the row (reference §9.2), so the plugin never needs to know it.
 
 use projection_sdk::{
-    ColumnOp, ColumnType, Context, Description, Event, Table, Value, insert, update,
+    ColumnOp, ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule,
+    UpdateBuilder, Value, insert, on, update,
 };
 
 use crate::field::{null_if_empty, password_set};
 use crate::user;
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_notifications_projection";
 
-/// The other `user` events this table reduces.
-const EVENTS: &[&str] = &[
-    "user.human.phone.changed",
-    "user.phone.changed",
-    "user.human.phone.removed",
-    "user.phone.removed",
-    "user.human.phone.verified",
-    "user.phone.verified",
-    "user.human.email.changed",
-    "user.email.changed",
-    "user.human.email.verified",
-    "user.email.verified",
-    "user.human.password.changed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", user::HUMAN_ADDED, added),
+        on(
+            "user",
+            &["user.human.phone.changed", "user.phone.changed"],
+            |event, _| {
+                let phone = event.payload()?.text_or_empty("phone")?;
+                one(row(event).set("last_phone", null_if_empty(phone)))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.phone.removed", "user.phone.removed"],
+            |event, _| {
+                one(row(event)
+                    .set("last_phone", Value::Null)
+                    .set("verified_phone", Value::Null))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.phone.verified", "user.phone.verified"],
+            |event, _| one(row(event).op("verified_phone", copy_from("last_phone"))),
+        ),
+        on(
+            "user",
+            &["user.human.email.changed", "user.email.changed"],
+            |event, _| {
+                let email = event.payload()?.text_or_empty("email")?;
+                one(row(event).set("last_email", null_if_empty(email)))
+            },
+        ),
+        on(
+            "user",
+            &["user.human.email.verified", "user.email.verified"],
+            |event, _| one(row(event).op("verified_email", copy_from("last_email"))),
+        ),
+        on("user", &["user.human.password.changed"], |event, _| {
+            one(row(event).set("password_set", true))
+        }),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("user_id", ColumnType::Text)
         .column("instance_id", ColumnType::Text)
@@ -47,58 +79,39 @@ pub(crate) fn table() -> Table {
         .parent(user::TABLE)
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", user::HUMAN_ADDED)
-        .subscribe("user", EVENTS)
+/// An update of the event's user.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("user_id", &event.aggregate_id)
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let kind = event.event_type.as_str();
-    let row = || update(TABLE).eq("user_id", &event.aggregate_id);
-    if user::HUMAN_ADDED.contains(&kind) {
-        let payload = event.payload()?;
-        let added = insert(TABLE)
+/// The one update `update`.
+fn one(update: UpdateBuilder) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![update.build()])
+}
+
+/// Take another column's value of the same row.
+fn copy_from(column: &str) -> ColumnOp {
+    ColumnOp::CopyFrom(column.to_owned())
+}
+
+/// A new human user: where to notify them, and whether a password is set.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    Ok(vec![
+        insert(TABLE)
             .value("user_id", &event.aggregate_id)
             .value("last_email", payload.text_or_empty("email")?)
             .value("last_phone", null_if_empty(payload.text_or_empty("phone")?))
             .value("password_set", password_set(&payload)?)
-            .build();
-        return Ok(Some(vec![added]));
-    }
-    let mutation = match kind {
-        "user.human.phone.changed" | "user.phone.changed" => {
-            let phone = event.payload()?.text_or_empty("phone")?;
-            row().set("last_phone", null_if_empty(phone))
-        }
-        "user.human.phone.removed" | "user.phone.removed" => row()
-            .set("last_phone", Value::Null)
-            .set("verified_phone", Value::Null),
-        "user.human.phone.verified" | "user.phone.verified" => row().op(
-            "verified_phone",
-            ColumnOp::CopyFrom("last_phone".to_owned()),
-        ),
-        "user.human.email.changed" | "user.email.changed" => {
-            let email = event.payload()?.text_or_empty("email")?;
-            row().set("last_email", null_if_empty(email))
-        }
-        "user.human.email.verified" | "user.email.verified" => row().op(
-            "verified_email",
-            ColumnOp::CopyFrom("last_email".to_owned()),
-        ),
-        "user.human.password.changed" => row().set("password_set", true),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation.build()]))
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, Value, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -109,7 +122,7 @@ mod tests {
             .set("last_email", Value::Null)
             .build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -121,7 +134,7 @@ mod tests {
             "user.human.added",
             Some(r#"{"email":"e","secret":{"CryptoType":1,"Crypted":"aGFzaA=="}}"#),
         );
-        let Ok(Some(mutations)) = reduce(&e, &Context::new(&NoEvents)) else {
+        let Ok(Some(mutations)) = MODULE.reduce(&e, &Context::new(&NoEvents)) else {
             panic!("not reduced");
         };
         let expected = projection_sdk::insert(TABLE)

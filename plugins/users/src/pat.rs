@@ -1,19 +1,34 @@
 //! `personal_access_tokens_projection`: personal access tokens of users
 //! (reference §4.9).
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, Value, delete, insert};
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, Value,
+    aggregate_removed, delete, insert, instance_removed, on,
+};
 
 use crate::field::{GO_ZERO_TIME, timestamp};
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "personal_access_tokens_projection";
 
-/// The `user` events this table reduces.
-const EVENTS: &[&str] = &["user.pat.added", "user.pat.removed", "user.removed"];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", &["user.pat.added"], added),
+        on("user", &["user.pat.removed"], |event, _| {
+            let token = event.payload()?.text_or_empty("tokenId")?;
+            Ok(vec![delete(TABLE).eq("id", token).build()])
+        }),
+        aggregate_removed("user", &["user.removed"], &["user_id"]),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -33,47 +48,27 @@ pub(crate) fn table() -> Table {
         .index("expiration_date", &["expiration"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", EVENTS)
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let mutation = match event.event_type.as_str() {
-        "user.pat.added" => {
-            let payload = event.payload()?;
-            let expiration = timestamp(&payload, "expiration")?.unwrap_or(GO_ZERO_TIME);
-            insert(TABLE)
-                .value("id", payload.text_or_empty("tokenId")?)
-                .value("user_id", &event.aggregate_id)
-                .value("resource_owner", &event.owner)
-                .value("expiration", Value::Timestamp(expiration))
-                .value("scopes", payload.text_array("scopes")?)
-                .build()
-        }
-        "user.pat.removed" => {
-            let token = event.payload()?.text_or_empty("tokenId")?;
-            delete(TABLE).eq("id", token).build()
-        }
-        "user.removed" => delete(TABLE).eq("user_id", &event.aggregate_id).build(),
-        "org.removed" => delete(TABLE)
-            .eq("resource_owner", &event.aggregate_id)
+/// `user.pat.added`: the token, expiring at Go's zero time when the event
+/// says nothing.
+fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    let expiration = timestamp(&payload, "expiration")?.unwrap_or(GO_ZERO_TIME);
+    Ok(vec![
+        insert(TABLE)
+            .value("id", payload.text_or_empty("tokenId")?)
+            .value("user_id", &event.aggregate_id)
+            .value("resource_owner", &event.owner)
+            .value("expiration", Value::Timestamp(expiration))
+            .value("scopes", payload.text_array("scopes")?)
             .build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, ProjectionError, delete};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -81,7 +76,7 @@ mod tests {
         let e = event("user", "user.removed", None);
         let expected = delete(TABLE).eq("user_id", "agg-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -91,7 +86,7 @@ mod tests {
         let e = event("org", "org.removed", None);
         let expected = delete(TABLE).eq("resource_owner", "agg-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }
@@ -104,7 +99,7 @@ mod tests {
             Some(r#"{"tokenId":"t","expiration":"tomorrow"}"#),
         );
         assert!(matches!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Err(ProjectionError::InvalidPayload(_))
         ));
     }

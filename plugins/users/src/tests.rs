@@ -153,11 +153,11 @@ fn org_removed_deletes_the_orgs_rows_of_every_table_but_the_sub_tables() {
 #[test]
 fn reducers_cover_every_declared_table_once() {
     let names = |modules: &[TableModule]| {
-        let mut names: Vec<String> = modules.iter().map(|m| (m.table)().name).collect();
+        let mut names: Vec<String> = modules.iter().map(|m| m.table().name).collect();
         names.sort_unstable();
         names
     };
-    assert_eq!(names(&crate::REDUCERS), names(&crate::TABLES));
+    assert_eq!(names(Users::REDUCERS), names(Users::TABLES));
 }
 
 #[test]

@@ -5,10 +5,12 @@
 //! sequence only). The init-code events change the state without a bump
 //! (reference §9.4).
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
+use projection_sdk::{
+    ColumnType, Event, Mutation, ProjectionError, Table, TableModule, UpdateBuilder,
+    aggregate_removed, insert, instance_removed, on, update,
+};
 
 use crate::{human, machine};
-use projection_sdk::Reduced;
 
 /// The table name.
 pub(crate) const TABLE: &str = "users_projection";
@@ -38,25 +40,6 @@ pub(crate) const HUMAN_ADDED: &[&str] = &[
 /// The event that creates a machine user.
 pub(crate) const MACHINE_ADDED: &str = "user.machine.added";
 
-/// Events that set the state without bumping the row.
-const STATE_UNBUMPED: &[(&str, i64)] = &[
-    ("user.human.initialization.code.added", STATE_INITIAL),
-    ("user.initialization.code.added", STATE_INITIAL),
-    ("user.human.initialization.check.succeeded", STATE_ACTIVE),
-    ("user.initialization.check.succeeded", STATE_ACTIVE),
-];
-
-/// Events that set the state and bump the row.
-const STATE_BUMPED: &[(&str, i64)] = &[
-    ("user.locked", STATE_LOCKED),
-    ("user.unlocked", STATE_ACTIVE),
-    ("user.deactivated", STATE_INACTIVE),
-    ("user.reactivated", STATE_ACTIVE),
-];
-
-/// Events that change the user name.
-const USERNAME: &[&str] = &["user.username.changed", "user.domain.claimed"];
-
 /// Events that only bump the row here (their data goes to a sub-table).
 /// `user.human.profile.changed`/`user.profile.changed` and
 /// `user.machine.changed` bump only when they change something.
@@ -78,8 +61,67 @@ const BUMP_ONLY: &[&str] = &[
     "user.machine.secret.removed",
 ];
 
+/// The table and what each event does to it. The init-code events set the
+/// state without a bump.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("user", HUMAN_ADDED, |event, _| added(event, TYPE_HUMAN)),
+        on("user", &[MACHINE_ADDED], |event, _| {
+            added(event, TYPE_MACHINE)
+        }),
+        aggregate_removed("user", &["user.removed"], &["id"]),
+        on(
+            "user",
+            &[
+                "user.human.initialization.code.added",
+                "user.initialization.code.added",
+            ],
+            |event, _| Ok(vec![state(event, STATE_INITIAL).no_bump().build()]),
+        ),
+        on(
+            "user",
+            &[
+                "user.human.initialization.check.succeeded",
+                "user.initialization.check.succeeded",
+            ],
+            |event, _| Ok(vec![state(event, STATE_ACTIVE).no_bump().build()]),
+        ),
+        on("user", &["user.locked"], |event, _| {
+            Ok(vec![state(event, STATE_LOCKED).build()])
+        }),
+        on("user", &["user.unlocked"], |event, _| {
+            Ok(vec![state(event, STATE_ACTIVE).build()])
+        }),
+        on("user", &["user.deactivated"], |event, _| {
+            Ok(vec![state(event, STATE_INACTIVE).build()])
+        }),
+        on("user", &["user.reactivated"], |event, _| {
+            Ok(vec![state(event, STATE_ACTIVE).build()])
+        }),
+        on(
+            "user",
+            &["user.username.changed", "user.domain.claimed"],
+            |event, _| {
+                let username = event.payload()?.text_or_empty("userName")?;
+                Ok(vec![row(event).set("username", username).build()])
+            },
+        ),
+        on("user", human::PROFILE_CHANGED, |event, _| {
+            bump_if(event, !human::profile_changes(event)?.is_empty())
+        }),
+        on("user", &["user.machine.changed"], |event, _| {
+            bump_if(event, !machine::changes(event)?.is_empty())
+        }),
+        on("user", BUMP_ONLY, |event, _| bump_if(event, true)),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
+
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("creation_date", ColumnType::Timestamp)
@@ -95,95 +137,50 @@ pub(crate) fn table() -> Table {
         .index("resource_owner", &["resource_owner"], &[])
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    let state = STATE_UNBUMPED.iter().chain(STATE_BUMPED).map(|(t, _)| *t);
-    let events: Vec<&str> = HUMAN_ADDED
-        .iter()
-        .copied()
-        .chain([MACHINE_ADDED, "user.removed"])
-        .chain(state)
-        .chain(USERNAME.iter().copied())
-        .chain(human::PROFILE_CHANGED.iter().copied())
-        .chain(["user.machine.changed"])
-        .chain(BUMP_ONLY.iter().copied())
-        .collect();
-    description
-        .subscribe("user", &events)
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
+/// An update of the event's user.
+fn row(event: &Event) -> UpdateBuilder {
+    update(TABLE).eq("id", &event.aggregate_id)
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let id = &event.aggregate_id;
-    let row = || update(TABLE).eq("id", id);
-    let kind = event.event_type.as_str();
-    let added = |user_type: i64| -> Reduced {
-        let username = event.payload()?.text_or_empty("userName")?;
-        Ok(Some(vec![
-            insert(TABLE)
-                .value("id", id)
-                .value("resource_owner", &event.owner)
-                .value("state", STATE_ACTIVE)
-                .value("username", username)
-                .value("type", user_type)
-                .build(),
-        ]))
-    };
-    let bump = || Ok(Some(vec![bump_row(event)]));
-    if HUMAN_ADDED.contains(&kind) {
-        return added(TYPE_HUMAN);
-    }
-    if let Some((_, state)) = STATE_UNBUMPED.iter().find(|(t, _)| *t == kind) {
-        return Ok(Some(vec![row().set("state", *state).no_bump().build()]));
-    }
-    if let Some((_, state)) = STATE_BUMPED.iter().find(|(t, _)| *t == kind) {
-        return Ok(Some(vec![row().set("state", *state).build()]));
-    }
-    if USERNAME.contains(&kind) {
-        let username = event.payload()?.text_or_empty("userName")?;
-        return Ok(Some(vec![row().set("username", username).build()]));
-    }
-    if BUMP_ONLY.contains(&kind) {
-        return bump();
-    }
-    if human::PROFILE_CHANGED.contains(&kind) {
-        if human::profile_changes(event)?.is_empty() {
-            return Ok(Some(Vec::new()));
-        }
-        return bump();
-    }
-    let mutation = match kind {
-        MACHINE_ADDED => return added(TYPE_MACHINE),
-        "user.machine.changed" => {
-            if machine::changes(event)?.is_empty() {
-                return Ok(Some(Vec::new()));
-            }
-            return bump();
-        }
-        "user.removed" => delete(TABLE).eq("id", id).build(),
-        "org.removed" => delete(TABLE).eq("resource_owner", id).build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
-    };
-    Ok(Some(vec![mutation]))
+/// Set the user's state.
+fn state(event: &Event, state: i64) -> UpdateBuilder {
+    row(event).set("state", state)
 }
 
-/// "bump user": stamp the user's row with the event, change nothing else.
-fn bump_row(event: &Event) -> projection_sdk::Mutation {
-    update(TABLE)
-        .set("change_date", event.created_at_value())
-        .set("sequence", event.sequence)
-        .eq("id", &event.aggregate_id)
-        .build()
+/// A new active user of `user_type`.
+fn added(event: &Event, user_type: i64) -> Result<Vec<Mutation>, ProjectionError> {
+    let username = event.payload()?.text_or_empty("userName")?;
+    Ok(vec![
+        insert(TABLE)
+            .value("id", &event.aggregate_id)
+            .value("resource_owner", &event.owner)
+            .value("state", STATE_ACTIVE)
+            .value("username", username)
+            .value("type", user_type)
+            .build(),
+    ])
+}
+
+/// "bump user" when `changed`: stamp the user's row with the event, change
+/// nothing else.
+fn bump_if(event: &Event, changed: bool) -> Result<Vec<Mutation>, ProjectionError> {
+    if !changed {
+        return Ok(Vec::new());
+    }
+    Ok(vec![
+        update(TABLE)
+            .set("change_date", event.created_at_value())
+            .set("sequence", event.sequence)
+            .eq("id", &event.aggregate_id)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -191,7 +188,7 @@ mod tests {
         let e = event("user", "user.human.initialization.code.added", None);
         let expected = update(TABLE).eq("id", "agg-id").set("state", 6).no_bump();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected.build()]))
         );
     }
@@ -199,13 +196,16 @@ mod tests {
     #[test]
     fn profile_change_without_fields_does_nothing() {
         let e = event("user", "user.human.profile.changed", Some("{}"));
-        assert_eq!(reduce(&e, &Context::new(&NoEvents)), Ok(Some(vec![])));
+        assert_eq!(
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
+            Ok(Some(vec![]))
+        );
     }
 
     #[test]
     fn email_verified_only_bumps_the_user() {
         let e = event("user", "user.human.email.verified", None);
-        let Ok(Some(mutations)) = reduce(&e, &Context::new(&NoEvents)) else {
+        let Ok(Some(mutations)) = MODULE.reduce(&e, &Context::new(&NoEvents)) else {
             panic!("not reduced");
         };
         assert_eq!(mutations.len(), 1);

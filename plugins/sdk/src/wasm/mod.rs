@@ -2,8 +2,8 @@
 //!
 //! Only compiled for `wasm32`; [`crate::export!`] is its only user.
 
-use crate::model as m;
 use crate::{Context, Event, Family, Lookup};
+use projection_model as m;
 
 #[allow(missing_docs, unreachable_pub, unsafe_code, clippy::all)]
 pub mod bindings {

@@ -1,8 +1,7 @@
 //! Tables and views in WIT types.
 
 use super::{column_type, value, w};
-use crate::model as m;
-use crate::view as v;
+use projection_model as m;
 
 pub(super) fn table(t: m::Table) -> w::Table {
     w::Table {
@@ -42,21 +41,21 @@ fn index_key(key: m::IndexKey) -> w::IndexKey {
     }
 }
 
-fn expr(e: v::ViewExpr) -> w::ViewExpr {
-    let refs = |r: Vec<v::ExprRef>| r.into_iter().map(|r| r.0).collect();
+fn expr(e: m::ViewExpr) -> w::ViewExpr {
+    let refs = |r: Vec<m::ExprRef>| r.into_iter().map(|r| r.0).collect();
     match e {
-        v::ViewExpr::Column { alias, column } => {
+        m::ViewExpr::Column { alias, column } => {
             w::ViewExpr::Column(w::ColumnRef { alias, column })
         }
-        v::ViewExpr::Literal(l) => w::ViewExpr::Literal(value(l)),
-        v::ViewExpr::Lower(a) => w::ViewExpr::LowerCase(a.0),
-        v::ViewExpr::Concat(parts) => w::ViewExpr::Concat(refs(parts)),
-        v::ViewExpr::Coalesce(parts) => w::ViewExpr::Coalesce(refs(parts)),
-        v::ViewExpr::Equals(a, b) => w::ViewExpr::Equals((a.0, b.0)),
-        v::ViewExpr::Not(a) => w::ViewExpr::Not(a.0),
-        v::ViewExpr::All(parts) => w::ViewExpr::All(refs(parts)),
-        v::ViewExpr::IsNull(a) => w::ViewExpr::IsNull(a.0),
-        v::ViewExpr::When {
+        m::ViewExpr::Literal(l) => w::ViewExpr::Literal(value(l)),
+        m::ViewExpr::Lower(a) => w::ViewExpr::LowerCase(a.0),
+        m::ViewExpr::Concat(parts) => w::ViewExpr::Concat(refs(parts)),
+        m::ViewExpr::Coalesce(parts) => w::ViewExpr::Coalesce(refs(parts)),
+        m::ViewExpr::Equals(a, b) => w::ViewExpr::Equals((a.0, b.0)),
+        m::ViewExpr::Not(a) => w::ViewExpr::Not(a.0),
+        m::ViewExpr::All(parts) => w::ViewExpr::All(refs(parts)),
+        m::ViewExpr::IsNull(a) => w::ViewExpr::IsNull(a.0),
+        m::ViewExpr::When {
             condition,
             then,
             otherwise,
@@ -68,7 +67,7 @@ fn expr(e: v::ViewExpr) -> w::ViewExpr {
     }
 }
 
-pub(super) fn view(view: v::View) -> w::View {
+pub(super) fn view(view: m::View) -> w::View {
     w::View {
         name: view.name,
         table: view.table,

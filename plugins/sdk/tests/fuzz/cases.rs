@@ -6,7 +6,8 @@
 //! deep nesting, replaced values and spliced JSON fragments.
 
 use arbitrary::Unstructured;
-use projection_sdk::conformance::{CaseError, format_rfc3339, parse_cases, parse_rfc3339};
+use projection_conformance::{CaseError, parse_cases};
+use projection_sdk::time::{format_rfc3339, parse_rfc3339};
 
 use crate::scope::{MAX_TIME, MIN_TIME};
 use crate::{Gen, Verdict};

@@ -3,23 +3,44 @@
 //! Unverified domains (`org.domain.added`) never take part in login names,
 //! so the table only learns of a domain when it is verified.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, aggregate_removed,
+    delete, insert, instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_domains_projection";
 
-/// The `org` events this table reduces.
-const EVENTS: &[&str] = &[
-    "org.domain.verified",
-    "org.domain.primary.set",
-    "org.domain.removed",
-    "org.removed",
-];
+/// The table and what each event does to it. The org is the event's
+/// resource owner.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.domain.verified"], |event, _| {
+            Ok(vec![
+                insert(TABLE)
+                    .value("name", domain(event)?)
+                    .value("resource_owner", &event.owner)
+                    .build(),
+            ])
+        }),
+        on("org", &["org.domain.primary.set"], primary_set),
+        on("org", &["org.domain.removed"], |event, _| {
+            Ok(vec![
+                delete(TABLE)
+                    .eq("name", domain(event)?)
+                    .eq("resource_owner", &event.owner)
+                    .build(),
+            ])
+        }),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("name", ColumnType::Text)
         .lower_of("name_lower", "name")
@@ -41,49 +62,24 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", EVENTS)
-        .subscribe("instance", &["instance.removed"])
+/// The payload's `domain`.
+fn domain(event: &Event) -> Result<String, ProjectionError> {
+    event.payload()?.text_or_empty("domain")
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
+/// `org.domain.primary.set`: the org's old primary domain is primary no more.
+fn primary_set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let org = &event.owner;
-    let domain = || event.payload()?.text_or_empty("domain");
-    let mutations = match event.event_type.as_str() {
-        "org.domain.verified" => vec![
-            insert(TABLE)
-                .value("name", domain()?)
-                .value("resource_owner", org)
-                .build(),
-        ],
-        "org.domain.primary.set" => vec![
-            update(TABLE)
-                .set("is_primary", false)
-                .eq("resource_owner", org)
-                .eq("is_primary", true)
-                .build(),
-            update(TABLE)
-                .set("is_primary", true)
-                .eq("name", domain()?)
-                .eq("resource_owner", org)
-                .build(),
-        ],
-        "org.domain.removed" => vec![
-            delete(TABLE)
-                .eq("name", domain()?)
-                .eq("resource_owner", org)
-                .build(),
-        ],
-        "org.removed" => vec![
-            delete(TABLE)
-                .eq("resource_owner", &event.aggregate_id)
-                .build(),
-        ],
-        "instance.removed" => vec![delete(TABLE).eq("instance_id", &event.instance_id).build()],
-        _ => return Ok(None),
-    };
-    Ok(Some(mutations))
+    Ok(vec![
+        update(TABLE)
+            .set("is_primary", false)
+            .eq("resource_owner", org)
+            .eq("is_primary", true)
+            .build(),
+        update(TABLE)
+            .set("is_primary", true)
+            .eq("name", domain(event)?)
+            .eq("resource_owner", org)
+            .build(),
+    ])
 }

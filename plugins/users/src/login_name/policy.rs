@@ -4,30 +4,45 @@
 //! Rows are keyed by the event's resource owner: the org for org policies,
 //! the instance for the default policy.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Event, Mutation, ProjectionError, Table, TableModule, aggregate_removed, delete,
+    insert, instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_policies_projection";
 
-/// The `org` events this table reduces.
-const ORG_EVENTS: &[&str] = &[
-    "org.policy.domain.added",
-    "org.policy.domain.changed",
-    "org.policy.domain.removed",
-    "org.removed",
-];
-
-/// The `instance` events this table reduces.
-const INSTANCE_EVENTS: &[&str] = &[
-    "instance.policy.domain.added",
-    "instance.policy.domain.changed",
-    "instance.removed",
-];
+/// The table and what each event does to it.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on("org", &["org.policy.domain.added"], |event, _| {
+            added(event, false)
+        }),
+        on("org", &["org.policy.domain.changed"], |event, _| {
+            changed(event)
+        }),
+        on("org", &["org.policy.domain.removed"], |event, _| {
+            Ok(vec![
+                delete(TABLE).eq("resource_owner", &event.owner).build(),
+            ])
+        }),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        on("instance", &["instance.policy.domain.added"], |event, _| {
+            added(event, true)
+        }),
+        on(
+            "instance",
+            &["instance.policy.domain.changed"],
+            |event, _| changed(event),
+        ),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("must_be_domain", ColumnType::Boolean)
         .column("is_default", ColumnType::Boolean)
@@ -43,52 +58,40 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("org", ORG_EVENTS)
-        .subscribe("instance", INSTANCE_EVENTS)
+/// The payload's `userLoginMustBeDomain`, if present.
+fn must_be_domain(event: &Event) -> Result<Option<bool>, ProjectionError> {
+    event.payload()?.boolean("userLoginMustBeDomain")
 }
 
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let owner = &event.owner;
-    let must_be_domain = || event.payload()?.boolean("userLoginMustBeDomain");
-    let added = |is_default: bool| -> Reduced {
-        let mutation = insert(TABLE)
-            .value("must_be_domain", must_be_domain()?.unwrap_or_default())
+/// A policy added: the org's own, or the instance default.
+fn added(event: &Event, is_default: bool) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        insert(TABLE)
+            .value("must_be_domain", must_be_domain(event)?.unwrap_or_default())
             .value("is_default", is_default)
-            .value("resource_owner", owner)
-            .build();
-        Ok(Some(vec![mutation]))
-    };
-    let mutation = match event.event_type.as_str() {
-        "org.policy.domain.added" => return added(false),
-        "instance.policy.domain.added" => return added(true),
-        "org.policy.domain.changed" | "instance.policy.domain.changed" => {
-            let Some(must) = must_be_domain()? else {
-                return Ok(Some(Vec::new()));
-            };
-            update(TABLE)
-                .set("must_be_domain", must)
-                .eq("resource_owner", owner)
-                .build()
-        }
-        "org.policy.domain.removed" => delete(TABLE).eq("resource_owner", owner).build(),
-        "org.removed" => delete(TABLE)
-            .eq("resource_owner", &event.aggregate_id)
+            .value("resource_owner", &event.owner)
             .build(),
-        "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-        _ => return Ok(None),
+    ])
+}
+
+/// A policy changed: `must_be_domain` when the event sets it.
+fn changed(event: &Event) -> Result<Vec<Mutation>, ProjectionError> {
+    let Some(must) = must_be_domain(event)? else {
+        return Ok(Vec::new());
     };
-    Ok(Some(vec![mutation]))
+    Ok(vec![
+        update(TABLE)
+            .set("must_be_domain", must)
+            .eq("resource_owner", &event.owner)
+            .build(),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, delete};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -96,7 +99,7 @@ mod tests {
         let e = event("org", "org.policy.domain.removed", None);
         let expected = delete(TABLE).eq("resource_owner", "ro-id").build();
         assert_eq!(
-            reduce(&e, &Context::new(&NoEvents)),
+            MODULE.reduce(&e, &Context::new(&NoEvents)),
             Ok(Some(vec![expected]))
         );
     }

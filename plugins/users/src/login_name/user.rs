@@ -1,26 +1,57 @@
 //! `login_names_users_projection`: user names and their orgs.
 
-use projection_sdk::{ColumnType, Context, Description, Event, Table, delete, insert, update};
-
-use projection_sdk::Reduced;
+use projection_sdk::{
+    ColumnType, Table, TableModule, aggregate_removed, insert, instance_removed, on, update,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "login_names_users_projection";
 
-/// The events that create a user (all of them carry `userName`).
-const ADDED: &[&str] = &[
-    "user.added",
-    "user.human.added",
-    "user.human.selfregistered",
-    "user.selfregistered",
-    "user.machine.added",
-];
-
-/// The events that change the user name.
-const RENAMED: &[&str] = &["user.username.changed", "user.domain.claimed"];
+/// The table and what each event does to it. The events that create a user
+/// all carry `userName`.
+pub(crate) const MODULE: TableModule = TableModule::new(
+    TABLE,
+    table,
+    &[
+        on(
+            "user",
+            &[
+                "user.added",
+                "user.human.added",
+                "user.human.selfregistered",
+                "user.selfregistered",
+                "user.machine.added",
+            ],
+            |event, _| {
+                Ok(vec![
+                    insert(TABLE)
+                        .value("id", &event.aggregate_id)
+                        .value("user_name", event.payload()?.text_or_empty("userName")?)
+                        .value("resource_owner", &event.owner)
+                        .build(),
+                ])
+            },
+        ),
+        on(
+            "user",
+            &["user.username.changed", "user.domain.claimed"],
+            |event, _| {
+                Ok(vec![
+                    update(TABLE)
+                        .set("user_name", event.payload()?.text_or_empty("userName")?)
+                        .eq("id", &event.aggregate_id)
+                        .build(),
+                ])
+            },
+        ),
+        aggregate_removed("user", &["user.removed"], &["id"]),
+        aggregate_removed("org", &["org.removed"], &["resource_owner"]),
+        instance_removed(),
+    ],
+);
 
 /// The table declaration.
-pub(crate) fn table() -> Table {
+fn table() -> Table {
     Table::new(TABLE)
         .column("id", ColumnType::Text)
         .column("user_name", ColumnType::Text)
@@ -47,48 +78,11 @@ pub(crate) fn table() -> Table {
         )
 }
 
-/// Add the table's subscriptions.
-pub(crate) fn subscribe(description: Description) -> Description {
-    description
-        .subscribe("user", ADDED)
-        .subscribe("user", RENAMED)
-        .subscribe("user", &["user.removed"])
-        .subscribe("org", &["org.removed"])
-        .subscribe("instance", &["instance.removed"])
-}
-
-/// Reduce one event.
-pub(crate) fn reduce(event: &Event, _ctx: &Context<'_>) -> Reduced {
-    let kind = event.event_type.as_str();
-    let id = &event.aggregate_id;
-    let user_name = || event.payload()?.text_or_empty("userName");
-    let mutation = if ADDED.contains(&kind) {
-        insert(TABLE)
-            .value("id", id)
-            .value("user_name", user_name()?)
-            .value("resource_owner", &event.owner)
-            .build()
-    } else if RENAMED.contains(&kind) {
-        update(TABLE)
-            .set("user_name", user_name()?)
-            .eq("id", id)
-            .build()
-    } else {
-        match kind {
-            "user.removed" => delete(TABLE).eq("id", id).build(),
-            "org.removed" => delete(TABLE).eq("resource_owner", id).build(),
-            "instance.removed" => delete(TABLE).eq("instance_id", &event.instance_id).build(),
-            _ => return Ok(None),
-        }
-    };
-    Ok(Some(vec![mutation]))
-}
-
 #[cfg(test)]
 mod tests {
     use projection_sdk::{Context, NoEvents, insert, update};
 
-    use super::{TABLE, reduce};
+    use super::{MODULE, TABLE};
     use projection_sdk::testing::event;
 
     #[test]
@@ -100,7 +94,7 @@ mod tests {
             .value("user_name", "bot")
             .value("resource_owner", "ro-id")
             .build();
-        assert_eq!(reduce(&added, &ctx), Ok(Some(vec![expected])));
+        assert_eq!(MODULE.reduce(&added, &ctx), Ok(Some(vec![expected])));
         let claimed = event(
             "user",
             "user.domain.claimed",
@@ -110,6 +104,6 @@ mod tests {
             .set("user_name", "x@tmp")
             .eq("id", "agg-id")
             .build();
-        assert_eq!(reduce(&claimed, &ctx), Ok(Some(vec![expected])));
+        assert_eq!(MODULE.reduce(&claimed, &ctx), Ok(Some(vec![expected])));
     }
 }

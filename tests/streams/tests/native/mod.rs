@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use projection_sdk::conformance::parse_rfc3339;
+use projection_sdk::time::parse_rfc3339;
 use projection_sdk::validate::scope;
 use projection_sdk::{
     Context, Description, Event, EventFilter, Family, Lookup, Mutation, ProjectionError,
