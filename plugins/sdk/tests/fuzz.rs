@@ -16,140 +16,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use arbitrary::Unstructured;
+use fuzzing::{ensure, fuzz, real_lines};
 use projection_conformance::parse_cases;
 use projection_sdk::validate::scope;
-
-// ---------------------------------------------------------------------------
-// The harness: time-bounded, seeded, replayable.
-
-type Gen<T> = arbitrary::Result<T>;
-
-/// What one iteration's check says: a label to count, or a broken property.
-type Verdict = Result<&'static str, String>;
-
-fn budget() -> Duration {
-    match std::env::var("PROJECTOR_FUZZ_SECS") {
-        Ok(text) => {
-            let secs: f64 = text
-                .trim()
-                .parse()
-                .unwrap_or_else(|_| panic!("PROJECTOR_FUZZ_SECS={text:?} is not seconds"));
-            Duration::from_secs_f64(secs.max(0.0))
-        }
-        Err(_) => Duration::from_secs(1),
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("PROJECTOR_FUZZ_SEED") {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("PROJECTOR_FUZZ_SEED={text:?} is not a u64")),
-        Err(_) => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default();
-            let mut state = now.as_secs() ^ u64::from(now.subsec_nanos()).rotate_left(32);
-            splitmix(&mut state)
-        }
-    }
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Run `check` on inputs from `generate` until the time budget is spent.
-///
-/// Iteration seeds form a chain from the run's seed, so the seed printed for
-/// a failing iteration replays that input as the first one of a new run.
-fn fuzz<I: Debug>(
-    target: &str,
-    mut generate: impl FnMut(&mut Unstructured<'_>) -> Gen<I>,
-    mut check: impl FnMut(&I) -> Verdict,
-) -> BTreeMap<&'static str, u64> {
-    let budget = budget();
-    let run_seed = seed();
-    let start = Instant::now();
-    let mut tally: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut iterations: u64 = 0;
-    let mut next_seed = run_seed;
-    let mut data = Vec::new();
-    while iterations == 0 || start.elapsed() < budget {
-        let this_seed = next_seed;
-        let mut chain = this_seed ^ 0xA076_1D64_78BD_642F;
-        next_seed = splitmix(&mut chain);
-        let mut state = this_seed;
-        let len = 16 + usize::try_from(splitmix(&mut state) % 2048).unwrap();
-        data.clear();
-        while data.len() < len {
-            data.extend_from_slice(&splitmix(&mut state).to_le_bytes());
-        }
-        let replay = || {
-            format!(
-                "replay: PROJECTOR_FUZZ_SEED={this_seed} \
-                 (iteration {iterations} of the run with seed {run_seed})"
-            )
-        };
-        let generated = catch_unwind(AssertUnwindSafe(|| generate(&mut Unstructured::new(&data))));
-        let input = match generated {
-            Ok(Ok(input)) => input,
-            Ok(Err(_)) => {
-                iterations += 1;
-                *tally.entry("skipped").or_default() += 1;
-                continue;
-            }
-            Err(panic) => panic!(
-                "fuzz {target}: the generator panicked: {}\n{}",
-                panic_text(&*panic),
-                replay()
-            ),
-        };
-        match catch_unwind(AssertUnwindSafe(|| check(&input))) {
-            Ok(Ok(label)) => *tally.entry(label).or_default() += 1,
-            Ok(Err(broken)) => panic!("fuzz {target}: {broken}\ninput: {input:#?}\n{}", replay()),
-            Err(panic) => panic!(
-                "fuzz {target}: panicked: {}\ninput: {input:#?}\n{}",
-                panic_text(&*panic),
-                replay()
-            ),
-        }
-        iterations += 1;
-    }
-    let counts: Vec<String> = tally.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!(
-        "fuzz {target}: {iterations} iterations in {:.1} s ({}; seed {run_seed})",
-        start.elapsed().as_secs_f64(),
-        counts.join(", ")
-    );
-    tally
-}
-
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "<not a string>".to_owned())
-}
-
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
-}
 
 #[path = "fuzz/cases.rs"]
 mod cases;
@@ -338,7 +208,10 @@ fn the_scope_checks_catch_escapes() {
 /// effects and prior events the line gave.
 #[test]
 fn fuzz_case_parser() {
-    let real = cases::real_lines("../../tests/conformance/user_grant.jsonl");
+    let real = real_lines(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/conformance/user_grant.jsonl"),
+    );
     let parsed = parse_cases(&real.join("\n"), "user_grant.jsonl").unwrap();
     assert_eq!(parsed.len(), real.len());
     let tally = fuzz(

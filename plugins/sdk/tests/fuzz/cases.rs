@@ -9,8 +9,7 @@ use arbitrary::Unstructured;
 use projection_conformance::{CaseError, parse_cases};
 use projection_sdk::time::{format_rfc3339, parse_rfc3339};
 
-use crate::scope::{MAX_TIME, MIN_TIME};
-use crate::{Gen, Verdict};
+use fuzzing::{Gen, Verdict, ensure, mutate, non_blank};
 
 /// JSON and case-format fragments spliced into real lines.
 pub(crate) const CASE_FRAGMENTS: &[&str] = &[
@@ -70,98 +69,15 @@ pub(crate) const CASE_FRAGMENTS: &[&str] = &[
     "\"payload\": [1, {\"a\": null}]",
 ];
 
-/// A mutated copy of `line`: byte flips, truncation, deletion, duplication
-/// and spliced fragments.
-fn mutate(u: &mut Unstructured<'_>, line: &str, fragments: &[&str]) -> Gen<String> {
-    let mut bytes = line.as_bytes().to_vec();
-    for _ in 0..1 + u.int_in_range(0..=3u8)? {
-        let len = bytes.len();
-        match u.int_in_range(0..=9u8)? {
-            0 if len > 0 => {
-                let i = u.choose_index(len)?;
-                bytes[i] ^= 1 << u.int_in_range(0..=7u8)?;
-            }
-            1 if len > 0 => {
-                let i = u.choose_index(len)?;
-                bytes[i] = u.arbitrary()?;
-            }
-            2 => bytes.truncate(u.int_in_range(0..=len)?),
-            3 if len > 0 => {
-                let a = u.choose_index(len)?;
-                let b = u.int_in_range(a..=len.min(a + 40))?;
-                bytes.drain(a..b);
-            }
-            4 if len > 0 => {
-                let a = u.choose_index(len)?;
-                let b = u.int_in_range(a..=len.min(a + 60))?;
-                let chunk = bytes[a..b].to_vec();
-                let at = u.int_in_range(0..=len)?;
-                bytes.splice(at..at, chunk);
-            }
-            5 => {
-                let depth = u.int_in_range(1..=400usize)?;
-                let at = u.int_in_range(0..=len)?;
-                let open = if u.arbitrary()? { "[" } else { "{\"a\":" };
-                bytes.splice(at..at, open.repeat(depth).into_bytes());
-            }
-            6 => {
-                // Replace the value after a key with another value.
-                let keys = [
-                    "\"created_at\": ",
-                    "\"sequence\": ",
-                    "\"payload\": ",
-                    "\"values\": ",
-                    "\"instance_id\": ",
-                    "\"op\": ",
-                ];
-                let key = *u.choose(&keys)?;
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                if let Some(at) = text.find(key) {
-                    let start = at + key.len();
-                    let end = text[start..]
-                        .find([',', '}'])
-                        .map_or(text.len(), |e| start + e);
-                    let value = json_scalar(u)?;
-                    bytes = format!("{}{value}{}", &text[..start], &text[end..]).into_bytes();
-                }
-            }
-            _ => {
-                let fragment = *u.choose(fragments)?;
-                let at = u.int_in_range(0..=len)?;
-                bytes.splice(at..at, fragment.bytes());
-            }
-        }
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// A JSON scalar, often a timestamp-like string.
-fn json_scalar(u: &mut Unstructured<'_>) -> Gen<String> {
-    Ok(match u.int_in_range(0..=5u8)? {
-        0 => serde_json::to_string(&u.arbitrary::<String>()?).unwrap(),
-        1 => u.arbitrary::<i64>()?.to_string(),
-        2 => (*u.choose(&["null", "true", "[]", "{}", "1.0e10", "-0.0"])?).to_owned(),
-        _ => {
-            let mut t = format_rfc3339(u.int_in_range(MIN_TIME..=MAX_TIME)?).into_bytes();
-            if u.arbitrary()? {
-                let i = u.choose_index(t.len())?;
-                let c: char = u.arbitrary()?;
-                let mut buf = [0; 4];
-                t.splice(i..=i, c.encode_utf8(&mut buf).bytes());
-            }
-            serde_json::to_string(&String::from_utf8_lossy(&t)).unwrap()
-        }
-    })
-}
-
-pub(crate) fn real_lines(path: &str) -> Vec<String> {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+/// Keys whose values a mutation replaces.
+const CASE_KEYS: &[&str] = &[
+    "\"created_at\": ",
+    "\"sequence\": ",
+    "\"payload\": ",
+    "\"values\": ",
+    "\"instance_id\": ",
+    "\"op\": ",
+];
 
 /// A text of one to four lines: real, mutated, arbitrary or blank.
 pub(crate) fn lines_input(
@@ -183,18 +99,10 @@ pub(crate) fn lines_input(
             0 => text.push_str(line),
             1 => text.push_str(if u.arbitrary()? { "" } else { "  \t" }),
             2 => text.push_str(&u.arbitrary::<String>()?),
-            _ => text.push_str(&mutate(u, line, fragments)?),
+            _ => text.push_str(&mutate(u, line, CASE_KEYS, fragments)?),
         }
     }
     Ok(text)
-}
-
-fn non_blank(text: &str) -> Vec<(usize, &str)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect()
 }
 
 pub(crate) fn check_cases(text: &str) -> Verdict {

@@ -13,7 +13,7 @@ use projection_sdk::{
     Description, Event, Mutation, Predicate, RowSide, Table, UpdateWhen, Value,
 };
 
-use crate::Gen;
+use fuzzing::{Gen, ensure};
 
 pub(crate) const TENANT: &str = "instance_id";
 const CHANGE_DATE: &str = "change_date";
