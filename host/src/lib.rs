@@ -13,7 +13,6 @@
 //!
 //! See `ARCHITECTURE.md` for the invariants and where each is enforced.
 
-pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod config;

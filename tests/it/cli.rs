@@ -172,40 +172,15 @@ fn demo_path_imports_replays_and_shows() {
 }
 
 #[test]
-fn bench_runs_four_paths_to_identical_tables() {
-    let plugins = support::plugin_dir(&["users", "orgs"]);
-    let admin = support::admin_url();
-    let code = run(&[
-        "--database-url",
-        &admin,
-        "--plugins",
-        plugins.path().to_str().unwrap(),
-        "bench",
-        "--events",
-        "600",
-        "--tenants",
-        "7",
-        "--batch-size",
-        "100",
-    ])
-    .unwrap();
-    assert_eq!(code, ExitCode::SUCCESS);
-}
-
-#[test]
 fn counts_must_be_at_least_one() {
     for args in [
-        &["projector", "bench", "--events", "0"][..],
-        &["projector", "bench", "--tenants", "0"],
-        &["projector", "bench", "--batch-size", "0"],
-        &["projector", "bench", "live", "--events", "0"],
-        &["projector", "replay", "--batch-size", "0"],
+        &["projector", "replay", "--batch-size", "0"][..],
         &["projector", "run", "--batch-size", "0"],
     ] {
         let err = Cli::try_parse_from(args).unwrap_err().to_string();
         assert!(err.contains("must be at least 1"), "{args:?}: {err}");
     }
-    let err = Cli::try_parse_from(["projector", "bench", "--events", "many"])
+    let err = Cli::try_parse_from(["projector", "replay", "--batch-size", "many"])
         .unwrap_err()
         .to_string();
     assert!(err.contains("invalid digit"), "{err}");

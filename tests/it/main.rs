@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used)]
 
+mod bench;
 mod cache;
 mod check;
 mod cli;

@@ -312,8 +312,8 @@ pub struct Plugin {
     native: Option<NativeHandle>,
 }
 
-/// A family's handler compiled into the host (benchmarks: the same family
-/// without WASM).
+/// A family's handler compiled natively into the calling binary (the bench:
+/// the same family without WASM).
 pub type NativeHandle = fn(&Event, &projection_sdk::Context<'_>) -> Outcome;
 
 /// Look-ups for a native family, answered from the event store. The SDK's
@@ -626,7 +626,7 @@ impl Plugin {
 }
 
 impl Plugin {
-    /// A family compiled into the host: same description and handler as its
+    /// A family compiled natively: same description and handler as its
     /// plugin, called directly (for measuring what WASM costs).
     pub fn native(description: Description, handle: NativeHandle) -> Plugin {
         let hash = format!("native-{}", description.name);

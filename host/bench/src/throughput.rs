@@ -1,9 +1,9 @@
-//! `projector bench`: replay throughput of the users family into
+//! `projector-bench`: replay throughput of the users family into
 //! PostgreSQL, four ways in one run, on one scratch database:
 //!
 //! - **wasm**: the full path (read, run the WASM plugin, validate, apply,
 //!   checkpoint);
-//! - **native**: the same family compiled into the host, same path otherwise;
+//! - **native**: the same family compiled into the bench, same path otherwise;
 //! - **statement**: the WASM path applying one statement per mutation, each
 //!   event in a savepoint (the reference handler's way);
 //! - **ceiling**: PostgreSQL projecting the same rows set-based by itself.
@@ -15,11 +15,13 @@ use std::time::{Duration, Instant};
 
 use projection_sdk::Family as _;
 
-use super::{Scratch, ceiling, stream};
-use crate::plugin::Plugin;
-use crate::runtime::{self, Quiet, ReplayOptions, RuntimeError};
-use crate::store::sql::quote;
-use crate::store::{Db, StoreError, ddl};
+use host::plugin::Plugin;
+use host::runtime::{self, Quiet, ReplayOptions, RuntimeError};
+use host::store::sql::quote;
+use host::store::{Db, StoreError, ddl};
+
+use crate::scratch::Scratch;
+use crate::{ceiling, stream};
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +167,7 @@ pub async fn run(
     let n_events = stream::load(db, options.events, options.tenants).await?;
     if matches!(db, Db::Postgres(_)) {
         // A store in use has statistics; a freshly loaded one gets them now.
-        db.execute(&crate::store::Statement {
+        db.execute(&host::store::Statement {
             sql: "ANALYZE eventstore.events2".into(),
             binds: Vec::new(),
             arrays: Vec::new(),

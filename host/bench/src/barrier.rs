@@ -1,4 +1,4 @@
-//! `projector bench barrier`: what the read barrier adds to every batch on
+//! `projector-bench barrier`: what the read barrier adds to every batch on
 //! PostgreSQL, per mode, at several tenant counts, with idle connections to
 //! the database.
 //!
@@ -17,11 +17,12 @@ use serde_json::json;
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
-use super::Scratch;
-use crate::runtime::RuntimeError;
-use crate::source::import;
-use crate::source::order::{self, Barrier, BarrierMode};
-use crate::store::{Db, StoreError};
+use host::runtime::RuntimeError;
+use host::source::import;
+use host::source::order::{self, Barrier, BarrierMode};
+use host::store::{Db, StoreError};
+
+use crate::scratch::Scratch;
 
 /// What to measure.
 #[derive(Debug, Clone)]

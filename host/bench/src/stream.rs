@@ -7,8 +7,8 @@
 
 use serde_json::json;
 
-use crate::source::import::{self, NewEvent, ParsedEvent};
-use crate::store::{Db, StoreError};
+use host::source::import::{self, NewEvent, ParsedEvent};
+use host::store::{Db, StoreError};
 
 /// Events one import transaction carries.
 const CHUNK: usize = 10_000;

@@ -6,7 +6,7 @@
 //! each kind, in the order added, profile, email change, verification,
 //! removal, so applying the kinds one after another is the event order.
 
-use crate::store::{Db, StoreError};
+use host::store::{Db, StoreError};
 
 const STATEMENTS: &[&str] = &[
     "INSERT INTO users_projection (id, creation_date, change_date, sequence, state, resource_owner, instance_id, username, type)

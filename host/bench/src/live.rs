@@ -1,95 +1,16 @@
-//! `projector bench`: measurements on scratch databases.
-//!
-//! Every bench works in a database of its own (a fresh PostgreSQL database
-//! on the server `--database-url` names, dropped afterwards, or a temporary
-//! SQLite file), so it never touches existing data.
-
-pub mod barrier;
-pub mod ceiling;
-pub mod stream;
-pub mod throughput;
+//! `projector-bench live`: commit-to-projected-row latency while `run`
+//! follows the orgs family.
 
 use std::time::{Duration, Instant};
 
+use host::plugin::{Limits, Plugin};
+use host::runtime::follow::{FollowOptions, follow};
+use host::runtime::{Quiet, RuntimeError};
+use host::source::import;
+use host::store::{Db, StoreError};
 use serde_json::json;
 
-use crate::plugin::Plugin;
-use crate::runtime::follow::{FollowOptions, follow};
-use crate::runtime::{Quiet, RuntimeError};
-use crate::source::import;
-use crate::store::{Db, StoreError};
-
-/// A database that exists for one bench.
-#[derive(Debug)]
-pub struct Scratch {
-    /// The open store.
-    pub db: Db,
-    /// Its URL.
-    pub url: String,
-    admin_url: Option<String>,
-    name: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Scratch {
-    /// Create a scratch database next to `url` (same server, or a temp file).
-    pub async fn create(url: &str) -> Result<Scratch, StoreError> {
-        let name = format!("projector_bench_{}", std::process::id());
-        if url.starts_with("postgres") {
-            let admin = sqlx::PgPool::connect(url)
-                .await
-                .map_err(|cause| StoreError::Connect {
-                    url: url.to_owned(),
-                    cause,
-                })?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin)
-                .await?;
-            admin.close().await;
-            let base = url.split('?').next().unwrap_or(url);
-            let cut = base.rfind('/').unwrap_or(base.len());
-            let scratch_url = format!("{}/{name}", &base[..cut]);
-            let db = Db::open(&scratch_url).await?;
-            Ok(Scratch {
-                db,
-                url: scratch_url,
-                admin_url: Some(url.to_owned()),
-                name,
-                _dir: None,
-            })
-        } else {
-            let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let scratch_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            let db = Db::open(&scratch_url).await?;
-            Ok(Scratch {
-                db,
-                url: scratch_url,
-                admin_url: None,
-                name,
-                _dir: Some(dir),
-            })
-        }
-    }
-
-    /// Close and drop the scratch database.
-    pub async fn drop_database(self) -> Result<(), StoreError> {
-        self.db.close().await;
-        if let Some(admin_url) = &self.admin_url {
-            let admin = sqlx::PgPool::connect(admin_url).await?;
-            sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&admin)
-            .await?;
-            admin.close().await;
-        }
-        Ok(())
-    }
-}
+use crate::scratch::Scratch;
 
 /// Latency figures.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +43,7 @@ pub async fn live_latency(
             .build()
             .map_err(|e| e.to_string())?;
         runtime.block_on(async move {
-            let plugin = Plugin::from_bytes(&bytes, &path, None, crate::plugin::Limits::default())
+            let plugin = Plugin::from_bytes(&bytes, &path, None, Limits::default())
                 .map_err(|e| e.to_string())?;
             let mut plugins = vec![plugin];
             let options = FollowOptions {
@@ -137,7 +58,7 @@ pub async fn live_latency(
     });
     // Wait until the follower created the tables.
     let started = Instant::now();
-    while crate::store::state::stored_description(&db, "orgs")
+    while host::store::state::stored_description(&db, "orgs")
         .await?
         .is_none()
     {

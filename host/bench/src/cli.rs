@@ -1,0 +1,191 @@
+//! The `projector-bench` command line: parse flags, run one measurement on
+//! a scratch database next to `--database-url`, print its figures.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use host::cli::at_least_one;
+use host::config::{DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
+use host::plugin::{Limits, Plugin};
+
+use crate::scratch::Scratch;
+use crate::{barrier, live, throughput};
+
+/// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
+/// Replay throughput of the users family four ways (wasm, native,
+/// statement-per-event, set-based ceiling) on a scratch database; `live`
+/// measures follow latency, `barrier` the read barrier. Never touches
+/// existing data.
+#[derive(Debug, Parser)]
+#[command(
+    name = "projector-bench",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE` (the default) or `postgres://...`; the
+    /// scratch database is created next to it and dropped afterwards.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Directory of plugin components (`*.wasm`).
+    #[arg(long, global = true, env = "PROJECTOR_PLUGINS", default_value = DEFAULT_PLUGIN_DIR)]
+    pub plugins: PathBuf,
+    /// Directory for compiled plugins.
+    #[arg(long, global = true, env = "PROJECTOR_CACHE", default_value = DEFAULT_CACHE_DIR)]
+    pub cache: PathBuf,
+    /// Log progress (`RUST_LOG` overrides).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Another measurement.
+    #[command(subcommand)]
+    pub which: Option<BenchCommand>,
+    /// Events in the generated stream.
+    #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
+    pub events: usize,
+    /// Tenants the stream is spread over.
+    #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+    pub tenants: usize,
+    /// Events per plugin call and transaction.
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    pub batch_size: usize,
+}
+
+/// Measurements besides throughput.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
+    Live {
+        /// Events to time, one per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        events: usize,
+    },
+    /// What the read barrier adds per batch, each mode, at several tenant
+    /// counts, with idle connections to the database (PostgreSQL).
+    Barrier {
+        /// Tenant counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,100,1000", value_parser = at_least_one)]
+        tenants: Vec<usize>,
+        /// Barrier waits timed per mode and tenant count.
+        #[arg(long, default_value_t = 200, value_parser = at_least_one)]
+        calls: usize,
+        /// Idle connections held open to the database meanwhile.
+        #[arg(long, default_value_t = 50)]
+        idle: usize,
+    },
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.which {
+        Some(BenchCommand::Live { events }) => {
+            bench_live(&cli.database_url, &cli.plugins, events).await
+        }
+        Some(BenchCommand::Barrier {
+            tenants,
+            calls,
+            idle,
+        }) => {
+            let options = barrier::Options {
+                tenants,
+                calls,
+                idle,
+            };
+            bench_barrier(&cli.database_url, &options).await
+        }
+        None => {
+            let options = throughput::Options {
+                events: cli.events,
+                tenants: cli.tenants,
+                batch_size: cli.batch_size,
+            };
+            bench_throughput(&cli.database_url, &cli.plugins, &cli.cache, options).await
+        }
+    }
+}
+
+async fn bench_throughput(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    options: throughput::Options,
+) -> Result<ExitCode> {
+    let path = plugin_dir.join("users.wasm");
+    let wasm = Plugin::load(&path, Some(cache_dir), Limits::default())
+        .with_context(|| format!("the bench needs the users plugin at {}", path.display()))?;
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "bench on {} ({} events, batches of {})",
+        scratch.url,
+        options.events,
+        options.batch_size
+    );
+    let result = throughput::run(&scratch, wasm, options, &mut |line| println!("{line}")).await;
+    scratch.drop_database().await?;
+    let figures = result?;
+    say!("{}", figures.summary_line());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_live(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    n_events: usize,
+) -> Result<ExitCode> {
+    let path = plugin_dir.join("orgs.wasm");
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("the live bench needs the orgs plugin at {}", path.display()))?;
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "live latency bench on {} ({n_events} events, one per transaction)",
+        scratch.url
+    );
+    let result = live::live_latency(&scratch, (bytes, path), n_events).await;
+    scratch.drop_database().await?;
+    let report = result?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    say!(
+        "commit to projected row: median {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} events",
+        ms(report.median),
+        ms(report.p99),
+        ms(report.max),
+        report.n_events
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_barrier(database_url: &str, options: &barrier::Options) -> Result<ExitCode> {
+    if !database_url.starts_with("postgres") {
+        bail!("the barrier bench needs PostgreSQL: pass --database-url postgres://...");
+    }
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "read barrier bench on {} ({} waits per figure, {} idle connections)",
+        host::store::redacted_url(&scratch.url),
+        options.calls,
+        options.idle
+    );
+    let result = barrier::run(&scratch, options, &mut |line| println!("{line}")).await;
+    scratch.drop_database().await?;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}

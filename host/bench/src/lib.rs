@@ -1,0 +1,17 @@
+//! `projector-bench`: measurements of the projector host, each on a scratch
+//! database of its own (see [`scratch`]), so no bench touches existing data.
+//!
+//! - [`throughput`]: replay throughput of the users family four ways, with
+//!   [`stream`] (the generated events) and [`ceiling`] (PostgreSQL projecting
+//!   the same rows set-based);
+//! - [`live`]: commit-to-projected-row latency while following;
+//! - [`barrier`]: what the read barrier adds per batch;
+//! - [`cli`]: the `projector-bench` command line.
+
+pub mod barrier;
+pub mod ceiling;
+pub mod cli;
+pub mod live;
+pub mod scratch;
+pub mod stream;
+pub mod throughput;

@@ -1,0 +1,134 @@
+//! `projector run`: catch up, then follow new events until Ctrl-C or
+//! SIGTERM.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{BARRIER_HELP, at_least_one, load_plugins, open};
+use crate::config::Config;
+use crate::plugin::{Plugin, registry};
+use crate::runtime::{self, FamilyReport, Progress};
+use crate::source::order::{Barrier, BarrierMode};
+use crate::store::Db;
+
+/// `run` flags.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Events per plugin call and transaction.
+    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    pub batch_size: usize,
+    /// Longest wait, in milliseconds, between looks at the event store.
+    #[arg(long, default_value_t = 500)]
+    pub poll_ms: u64,
+    /// How reads wait for writers in flight (PostgreSQL).
+    #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]
+    pub barrier: BarrierMode,
+    /// Install the trigger that wakes followers on every insert into
+    /// `eventstore.events2`, if it is missing (an event store projector did
+    /// not create has none: `run` then polls every --poll-ms). Needs the
+    /// right to create triggers on the table; the trigger's function goes
+    /// to schema `projector`.
+    #[arg(long)]
+    pub notify_trigger: bool,
+}
+
+/// Progress for `run`: one line per family and cycle that applied something.
+struct LiveLog;
+
+impl Progress for LiveLog {
+    fn start(&self, _family: &str, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self, report: &FamilyReport) {
+        if report.n_applied + report.n_failed > 0 {
+            tracing::info!(
+                family = %report.family,
+                n_applied = report.n_applied,
+                n_failed = report.n_failed,
+                n_mutations = report.n_mutations,
+                "caught up"
+            );
+        }
+    }
+}
+
+/// A receiver that turns true on Ctrl-C or SIGTERM.
+fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("stopping after the batch in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+pub(super) async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
+    let db = open(config).await?;
+    Barrier::new(&db, args.barrier).await?;
+    let mut plugins = load_plugins(config, &db).await?;
+    let options = runtime::follow::FollowOptions {
+        batch_size: args.batch_size,
+        poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+        barrier: args.barrier,
+    };
+    if args.notify_trigger && db.install_notify_trigger().await? {
+        eprintln!("installed the notify trigger projector_notify_events on eventstore.events2");
+    }
+    if matches!(db, Db::Postgres(_)) && !db.has_notify_trigger().await? {
+        eprintln!(
+            "eventstore.events2 has no notify trigger (projector did not create the event store): \
+             polling every {} ms; --notify-trigger installs one",
+            options.poll_interval.as_millis()
+        );
+    }
+    for refusal in runtime::install_all(&db, &plugins).await? {
+        eprintln!(
+            "{}: not installed, it projects nothing: {}",
+            refusal.family, refusal.error
+        );
+    }
+    let families: Vec<&str> = plugins.iter().map(Plugin::family).collect();
+    eprintln!(
+        "following {} ({}, barrier {}); Ctrl-C stops",
+        families.join(", "),
+        crate::store::redacted_url(&config.database_url),
+        args.barrier
+    );
+    let swapper = registry::Swapper {
+        dir: config.plugin_dir.clone(),
+        cache: config.cache_dir.clone(),
+        limits: config.limits,
+    };
+    runtime::follow::follow(
+        &db,
+        &mut plugins,
+        &options,
+        stop_on_signals(),
+        Some(&swapper),
+        &LiveLog,
+    )
+    .await?;
+    db.close().await;
+    eprintln!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,97 @@
+//! `projector status`: per family and tenant, the checkpoint, the events
+//! behind and the failed events; then missed and failed events line by line.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{load_plugins, open};
+use crate::config::Config;
+use crate::plugin::Plugin;
+use crate::runtime;
+use crate::store::{Db, state};
+
+pub(super) async fn status(config: &Config) -> Result<ExitCode> {
+    let db = open(config).await?;
+    let plugins = load_plugins(config, &db).await?;
+    let checkpoints = state::checkpoints(&db).await?;
+    let failures = state::failures(&db).await?;
+    say!(
+        "{:<12} {:<24} {:>22} {:>8} {:>8}  plugin",
+        "family",
+        "tenant",
+        "position",
+        "behind",
+        "failed"
+    );
+    let mut missed = Vec::new();
+    for plugin in &plugins {
+        missed.extend(family_rows(&db, plugin, &checkpoints, &failures).await?);
+    }
+    for (family, tenant, n) in &missed {
+        say!(
+            "missed: {family} {tenant}: {n} missed below the checkpoint (committed after the family \
+             had read past their position): a writer broke the ordering protocol; rebuild the tenant: \
+             projector replay --family {family} --instance {tenant} --from-start"
+        );
+    }
+    for f in &failures {
+        say!(
+            "failed: {} {} {}/{} #{} {} (x{}): {}",
+            f.family,
+            f.instance_id,
+            f.aggregate_type,
+            f.aggregate_id,
+            f.sequence,
+            f.event_type,
+            f.failure_count,
+            f.error
+        );
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Print one line per tenant of `plugin`; returns the tenants with events
+/// missed below their checkpoint, with how many.
+async fn family_rows<'a>(
+    db: &Db,
+    plugin: &'a Plugin,
+    checkpoints: &[state::Checkpoint],
+    failures: &[state::Failure],
+) -> Result<Vec<(&'a str, String, i64)>> {
+    let mut missed = Vec::new();
+    let lag = runtime::lag(db, plugin).await?;
+    let mut tenants: Vec<String> = checkpoints
+        .iter()
+        .filter(|c| c.family == plugin.family())
+        .map(|c| c.instance_id.clone())
+        .chain(lag.iter().map(|l| l.instance_id.clone()))
+        .collect();
+    tenants.sort();
+    tenants.dedup();
+    for tenant in tenants {
+        let checkpoint = checkpoints
+            .iter()
+            .find(|c| c.family == plugin.family() && c.instance_id == tenant);
+        let tenant_lag = lag.iter().find(|l| l.instance_id == tenant);
+        let n_behind = tenant_lag.map_or(0, |l| l.behind());
+        if let Some(l) = tenant_lag.filter(|l| l.missed() > 0) {
+            missed.push((plugin.family(), l.instance_id.clone(), l.missed()));
+        }
+        let n_failed = failures
+            .iter()
+            .filter(|f| f.family == plugin.family() && f.instance_id == tenant)
+            .count();
+        say!(
+            "{:<12} {:<24} {:>22} {:>8} {:>8}  {}",
+            plugin.family(),
+            tenant,
+            checkpoint.map_or("-", |c| c.position.as_str()),
+            n_behind,
+            n_failed,
+            checkpoint.map_or("-", |c| c.plugin_version.as_str()),
+        );
+    }
+    Ok(missed)
+}
