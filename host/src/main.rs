@@ -7,20 +7,5 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = host::cli::Cli::parse();
     host::telemetry::init(cli.verbose);
-    match host::cli::run(cli) {
-        Ok(code) => code,
-        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// Output piped into `head` and closed early is not an error.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    host::cli::exit_code(host::cli::run(cli))
 }

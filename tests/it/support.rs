@@ -202,25 +202,7 @@ pub async fn test_db(store: Store) -> TestDb {
             }
         }
         Store::Postgres => {
-            let admin = admin_url();
-            let name = format!(
-                "projector_test_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst)
-            );
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("PostgreSQL is reachable (DATABASE_URL)");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&pool)
-                .await
-                .expect("drop");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&pool)
-                .await
-                .expect("create database");
-            pool.close().await;
-            let url = with_database(&admin, &name);
+            let (name, url) = empty_postgres_database().await;
             let db = Db::open(&url).await.expect("postgres opens");
             TestDb {
                 db,

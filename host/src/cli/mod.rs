@@ -185,3 +185,24 @@ async fn load_plugins(config: &Config, db: &Db) -> Result<Vec<Plugin>> {
 async fn open(config: &Config) -> Result<Db> {
     Ok(Db::open_in(&config.database_url, &config.schema).await?)
 }
+
+/// A binary's exit: the command's own code, success when the output was
+/// piped into a reader that closed early (`| head`), otherwise the error on
+/// one line and exit code 2.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
