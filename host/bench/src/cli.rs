@@ -27,12 +27,7 @@ macro_rules! say {
 /// measures follow latency, `barrier` the read barrier. Never touches
 /// existing data.
 #[derive(Debug, Parser)]
-#[command(
-    name = "projector-bench",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "projector-bench", version, about)]
 pub struct Cli {
     /// Database URL: `sqlite://FILE` (the default) or `postgres://...`; the
     /// scratch database is created next to it and dropped afterwards.
@@ -50,7 +45,7 @@ pub struct Cli {
     /// Another measurement.
     #[command(subcommand)]
     pub which: Option<BenchCommand>,
-    /// Events in the generated stream.
+    /// Events in the generated stream (throughput).
     #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
     pub events: usize,
     /// Tenants the stream is spread over.

@@ -21,7 +21,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
     pub batch_size: usize,
     /// Longest wait, in milliseconds, between looks at the event store.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 50)]
     pub poll_ms: u64,
     /// How reads wait for writers in flight (PostgreSQL).
     #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]

@@ -56,7 +56,7 @@ impl Default for FollowOptions {
     fn default() -> Self {
         FollowOptions {
             batch_size: 1000,
-            poll_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(50),
             barrier: BarrierMode::default(),
         }
     }
