@@ -95,6 +95,7 @@ fn outcome(
             .into_iter()
             .map(|m| {
                 validate::scope(&plugin.description, &case.event, m)
+                    .map(validate::Scoped::into_mutation)
                     .map_err(|r| ProjectionError::Failed(format!("mutation refused: {r}")))
             })
             .collect()

@@ -4,6 +4,7 @@
 //! in one transaction.
 //!
 //! - [`source`]: the event store (`events2`): ordered batches, look-ups, import.
+//! - [`event_order`]: the global event order, in SQL and in Rust.
 //! - [`plugin`]: loading, caching and calling WASM components in a sandbox.
 //! - [`store`]: SQLite and PostgreSQL; DDL from plugin descriptions, SQL
 //!   rendering, checkpoints and failed events.
@@ -16,6 +17,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod event_order;
 pub mod plugin;
 pub mod runtime;
 pub mod source;

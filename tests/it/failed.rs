@@ -1,6 +1,6 @@
 //! Failed events: back-off, retry now, explicit skip.
 
-use host::runtime::ReplayOptions;
+use host::runtime::{self, ReplayOptions};
 use host::store::state;
 use serde_json::json;
 
@@ -25,19 +25,19 @@ async fn failed_events_retry_and_skip(store: Store) {
     );
 
     // `run` respects the back-off: the tenant is left alone until it expires.
-    let live = ReplayOptions {
+    let live = || runtime::Control {
         respect_backoff: true,
-        ..ReplayOptions::default()
+        ..runtime::Control::default()
     };
-    support::replay(&t.db, &mut plugins, live.clone()).await;
+    support::replay_controlled(&t.db, &mut plugins, ReplayOptions::default(), live()).await;
     assert_eq!(state::failures(&t.db).await.unwrap()[0].failure_count, 1);
     // `failed retry` makes it due now.
     assert_eq!(state::retry_now(&t.db, Some(id)).await.unwrap(), 1);
-    support::replay(&t.db, &mut plugins, live).await;
+    support::replay_controlled(&t.db, &mut plugins, ReplayOptions::default(), live()).await;
     assert_eq!(state::failures(&t.db).await.unwrap()[0].failure_count, 2);
 
     // `failed skip` records who skipped it and moves the tenant past it.
-    state::skip(&t.db, id, "tester").await.unwrap();
+    runtime::skip_failed(&t.db, id, "tester").await.unwrap();
     assert!(state::failures(&t.db).await.unwrap().is_empty());
     let skipped = state::skipped(&t.db).await.unwrap();
     assert_eq!(skipped.len(), 1);
@@ -55,7 +55,7 @@ async fn failed_events_retry_and_skip(store: Store) {
     let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["h-1", "h-3"]);
     assert!(
-        state::skip(&t.db, id, "tester").await.is_err(),
+        runtime::skip_failed(&t.db, id, "tester").await.is_err(),
         "a skipped event cannot be skipped again"
     );
     t.finish().await;

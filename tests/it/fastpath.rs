@@ -17,7 +17,7 @@ use host::runtime;
 use host::store::{Db, ddl, dump};
 use projection_sdk::{
     ColumnOp, ColumnType, CompareOp, Description, Event, Mutation, Predicate, RowSide, Table,
-    Value, copy, delete, insert, update, upsert, validate,
+    Value, copy, delete, insert, update, upsert, validate, validate::Scoped,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -405,7 +405,7 @@ async fn check(
     steps: Vec<Step>,
     tally: &std::cell::RefCell<Tally>,
 ) -> Result<(), TestCaseError> {
-    let scoped: Vec<Mutation> = steps
+    let scoped: Vec<Scoped> = steps
         .into_iter()
         .enumerate()
         .filter_map(|(n, step)| {

@@ -6,7 +6,7 @@
 use host::store::{Db, ddl, dump, sql};
 use projection_sdk::{
     ColumnType, CompareOp, Description, Event, Mutation, Predicate, RowSide, Table, Value, delete,
-    insert, update, upsert, validate,
+    insert, update, upsert, validate, validate::Scoped,
 };
 use serde_json::{Value as Json, json};
 
@@ -120,12 +120,12 @@ async fn apply(db: &Db) -> Vec<Json> {
     ddl::install(db, &d, "hash").await.unwrap();
     let table = &d.tables[0];
     for batch in batches() {
-        let scoped: Vec<Mutation> = batch
+        let scoped: Vec<Scoped> = batch
             .into_iter()
             .map(|m| validate::scope(&d, &event(), m).unwrap())
             .collect();
-        let rows: Vec<&Mutation> = scoped.iter().collect();
-        let statement = match &scoped[0] {
+        let rows: Vec<&Scoped> = scoped.iter().collect();
+        let statement = match scoped[0].mutation() {
             Mutation::Insert { .. } | Mutation::Upsert { .. } => {
                 sql::render_rows(db.dialect(), table, &rows)
             }

@@ -155,6 +155,13 @@ fn mutations() -> Vec<Mutation> {
                 values: vec![text("a"), text("c")],
             }]))
             .build(),
+        // A NULL array intersected is the empty array on both stores (as
+        // PostgreSQL's ARRAY(SELECT ... unnest(NULL)) and the reference).
+        update(t)
+            .op("roles", ColumnOp::ArrayIntersect(vec!["r1".into()]))
+            .eq("id", "c")
+            .no_bump()
+            .build(),
     ]
 }
 
@@ -164,7 +171,7 @@ async fn apply(db: &Db) -> Vec<Json> {
     let table = &d.tables[0];
     for (i, m) in mutations().into_iter().enumerate() {
         let scoped = validate::scope(&d, &event(i as i64 + 1), m).unwrap();
-        let source = matches!(scoped, Mutation::Copy { .. }).then_some(table);
+        let source = matches!(scoped.mutation(), Mutation::Copy { .. }).then_some(table);
         let statement = sql::render(db.dialect(), table, source, &scoped).unwrap();
         db.execute(&statement)
             .await
@@ -188,7 +195,7 @@ fn expected() -> Json {
         {"instance_id": "tenant", "id": "a", "state": 3, "counter": 0, "roles": ["r2", "r4"], "factors": null,
          "email": "new@x", "verified_email": null, "checked_at": null, "lifetime": null, "secret": null, "doc": null,
          "flag": false, "creation_date": at(1), "change_date": at(11), "sequence": 11},
-        {"instance_id": "tenant", "id": "c", "state": 1, "counter": 0, "roles": null, "factors": null,
+        {"instance_id": "tenant", "id": "c", "state": 1, "counter": 0, "roles": [], "factors": null,
          "email": "c@x", "verified_email": null, "checked_at": null, "lifetime": null, "secret": null, "doc": null,
          "flag": false, "creation_date": at(10), "change_date": at(10), "sequence": 10},
     ])

@@ -1,6 +1,6 @@
 //! Replaying the sample stream: expected rows, idempotence, resuming.
 
-use host::runtime::ReplayOptions;
+use host::runtime::{self, ReplayOptions};
 use host::store::state;
 use serde_json::json;
 
@@ -46,12 +46,16 @@ async fn resuming_after_every_batch_equals_clean_replay(store: Store) {
     support::import_file(&t.db, &sample).await;
     let step = ReplayOptions {
         batch_size: 7,
-        max_batches: Some(1),
         ..ReplayOptions::default()
+    };
+    let one_batch = || runtime::Control {
+        max_batches: Some(1),
+        ..runtime::Control::default()
     };
     let mut n_steps = 0;
     loop {
-        let reports = support::replay(&t.db, &mut plugins, step.clone()).await;
+        let reports =
+            support::replay_controlled(&t.db, &mut plugins, step.clone(), one_batch()).await;
         n_steps += 1;
         if reports.iter().all(|r| r.n_batches == 0) {
             break;

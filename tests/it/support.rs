@@ -303,6 +303,18 @@ pub async fn replay(
         .expect("replay runs")
 }
 
+/// Replay driven by `control` (a batch limit, the follow loop's backoff).
+pub async fn replay_controlled(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: ReplayOptions,
+    control: runtime::Control,
+) -> Vec<runtime::FamilyReport> {
+    runtime::replay_controlled(db, plugins, &options, &control, &runtime::Quiet)
+        .await
+        .expect("replay runs")
+}
+
 /// Compare with a golden JSON file; `UPDATE_EXPECT=1` rewrites it.
 pub fn assert_golden(name: &str, actual: &Json) {
     let path = fixture(name);

@@ -313,10 +313,12 @@ async fn view_literals_round_trip(store: Store) {
     let family = family_with(v);
     ddl::install(&t.db, &family, "h").await.unwrap();
     let insert = projection_sdk::insert("shapes_projection")
-        .value("instance_id", "t1")
         .value("id", "a")
         .value("name", "Name")
         .build();
+    let mut event = projection_sdk::testing::event("shape", "shape.added", None);
+    event.instance_id = "t1".to_owned();
+    let insert = projection_sdk::validate::scope(&family, &event, insert).unwrap();
     let statement =
         host::store::sql::render(t.db.dialect(), &family.tables[0], None, &insert).unwrap();
     t.db.execute(&statement).await.unwrap();

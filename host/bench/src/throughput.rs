@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use projection_sdk::Family as _;
 
 use host::plugin::Plugin;
-use host::runtime::{self, Quiet, ReplayOptions, RuntimeError};
+use host::runtime::{self, Control, Quiet, ReplayOptions, RuntimeError};
 use host::store::sql::quote;
 use host::store::{Db, StoreError, ddl};
 
@@ -136,12 +136,16 @@ async fn replay_path(
     let mut plugins = vec![plugin];
     let replay_options = ReplayOptions {
         batch_size: options.batch_size,
-        count_pending: false,
-        statement_per_event,
         ..ReplayOptions::default()
     };
+    let control = Control {
+        count_pending: false,
+        statement_per_event,
+        ..Control::default()
+    };
     let started = Instant::now();
-    let reports = runtime::replay(db, &mut plugins, &replay_options, &Quiet).await?;
+    let reports =
+        runtime::replay_controlled(db, &mut plugins, &replay_options, &control, &Quiet).await?;
     let elapsed = started.elapsed();
     let failed: u64 = reports.iter().map(|r| r.n_failed).sum();
     if failed > 0 {

@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use super::open;
 use crate::config::Config;
+use crate::runtime;
 use crate::store::{StoreError, state};
 
 /// `failed` subcommands.
@@ -71,7 +72,7 @@ pub(super) async fn failed(config: &Config, command: FailedCommand) -> Result<Ex
             }
         }
         FailedCommand::Skip { id, by } => {
-            let f = state::skip(&db, id, &by).await?;
+            let f = runtime::skip_failed(&db, id, &by).await?;
             say!(
                 "skipped #{id}: {} {} {}/{} seq {} ({}), recorded as skipped by {by}",
                 f.family,

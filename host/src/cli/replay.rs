@@ -98,7 +98,6 @@ pub(super) async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode
         from_start: args.from_start,
         batch_size: args.batch_size,
         barrier: args.barrier,
-        ..ReplayOptions::default()
     };
     let bars = Bars {
         bar: std::sync::Mutex::new(None),

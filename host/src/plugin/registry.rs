@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use sqlx::Row;
 
 use super::{Limits, Plugin, PluginError};
-use crate::store::state::{ph, placeholders};
+use crate::store::bind::{ph, placeholders};
 use crate::store::{Db, Dialect, StoreError, fetch_rows, state};
 use crate::time;
 

@@ -10,10 +10,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use projection_sdk::{Description, Event, Mutation, validate};
+use projection_sdk::validate::Scoped;
+use projection_sdk::{Description, Event};
 
-use super::EventResult;
 use super::merge;
+use super::plan::{EventFailure, Plan, Stops};
 use crate::store::sql::Statement;
 use crate::store::{Db, StoreError, Tx, state};
 
@@ -24,44 +25,13 @@ pub struct BatchOutcome {
     pub n_applied: u64,
     /// Mutations applied.
     pub n_mutations: u64,
-    /// Tenants stopped by a failed event, with the error.
-    pub failed: Vec<(String, String)>,
+    /// Tenants stopped by a failed event, with the failure.
+    pub failed: Vec<(String, EventFailure)>,
 }
 
 /// A failed event's identity within its family: tenant, aggregate type,
 /// aggregate id, sequence.
 pub(super) type FailureKey = (String, String, String, i64);
-
-/// An event's validated, scoped mutations, or why the event fails.
-pub(super) type Plan = Result<Vec<Mutation>, String>;
-
-/// Validate and scope every event's mutations (before the batch's
-/// transaction, so it can run while the batch before applies).
-pub(super) fn plan_batch(
-    description: &Description,
-    events: &[Event],
-    results: Vec<EventResult>,
-) -> Vec<Plan> {
-    events
-        .iter()
-        .zip(results)
-        .map(|(event, result)| plan(description, event, result))
-        .collect()
-}
-
-/// Validate and scope an event's mutations, or say why the event fails.
-fn plan(
-    description: &Description,
-    event: &Event,
-    result: EventResult,
-) -> Result<Vec<Mutation>, String> {
-    result?
-        .into_iter()
-        .map(|m| {
-            validate::scope(description, event, m).map_err(|e| format!("refused mutation: {e}"))
-        })
-        .collect()
-}
 
 /// What every batch of one family's replay shares.
 #[derive(Clone)]
@@ -122,7 +92,7 @@ struct Batch<'a> {
     description: &'a Description,
     version: &'a str,
     events: &'a [Event],
-    plans: &'a [Result<Vec<Mutation>, String>],
+    plans: &'a [Plan],
     failing: &'a HashSet<FailureKey>,
 }
 
@@ -134,14 +104,14 @@ impl Batch<'_> {
         let family = self.description.name.as_str();
         let mut tx = db.begin().await?;
         let mut outcome = BatchOutcome::default();
-        let mut stopped: HashSet<&str> = HashSet::new();
+        let mut stops = Stops::default();
         let mut last_applied: HashMap<&str, (&Event, i64)> = HashMap::new();
         for (event, plan) in self.events.iter().zip(self.plans) {
-            if stopped.contains(event.instance_id.as_str()) {
+            if !stops.admits(&event.instance_id) {
                 continue;
             }
             let result = match plan {
-                Err(message) => Err(message.clone()),
+                Err(failure) => Err(failure.clone()),
                 Ok(mutations) if careful => self.execute_guarded(&mut tx, mutations).await?,
                 Ok(_) => Ok(()),
             };
@@ -161,10 +131,10 @@ impl Batch<'_> {
                         state::clear_failure(&mut tx, family, event).await?;
                     }
                 }
-                Err(message) => {
-                    state::record_failure(&mut tx, family, event, &message).await?;
-                    stopped.insert(&event.instance_id);
-                    outcome.failed.push((event.instance_id.clone(), message));
+                Err(failure) => {
+                    state::record_failure(&mut tx, family, event, &failure.to_string()).await?;
+                    stops.stop(&event.instance_id);
+                    outcome.failed.push((event.instance_id.clone(), failure));
                 }
             }
         }
@@ -184,8 +154,8 @@ impl Batch<'_> {
     async fn execute_guarded(
         &self,
         tx: &mut Tx,
-        mutations: &[Mutation],
-    ) -> Result<Result<(), String>, StoreError> {
+        mutations: &[Scoped],
+    ) -> Result<Result<(), EventFailure>, StoreError> {
         tx.execute_plain("SAVEPOINT projector_event").await?;
         for mutation in mutations {
             let statement = match merge::render(self.description, tx.dialect(), mutation) {
@@ -195,7 +165,7 @@ impl Batch<'_> {
                         .await?;
                     tx.execute_plain("RELEASE SAVEPOINT projector_event")
                         .await?;
-                    return Ok(Err(format!("refused mutation: {e}")));
+                    return Ok(Err(EventFailure::Unrenderable(e.to_string())));
                 }
             };
             match tx.execute(&statement).await {
@@ -205,7 +175,7 @@ impl Batch<'_> {
                         .await?;
                     tx.execute_plain("RELEASE SAVEPOINT projector_event")
                         .await?;
-                    return Ok(Err(format!("database refused mutation: {db_error}")));
+                    return Ok(Err(EventFailure::Database(db_error.to_string())));
                 }
                 Err(other) => return Err(other),
             }

@@ -27,7 +27,8 @@ use std::collections::{HashMap, HashSet};
 
 use projection_sdk::{Event, Subscription};
 
-use super::{Progress, ReplayOptions, RuntimeError, replay_family};
+use super::replay::FamilyReplay;
+use super::{Control, Progress, ReplayOptions, RuntimeError};
 use crate::plugin::Plugin;
 use crate::plugin::registry::Swapper;
 use crate::source::order::{Barrier, BarrierMode};
@@ -227,14 +228,17 @@ pub async fn follow(
         .map(|r| r.family)
         .collect();
     let mut waker = Waker::new(db).await?;
-    let one_batch = ReplayOptions {
+    let every_family = ReplayOptions {
         batch_size: options.batch_size,
+        barrier: options.barrier,
+        ..ReplayOptions::default()
+    };
+    let one_batch = Control {
         max_batches: Some(1),
         respect_backoff: true,
         stop: Some(stop.clone()),
         count_pending: false,
-        barrier: options.barrier,
-        ..ReplayOptions::default()
+        statement_per_event: false,
     };
     let mut missed_check = MissedCheck {
         due: Instant::now(),
@@ -266,7 +270,17 @@ pub async fn follow(
                 continue;
             }
             let cursor = cursors.entry(plugin.family().to_owned()).or_default();
-            let report = replay_family(db, plugin, &one_batch, &barrier, progress, cursor).await?;
+            let replay = FamilyReplay::start(
+                db,
+                plugin,
+                &every_family,
+                &one_batch,
+                &barrier,
+                cursor.take(),
+            )
+            .await?;
+            let (report, after) = replay.run(plugin, &every_family, progress).await?;
+            *cursor = after;
             progressed |= report.n_batches > 0;
         }
         if !progressed && waker.wait(options.poll_interval, &mut stop).await {

@@ -4,14 +4,15 @@
 
 use std::collections::HashSet;
 
+use projection_sdk::validate::Scoped;
 use projection_sdk::{Description, Event, Mutation};
 
-use super::apply::Plan;
+use super::plan::{Plan, Stops};
 use crate::store::sql::{self, MAX_BINDS, Statement};
 use crate::store::{Dialect, StoreError};
 
 /// The statements of a batch's fast path: the mutations of every event in
-/// order, except those of a tenant after its first failing event, merged.
+/// order that [`Stops::planned`] admits, merged.
 ///
 /// Inserts and upserts wait in one buffer per table (one shape, distinct
 /// conflict keys); so do updates that set or copy columns of exactly one
@@ -30,20 +31,13 @@ pub(super) fn statements(
     dialect: Dialect,
     events: &[Event],
     plans: &[Plan],
+    stops: &Stops,
 ) -> Result<Vec<Statement>, StoreError> {
-    let mut stopped: HashSet<&str> = HashSet::new();
-    let mut pending: Vec<&Mutation> = Vec::new();
-    for (event, plan) in events.iter().zip(plans) {
-        if stopped.contains(event.instance_id.as_str()) {
-            continue;
-        }
-        match plan {
-            Ok(mutations) => pending.extend(mutations.iter()),
-            Err(_) => {
-                stopped.insert(&event.instance_id);
-            }
-        }
-    }
+    let pending: Vec<&Scoped> = stops
+        .planned(events, plans)
+        .into_iter()
+        .flat_map(|(_, mutations)| mutations)
+        .collect();
     let merger = Merger {
         description,
         dialect,
@@ -51,15 +45,15 @@ pub(super) fn statements(
     merger.merge(&pending)
 }
 
-/// The fast path's statements for mutations already validated and scoped,
-/// in order: what a batch whose events all apply runs. The plain path is
-/// [`render`], one mutation at a time; both must leave the same rows.
+/// The fast path's statements for checked mutations, in order: what a batch
+/// whose events all apply runs. The plain path is [`render`], one mutation
+/// at a time; both must leave the same rows.
 pub fn merge_mutations(
     description: &Description,
     dialect: Dialect,
-    mutations: &[Mutation],
+    mutations: &[Scoped],
 ) -> Result<Vec<Statement>, StoreError> {
-    let pending: Vec<&Mutation> = mutations.iter().collect();
+    let pending: Vec<&Scoped> = mutations.iter().collect();
     Merger {
         description,
         dialect,
@@ -73,7 +67,7 @@ struct Merger<'d> {
 }
 
 impl Merger<'_> {
-    fn merge(&self, mutations: &[&Mutation]) -> Result<Vec<Statement>, StoreError> {
+    fn merge(&self, mutations: &[&Scoped]) -> Result<Vec<Statement>, StoreError> {
         let mut out = Vec::new();
         let mut buffers: Vec<Buffer<'_>> = Vec::new();
         for &mutation in mutations {
@@ -144,9 +138,9 @@ pub(super) fn table<'d>(
 pub fn render(
     description: &Description,
     dialect: Dialect,
-    mutation: &Mutation,
+    mutation: &Scoped,
 ) -> Result<Statement, StoreError> {
-    let source = match mutation {
+    let source = match mutation.mutation() {
         Mutation::Copy { source_table, .. } => Some(table(description, source_table)?),
         _ => None,
     };
@@ -222,14 +216,14 @@ enum BufferKind {
 struct Buffer<'m> {
     table: &'m str,
     kind: BufferKind,
-    rows: Vec<&'m Mutation>,
+    rows: Vec<&'m Scoped>,
     keys: HashSet<Vec<&'m projection_sdk::Value>>,
 }
 
 impl<'m> Buffer<'m> {
     fn new(
         kind: BufferKind,
-        first: &'m Mutation,
+        first: &'m Scoped,
         key: Option<Vec<&'m projection_sdk::Value>>,
     ) -> Self {
         let mut buffer = Buffer {
@@ -242,7 +236,7 @@ impl<'m> Buffer<'m> {
         buffer
     }
 
-    fn push(&mut self, row: &'m Mutation, key: Option<Vec<&'m projection_sdk::Value>>) {
+    fn push(&mut self, row: &'m Scoped, key: Option<Vec<&'m projection_sdk::Value>>) {
         self.keys.extend(key);
         self.rows.push(row);
     }

@@ -17,21 +17,22 @@ mod apply;
 pub mod follow;
 mod merge;
 mod pipeline;
+mod plan;
+mod replay;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::HashSet;
+use std::time::Duration;
 
-use projection_sdk::{Description, Event, Mutation};
-use tracing::Instrument as _;
+use projection_sdk::Description;
 
-use crate::plugin::{LookupSource, Plugin, PluginError};
+use crate::plugin::{Plugin, PluginError};
 use crate::source;
 use crate::source::order::{Barrier, BarrierMode};
-use crate::store::{Db, StoreError, ddl};
+use crate::store::{Db, StoreError, ddl, state};
 
 pub use apply::BatchOutcome;
 pub use merge::{merge_mutations, render as render_mutation};
+pub use plan::{EventFailure, Stops};
 
 /// Runtime failures (a failing event is not one: it is recorded and the
 /// run goes on).
@@ -74,7 +75,8 @@ pub struct Refusal {
     pub error: RuntimeError,
 }
 
-/// What a replay does.
+/// What a replay does: what an operator chooses (the `replay` command's
+/// flags).
 #[derive(Debug, Clone)]
 pub struct ReplayOptions {
     /// Only this family.
@@ -85,18 +87,6 @@ pub struct ReplayOptions {
     pub from_start: bool,
     /// Events per plugin call and transaction.
     pub batch_size: usize,
-    /// Stop after this many batches per family (for tests of resuming).
-    pub max_batches: Option<usize>,
-    /// Leave tenants whose failed event is not yet due for a retry (`run`);
-    /// a one-shot replay retries every failed event.
-    pub respect_backoff: bool,
-    /// Stop between batches once this turns true.
-    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
-    /// Count pending events first (for the progress bar).
-    pub count_pending: bool,
-    /// Apply one statement per mutation, each event in a savepoint (the
-    /// reference handler's way; a benchmark baseline).
-    pub statement_per_event: bool,
     /// How reads wait for writers in flight (PostgreSQL; see
     /// [`source::order`]).
     pub barrier: BarrierMode,
@@ -109,12 +99,40 @@ impl Default for ReplayOptions {
             instance_id: None,
             from_start: false,
             batch_size: 1000,
+            barrier: BarrierMode::default(),
+        }
+    }
+}
+
+/// How a replay is driven, beyond what an operator chooses: by the follow
+/// loop (one batch a round, failed events' backoff, a stop signal), by tests
+/// (stop after some batches) and by the benchmark (the plain apply as a
+/// baseline). [`replay`] uses the default: run to the end, retry every
+/// failed event, count pending events for the progress bar.
+#[derive(Debug, Clone)]
+pub struct Control {
+    /// Stop after this many batches per family.
+    pub max_batches: Option<usize>,
+    /// Leave tenants whose failed event is not yet due for a retry (`run`);
+    /// a one-shot replay retries every failed event.
+    pub respect_backoff: bool,
+    /// Stop between batches once this turns true.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Count pending events first (for the progress bar).
+    pub count_pending: bool,
+    /// Apply one statement per mutation, each event in a savepoint (the
+    /// reference handler's way; a benchmark baseline).
+    pub statement_per_event: bool,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
             max_batches: None,
             respect_backoff: false,
             stop: None,
             count_pending: true,
             statement_per_event: false,
-            barrier: BarrierMode::default(),
         }
     }
 }
@@ -211,6 +229,17 @@ pub async fn replay(
     options: &ReplayOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<FamilyReport>, RuntimeError> {
+    replay_controlled(db, plugins, options, &Control::default(), progress).await
+}
+
+/// [`replay`], driven by `control`.
+pub async fn replay_controlled(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: &ReplayOptions,
+    control: &Control,
+    progress: &dyn Progress,
+) -> Result<Vec<FamilyReport>, RuntimeError> {
     if let Some(family) = &options.family
         && !plugins.iter().any(|p| p.family() == family)
     {
@@ -247,7 +276,9 @@ pub async fn replay(
             });
             continue;
         }
-        reports.push(replay_family(db, plugin, options, &barrier, progress, &mut None).await?);
+        let replay =
+            replay::FamilyReplay::start(db, plugin, options, control, &barrier, None).await?;
+        reports.push(replay.run(plugin, options, progress).await?.0);
     }
     Ok(reports)
 }
@@ -296,151 +327,6 @@ pub async fn lag(db: &Db, plugin: &Plugin) -> Result<Vec<source::TenantLag>, Sto
     source::tenant_lag(db, plugin.family(), &plugin.description.subscriptions).await
 }
 
-/// Apply a family's pending events in batches. `after` is the read cursor:
-/// the last event read, carried across calls by `run` (the ordering protocol
-/// guarantees nothing new appears before it); `None` reads from the
-/// checkpoints.
-async fn replay_family(
-    db: &Db,
-    plugin: &mut Plugin,
-    options: &ReplayOptions,
-    barrier: &Barrier,
-    progress: &dyn Progress,
-    after: &mut Option<Event>,
-) -> Result<FamilyReport, RuntimeError> {
-    let started = Instant::now();
-    let family = plugin.family().to_owned();
-    let total: i64 = if options.count_pending {
-        pending(db, plugin)
-            .await?
-            .iter()
-            .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
-            .map(|(_, n)| n)
-            .sum()
-    } else {
-        0
-    };
-    progress.start(&family, u64::try_from(total).unwrap_or(0));
-    let (aggregate_types, event_types) = subscription_lists(plugin);
-    let mut report = FamilyReport {
-        family: family.clone(),
-        ..FamilyReport::default()
-    };
-    let mut stuck: Vec<String> = Vec::new();
-    // Failed events of this family: records to clear when they apply, and
-    // (for `run`) tenants whose retry is not yet due.
-    let now = crate::time::now_micros();
-    let mut failing = HashSet::new();
-    for failure in crate::store::state::family_failures(db, &family).await? {
-        if options.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
-            stuck.push(failure.instance_id.clone());
-        }
-        failing.insert((
-            failure.instance_id,
-            failure.aggregate_type,
-            failure.aggregate_id,
-            failure.sequence,
-        ));
-    }
-    let limit = i64::try_from(options.batch_size.max(1)).unwrap_or(1000);
-    let checkpoints: HashMap<String, crate::store::state::Checkpoint> =
-        crate::store::state::family_checkpoints(db, &family)
-            .await?
-            .into_iter()
-            .map(|c| (c.instance_id.clone(), c))
-            .collect();
-    let shared = apply::Family {
-        db: db.clone(),
-        description: Arc::new(plugin.description.clone()),
-        version: plugin_version(plugin),
-        failing: Arc::new(failing),
-        statement_per_event: options.statement_per_event,
-    };
-    let reader = pipeline::Reader {
-        db,
-        aggregate_types,
-        event_types,
-        instance_id: options.instance_id.as_deref(),
-        limit,
-        checkpoints: &checkpoints,
-        barrier,
-        stop: options.stop.as_ref(),
-    };
-    let stopping = || options.stop.as_ref().is_some_and(|stop| *stop.borrow());
-    let last_batch = |n_batches: u64| {
-        options
-            .max_batches
-            .is_some_and(|max| n_batches + 1 >= max as u64)
-    };
-    // While PostgreSQL applies batch N, the host reads batch N+1 and runs
-    // the plugin on it: the plugin's output depends on events only, never on
-    // the tables. If batch N stops a tenant, that tenant's events leave the
-    // prepared batch, as a fresh read would have skipped them.
-    let mut next = if options.max_batches == Some(0) || stopping() {
-        None
-    } else {
-        reader.prepare(plugin, after.clone(), &stuck).await?
-    };
-    while let Some(batch) = next.take() {
-        let Some(plans) = batch.plans else {
-            progress.advance(batch.n_read);
-            *after = Some(batch.last);
-            if stopping() {
-                break;
-            }
-            next = reader.prepare(plugin, after.clone(), &stuck).await?;
-            continue;
-        };
-        let span = tracing::info_span!(
-            "store.apply",
-            family = %family,
-            seq_from = %read_first(&batch.events),
-            seq_to = %batch.last.position,
-            n_events = batch.events.len(),
-            n_tenants = pipeline::n_tenants(&batch.events),
-            n_mutations = tracing::field::Empty,
-        );
-        let apply = tokio::spawn(
-            apply::apply_owned(shared.clone(), batch.events, plans, batch.merged)
-                .instrument(span.clone()),
-        );
-        let ahead = if last_batch(report.n_batches) || stopping() {
-            Ok(None)
-        } else {
-            reader
-                .prepare(plugin, Some(batch.last.clone()), &stuck)
-                .await
-        };
-        let outcome = apply
-            .await
-            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("apply task: {e}"))))??;
-        span.record("n_mutations", outcome.n_mutations);
-        report.n_applied += outcome.n_applied;
-        report.n_failed += outcome.failed.len() as u64;
-        report.n_mutations += outcome.n_mutations;
-        report.n_batches += 1;
-        for (instance, error) in &outcome.failed {
-            tracing::warn!(family = %family, instance = %instance, "event failed, tenant stopped: {error}");
-            if !stuck.contains(instance) {
-                stuck.push(instance.clone());
-            }
-        }
-        progress.advance(batch.n_read);
-        *after = Some(batch.last);
-        if last_batch(report.n_batches - 1) || stopping() {
-            break;
-        }
-        next = ahead?.map(|prepared| prepared.without(&shared.description, db.dialect(), &stuck));
-    }
-    report.elapsed = started.elapsed();
-    progress.finish(&report);
-    Ok(report)
-}
-
-fn read_first(events: &[Event]) -> &str {
-    events.first().map_or("", |e| e.position.as_str())
-}
-
 /// How checkpoints name the plugin that applied them: version and hash prefix.
 pub fn plugin_version(plugin: &Plugin) -> String {
     format!(
@@ -450,51 +336,27 @@ pub fn plugin_version(plugin: &Plugin) -> String {
     )
 }
 
-/// The per-event outcome: mutations, or why the event failed.
-pub type EventResult = Result<Vec<Mutation>, String>;
-
-/// Run the plugin on a batch. A trap or limit hit fails the call, so the
-/// batch is retried event by event to find the bad event; the events before
-/// it still apply.
-fn run_plugin(
-    db: &Db,
-    plugin: &mut Plugin,
-    events: &[Event],
-) -> Result<Vec<EventResult>, RuntimeError> {
-    let call = |plugin: &mut Plugin, events: &[Event]| {
-        tokio::task::block_in_place(|| plugin.handle(events, LookupSource::Store(db.clone())))
-    };
-    match call(plugin, events) {
-        Ok(outcomes) => Ok(outcomes
-            .into_iter()
-            .map(|o| o.map_err(|e| e.to_string()))
-            .collect()),
-        Err(e) if !e.is_plugin_fault() => Err(e.into()),
-        Err(batch_error) => {
-            tracing::warn!(
-                family = plugin.family(),
-                "batch failed ({batch_error}); narrowing down to the event"
-            );
-            let mut results = Vec::with_capacity(events.len());
-            for event in events {
-                results.push(match call(plugin, std::slice::from_ref(event)) {
-                    Ok(mut outcomes) => match outcomes.pop() {
-                        Some(outcome) => outcome.map_err(|e| e.to_string()),
-                        None => Err("plugin returned no outcome".to_owned()),
-                    },
-                    Err(e) if !e.is_plugin_fault() => return Err(e.into()),
-                    Err(e) => Err(e.to_string()),
-                });
-            }
-            Ok(results)
-        }
-    }
-}
-
 /// Tenants with failed events, per family.
-pub fn stuck_tenants(failures: &[crate::store::state::Failure]) -> HashSet<(String, String)> {
+pub fn stuck_tenants(failures: &[state::Failure]) -> HashSet<(String, String)> {
     failures
         .iter()
         .map(|f| (f.family.clone(), f.instance_id.clone()))
         .collect()
+}
+
+/// Skip a failed event on purpose (`projector failed skip`): record who
+/// skipped it, and move its (family, tenant) checkpoint past it, in one
+/// transaction ([`state::skip`]).
+pub async fn skip_failed(db: &Db, id: i64, by: &str) -> Result<state::Failure, StoreError> {
+    let failure = state::failure(db, id).await?;
+    let event = source::get_event(
+        db,
+        &failure.instance_id,
+        &failure.aggregate_type,
+        &failure.aggregate_id,
+        failure.sequence,
+    )
+    .await?
+    .ok_or_else(|| StoreError::Corrupt(format!("failed event {id} is not in the event store")))?;
+    state::skip(db, failure, &event, by).await
 }

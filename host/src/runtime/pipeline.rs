@@ -1,17 +1,16 @@
-//! Reading a batch and running the plugin on it, ahead of the apply of the
-//! batch before.
+//! The first two steps of a batch, run ahead of the apply of the batch
+//! before: *read* the next events in global order, and *plan* them (run the
+//! plugin, check and scope its mutations, merge the fast path's statements).
 
 use std::collections::HashMap;
 
-use projection_sdk::Event;
-
-use projection_sdk::Description;
+use projection_sdk::{Description, Event};
 use tokio::sync::watch;
 
-use super::apply::{Plan, plan_batch};
+use super::RuntimeError;
 use super::merge;
-use super::{RuntimeError, run_plugin};
-use crate::plugin::Plugin;
+use super::plan::{EventFailure, Outcome, Plan, Stops, plan_batch};
+use crate::plugin::{LookupSource, Plugin};
 use crate::source::order::{Barrier, Bound};
 use crate::source::{self, BatchQuery};
 use crate::store::sql::Statement;
@@ -26,50 +25,56 @@ pub(super) struct Reader<'a> {
     pub(super) instance_id: Option<&'a str>,
     pub(super) limit: i64,
     /// Per tenant, the last event applied when the replay started.
-    pub(super) checkpoints: &'a HashMap<String, Checkpoint>,
+    pub(super) checkpoints: HashMap<String, Checkpoint>,
     /// How to wait for writers in flight before each read.
     pub(super) barrier: &'a Barrier,
     /// A stop request ends a wait of the barrier (nothing is read).
     pub(super) stop: Option<&'a watch::Receiver<bool>>,
 }
 
-/// A batch read and handled, waiting for its apply.
-pub(super) struct Prepared {
+/// A batch read: the events the family takes, and how far the read got.
+pub(super) struct Read {
     /// The last event read (the cursor after this batch).
     pub(super) last: Event,
     /// Events read, including those the family does not take.
     pub(super) n_read: u64,
-    /// The events to apply.
+    /// The events to handle: subscribed, past their tenant's checkpoint.
     pub(super) events: Vec<Event>,
-    /// Per event, its validated mutations or why it fails; `None` when
-    /// there is nothing to apply.
-    pub(super) plans: Option<Vec<Plan>>,
+}
+
+/// A batch read and planned, waiting for its apply.
+pub(super) struct Planned {
+    /// The read.
+    pub(super) read: Read,
+    /// Per event, its checked mutations or why it fails.
+    pub(super) plans: Vec<Plan>,
     /// The merged statements of the batch's fast path.
     pub(super) merged: Result<Vec<Statement>, StoreError>,
 }
 
 impl Reader<'_> {
-    /// Read the batch after `after` (skipping stuck tenants), keep the
-    /// events the family wants past each tenant's checkpoint, and run the
-    /// plugin on them. `None` when nothing is left to read, or a stop came
-    /// while the read barrier waited.
-    pub(super) async fn prepare(
+    /// Read the batch after `after`, leaving out stopped tenants, and keep
+    /// the events the family wants past each tenant's checkpoint. `None`
+    /// when nothing is left to read, or a stop came while the read barrier
+    /// waited.
+    pub(super) async fn read(
         &self,
-        plugin: &mut Plugin,
-        after: Option<Event>,
-        stuck: &[String],
-    ) -> Result<Option<Prepared>, RuntimeError> {
+        description: &Description,
+        after: Option<&Event>,
+        stops: &Stops,
+    ) -> Result<Option<Read>, RuntimeError> {
         let below = match self.barrier.wait(self.db, self.stop).await? {
             Bound::All => None,
             Bound::Below(bound) => Some(bound),
             Bound::Stopped => return Ok(None),
         };
+        let skip_instances = stops.tenants();
         let query = BatchQuery {
             aggregate_types: &self.aggregate_types,
             event_types: &self.event_types,
             instance_id: self.instance_id,
-            skip_instances: stuck,
-            after: after.as_ref(),
+            skip_instances: &skip_instances,
+            after,
             limit: self.limit,
             below,
         };
@@ -78,59 +83,123 @@ impl Reader<'_> {
             return Ok(None);
         };
         let n_read = read.len() as u64;
-        let events: Vec<Event> = read
+        let events = read
             .into_iter()
-            .filter(|e| plugin.description.wants(&e.aggregate_type, &e.event_type))
+            .filter(|e| description.wants(&e.aggregate_type, &e.event_type))
             .filter(|e| {
                 self.checkpoints
                     .get(&e.instance_id)
                     .is_none_or(|c| c.is_before(e))
             })
             .collect();
-        let (plans, merged) = if events.is_empty() {
-            (None, Ok(Vec::new()))
-        } else {
-            let outcomes = run_plugin(self.db, plugin, &events)?;
-            let plans = plan_batch(&plugin.description, &events, outcomes);
-            let merged = merge::statements(&plugin.description, self.db.dialect(), &events, &plans);
-            (Some(plans), merged)
-        };
-        Ok(Some(Prepared {
+        Ok(Some(Read {
             last,
             n_read,
             events,
-            plans,
-            merged,
         }))
     }
 }
 
-impl Prepared {
-    /// The batch without the events of tenants stopped meanwhile.
-    pub(super) fn without(
-        mut self,
+/// Run the plugin on a read batch, check its mutations and merge the fast
+/// path's statements.
+pub(super) fn plan(
+    db: &Db,
+    plugin: &mut Plugin,
+    read: Read,
+    stops: &Stops,
+) -> Result<Planned, RuntimeError> {
+    let outcomes = if read.events.is_empty() {
+        Vec::new()
+    } else {
+        run_plugin(db, plugin, &read.events)?
+    };
+    let plans = plan_batch(&plugin.description, &read.events, outcomes);
+    let merged = merge::statements(
+        &plugin.description,
+        db.dialect(),
+        &read.events,
+        &plans,
+        stops,
+    );
+    Ok(Planned {
+        read,
+        plans,
+        merged,
+    })
+}
+
+impl Planned {
+    /// Whether the batch has events to apply.
+    pub(super) fn has_events(&self) -> bool {
+        !self.read.events.is_empty()
+    }
+
+    /// The batch without the events of tenants stopped since it was
+    /// planned, as a fresh read would have left them out.
+    pub(super) fn without_stopped(
+        self,
         description: &Description,
         dialect: Dialect,
-        stuck: &[String],
-    ) -> Prepared {
-        if !self.events.iter().any(|e| stuck.contains(&e.instance_id)) {
+        stops: &Stops,
+    ) -> Planned {
+        if self
+            .read
+            .events
+            .iter()
+            .all(|e| stops.admits(&e.instance_id))
+        {
             return self;
         }
-        let Some(plans) = self.plans.take() else {
-            return self;
-        };
-        let (events, plans): (Vec<Event>, Vec<Plan>) = self
+        let Planned { read, plans, .. } = self;
+        let (events, plans): (Vec<Event>, Vec<Plan>) = read
             .events
             .into_iter()
             .zip(plans)
-            .filter(|(e, _)| !stuck.contains(&e.instance_id))
+            .filter(|(e, _)| stops.admits(&e.instance_id))
             .unzip();
-        let merged = merge::statements(description, dialect, &events, &plans);
-        Prepared {
-            plans: (!events.is_empty()).then_some(plans),
+        let merged = merge::statements(description, dialect, &events, &plans, stops);
+        Planned {
+            read: Read { events, ..read },
+            plans,
             merged,
-            events,
-            ..self
+        }
+    }
+}
+
+/// Run the plugin on a batch. A trap or limit hit fails the call, so the
+/// batch is retried event by event to find the bad event; the events before
+/// it still apply.
+fn run_plugin(
+    db: &Db,
+    plugin: &mut Plugin,
+    events: &[Event],
+) -> Result<Vec<Outcome>, RuntimeError> {
+    let call = |plugin: &mut Plugin, events: &[Event]| {
+        tokio::task::block_in_place(|| plugin.handle(events, LookupSource::Store(db.clone())))
+    };
+    match call(plugin, events) {
+        Ok(outcomes) => Ok(outcomes
+            .into_iter()
+            .map(|o| o.map_err(EventFailure::Rejected))
+            .collect()),
+        Err(e) if !e.is_plugin_fault() => Err(e.into()),
+        Err(batch_error) => {
+            tracing::warn!(
+                family = plugin.family(),
+                "batch failed ({batch_error}); narrowing down to the event"
+            );
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                outcomes.push(match call(plugin, std::slice::from_ref(event)) {
+                    Ok(mut one) => match one.pop() {
+                        Some(outcome) => outcome.map_err(EventFailure::Rejected),
+                        None => Err(EventFailure::NoOutcome),
+                    },
+                    Err(e) if !e.is_plugin_fault() => return Err(e.into()),
+                    Err(e) => Err(EventFailure::Fault(e.to_string())),
+                });
+            }
+            Ok(outcomes)
         }
     }
 }

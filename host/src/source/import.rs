@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::store::state::{ph, placeholders};
+use crate::store::bind::{ph, placeholders};
 use crate::store::{Db, Dialect, StoreError, Tx};
 use crate::time;
 

@@ -1,9 +1,8 @@
 //! The event store: read events in global order, look events up for plugins,
 //! append imported events.
 //!
-//! Global order is `(position, in_tx_order)`, then `instance_id,
-//! aggregate_type, aggregate_id, sequence` as a total tie-break; the same
-//! six-column key orders batches, look-ups and checkpoints.
+//! Events are read in the global order of [`crate::event_order`], which
+//! orders batches, look-ups and checkpoints alike.
 
 pub mod import;
 pub mod order;
@@ -11,7 +10,8 @@ pub mod order;
 use projection_sdk::{Event, EventFilter, Subscription};
 use sqlx::Row;
 
-use crate::store::state::ph;
+use crate::event_order::{self, Part, Scope};
+use crate::store::bind::ph;
 use crate::store::{Db, Dialect, StoreError};
 use crate::time;
 
@@ -42,8 +42,6 @@ impl From<StoreError> for LookupError {
         LookupError::Store(error)
     }
 }
-
-const ORDER: &str = "e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\"";
 
 fn columns(dialect: Dialect) -> &'static str {
     match dialect {
@@ -99,17 +97,18 @@ impl Params {
             .join(", ")
     }
 
-    /// `(position, in_tx_order, instance_id, aggregate_type, aggregate_id, sequence)` of an event.
+    /// An event's place in the global order, bound: the values of
+    /// [`event_order::tuple`] with [`Scope::Global`].
     fn key(&mut self, event: &Event) -> String {
-        format!(
-            "({}, {}, {}, {}, {}, {})",
-            self.typed(&event.position, "DECIMAL"),
-            self.int(i64::from(event.in_tx_order), "INTEGER"),
-            self.text(&event.instance_id),
-            self.text(&event.aggregate_type),
-            self.text(&event.aggregate_id),
-            self.int(event.sequence, "BIGINT"),
-        )
+        let parts: Vec<String> = event_order::parts(event)
+            .into_iter()
+            .map(|part| match part {
+                Part::Decimal(position) => self.typed(position, "DECIMAL"),
+                Part::Int(value, cast) => self.int(value, cast),
+                Part::Text(value) => self.text(value),
+            })
+            .collect();
+        format!("({})", parts.join(", "))
     }
 }
 
@@ -215,12 +214,17 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
         // The plain range first: planners estimate it well and walk the
         // global-order index instead of sorting everything after the cursor.
         sql.push_str(&format!(
-            " AND e.\"position\" >= {} AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") > {}",
+            " AND e.\"position\" >= {} AND {} > {}",
             p.typed(&after.position, "DECIMAL"),
+            event_order::tuple("e", Scope::Global),
             p.key(after)
         ));
     }
-    sql.push_str(&format!(" ORDER BY {ORDER} LIMIT {}", q.limit.max(1)));
+    sql.push_str(&format!(
+        " ORDER BY {} LIMIT {}",
+        event_order::order_by("e"),
+        q.limit.max(1)
+    ));
     fetch(db, &sql, p).await
 }
 
@@ -274,9 +278,10 @@ pub async fn find_events(
         ));
     }
     sql.push_str(&format!(
-        " AND (e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\") < {} \
-         ORDER BY {ORDER} LIMIT {}",
+        " AND {} < {} ORDER BY {} LIMIT {}",
+        event_order::tuple("e", Scope::Global),
         p.key(before),
+        event_order::order_by("e"),
         MAX_LOOKUP_EVENTS + 1
     ));
     let events = fetch(db, &sql, p).await?;
@@ -302,13 +307,14 @@ pub async fn events_behind(
     let sql = format!(
         "SELECT e.instance_id, COUNT(*) FROM {} e LEFT JOIN projector_checkpoints c ON c.family = {} \
          AND c.instance_id = e.instance_id WHERE e.aggregate_type IN ({}) AND e.event_type IN ({}) AND \
-         (c.family IS NULL OR (e.\"position\", e.in_tx_order, e.aggregate_type, e.aggregate_id, e.\"sequence\") > \
-         (c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")) \
+         (c.family IS NULL OR {} > {}) \
          GROUP BY e.instance_id ORDER BY e.instance_id",
         db.events_table(),
         p.text(family),
         p.list(aggregate_types),
         p.list(event_types),
+        event_order::tuple("e", Scope::Tenant),
+        event_order::tuple("c", Scope::Tenant),
     );
     macro_rules! run {
         ($pool:expr) => {{
@@ -387,9 +393,8 @@ pub async fn tenant_lag(
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    let key = "(e.\"position\", e.in_tx_order, e.aggregate_type, e.aggregate_id, e.\"sequence\")";
-    let checkpoint =
-        "(c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")";
+    let key = event_order::tuple("e", Scope::Tenant);
+    let checkpoint = event_order::tuple("c", Scope::Tenant);
     let sql = format!(
         "SELECT e.instance_id, \
          CAST(SUM(CASE WHEN c.family IS NULL OR {key} > {checkpoint} THEN 1 ELSE 0 END) AS BIGINT), \

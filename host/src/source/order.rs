@@ -448,39 +448,9 @@ pub async fn begin_write(
     }
 }
 
-/// Compare two positions given as decimal text (`"1767225600.123456"`,
-/// `"12.5"`), exactly, without floating point.
-pub fn cmp_position(a: &str, b: &str) -> std::cmp::Ordering {
-    let split = |p: &str| -> (String, String) {
-        let (int, frac) = p.split_once('.').unwrap_or((p, ""));
-        let int = int.trim_start_matches('0');
-        (int.to_owned(), frac.trim_end_matches('0').to_owned())
-    };
-    let (ai, af) = split(a);
-    let (bi, bf) = split(b);
-    ai.len()
-        .cmp(&bi.len())
-        .then_with(|| ai.cmp(&bi))
-        .then_with(|| af.cmp(&bf))
-}
-
 #[cfg(test)]
 mod tests {
-    use std::cmp::Ordering;
-
-    use super::{BarrierMode, cmp_position};
-
-    #[test]
-    fn positions_compare_as_decimals() {
-        assert_eq!(
-            cmp_position("1767225600.123456", "1767225600.123457"),
-            Ordering::Less
-        );
-        assert_eq!(cmp_position("12.5", "12.500000"), Ordering::Equal);
-        assert_eq!(cmp_position("9.9", "10"), Ordering::Less);
-        assert_eq!(cmp_position("100", "99.999999"), Ordering::Greater);
-        assert_eq!(cmp_position("0.000001", "0"), Ordering::Greater);
-    }
+    use super::BarrierMode;
 
     #[test]
     fn barrier_modes_parse_and_print() {

@@ -11,9 +11,28 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Postgres, Sqlite};
 
-use super::StoreError;
 use super::sql::ColumnArray;
+use super::{Dialect, StoreError};
 use crate::time;
+
+/// One placeholder: `?` on SQLite, `$n::cast` on PostgreSQL. Every
+/// placeholder the host writes comes from here.
+pub fn ph(dialect: Dialect, n: usize, pg_cast: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}::{pg_cast}"),
+    }
+}
+
+/// Placeholders numbered from `first`, one per cast, joined with commas.
+pub fn placeholders(dialect: Dialect, first: usize, casts: &[&str]) -> String {
+    casts
+        .iter()
+        .enumerate()
+        .map(|(i, cast)| ph(dialect, first + i, cast))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;

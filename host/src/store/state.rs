@@ -6,26 +6,10 @@
 use projection_sdk::{ColumnType, Description, Event, Value};
 use sqlx::Row;
 
+use super::bind::{ph, placeholders};
 use super::{Db, Dialect, Statement, StoreError, Tx, fetch_rows};
+use crate::event_order::TenantKey;
 use crate::time;
-
-/// One placeholder: `?` on SQLite, `$n::cast` on PostgreSQL.
-pub fn ph(dialect: Dialect, n: usize, pg_cast: &str) -> String {
-    match dialect {
-        Dialect::Sqlite => "?".to_owned(),
-        Dialect::Postgres => format!("${n}::{pg_cast}"),
-    }
-}
-
-/// Placeholders numbered from `first`, one per cast, joined with commas.
-pub fn placeholders(dialect: Dialect, first: usize, casts: &[&str]) -> String {
-    casts
-        .iter()
-        .enumerate()
-        .map(|(i, cast)| ph(dialect, first + i, cast))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn text(s: &str) -> (Value, ColumnType) {
     (Value::Text(s.to_owned()), ColumnType::Text)
@@ -451,13 +435,18 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Whether `event` (of this tenant) comes after the checkpoint.
     pub fn is_before(&self, event: &Event) -> bool {
-        use std::cmp::Ordering;
-        let by_position = crate::source::order::cmp_position(&event.position, &self.position)
-            .then(i64::from(event.in_tx_order).cmp(&self.in_tx_order))
-            .then_with(|| event.aggregate_type.cmp(&self.aggregate_type))
-            .then_with(|| event.aggregate_id.cmp(&self.aggregate_id))
-            .then(event.sequence.cmp(&self.sequence));
-        by_position == Ordering::Greater
+        TenantKey::of(event) > self.key()
+    }
+
+    /// The checkpoint's place in its tenant's order.
+    pub fn key(&self) -> TenantKey<'_> {
+        TenantKey {
+            position: &self.position,
+            in_tx_order: self.in_tx_order,
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            sequence: self.sequence,
+        }
     }
 }
 
@@ -624,23 +613,25 @@ pub async fn retry_now(db: &Db, id: Option<i64>) -> Result<u64, StoreError> {
     db.execute(&statement).await
 }
 
-/// Skip a failed event on purpose: record who skipped it and when, and move
-/// the (family, tenant) checkpoint past it, in one transaction.
-pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
-    let failure = failures(db)
+/// One failed event by its id.
+pub async fn failure(db: &Db, id: i64) -> Result<Failure, StoreError> {
+    failures(db)
         .await?
         .into_iter()
         .find(|f| f.id == id)
-        .ok_or(StoreError::NoFailedEvent(id))?;
-    let event = crate::source::get_event(
-        db,
-        &failure.instance_id,
-        &failure.aggregate_type,
-        &failure.aggregate_id,
-        failure.sequence,
-    )
-    .await?
-    .ok_or_else(|| StoreError::Corrupt(format!("failed event {id} is not in the event store")))?;
+        .ok_or(StoreError::NoFailedEvent(id))
+}
+
+/// Skip a failed event on purpose: record who skipped it and when, and move
+/// the (family, tenant) checkpoint past it, in one transaction. `event` is
+/// the failed event as the event store has it (see
+/// [`crate::runtime::skip_failed`]).
+pub async fn skip(
+    db: &Db,
+    failure: Failure,
+    event: &Event,
+    by: &str,
+) -> Result<Failure, StoreError> {
     let d = db.dialect();
     let mut tx = db.begin().await?;
     let p = placeholders(
@@ -682,9 +673,9 @@ pub async fn skip(db: &Db, id: i64, by: &str) -> Result<Failure, StoreError> {
         arrays: Vec::new(),
     };
     tx.execute(&record).await?;
-    clear_failure(&mut tx, &failure.family, &event).await?;
+    clear_failure(&mut tx, &failure.family, event).await?;
     let version = format!("skipped by {by}");
-    save_checkpoint(&mut tx, &failure.family, &version, &event).await?;
+    save_checkpoint(&mut tx, &failure.family, &version, event).await?;
     tx.commit().await?;
     Ok(failure)
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::case::Case;
 use crate::compare::compare;
 use crate::tables::handler_tables;
-use projection_sdk::validate::scope;
+use projection_sdk::validate::{Scoped, scope};
 use projection_sdk::{Context, EventList, Family};
 use projection_sdk::{Description, Mutation, ProjectionError};
 
@@ -74,9 +74,11 @@ fn outcome<F: Family>(
     F::handle(&case.event, &ctx)?
         .into_iter()
         .map(|m| {
-            scope(description, &case.event, m).map_err(|rejection| {
-                ProjectionError::Failed(format!("mutation refused: {rejection}"))
-            })
+            scope(description, &case.event, m)
+                .map(Scoped::into_mutation)
+                .map_err(|rejection| {
+                    ProjectionError::Failed(format!("mutation refused: {rejection}"))
+                })
         })
         .collect()
 }

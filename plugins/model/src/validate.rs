@@ -179,8 +179,44 @@ pub enum Rejection {
     },
 }
 
+/// A mutation that passed [`scope`]: checked against its family's
+/// declaration, scoped to its event's tenant and stamped. Only [`scope`]
+/// makes one, and the host's SQL writer takes nothing else, so no mutation
+/// reaches the database unchecked. It reads as the [`Mutation`] it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scoped(Mutation);
+
+impl Scoped {
+    /// The checked mutation.
+    pub fn mutation(&self) -> &Mutation {
+        &self.0
+    }
+
+    /// The checked mutation, owned (it is no longer marked as checked).
+    pub fn into_mutation(self) -> Mutation {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Scoped {
+    type Target = Mutation;
+
+    fn deref(&self) -> &Mutation {
+        &self.0
+    }
+}
+
 /// Validate `mutation` for `description`, then scope and stamp it from `event`.
 pub fn scope(
+    description: &Description,
+    event: &Event,
+    mutation: Mutation,
+) -> Result<Scoped, Rejection> {
+    check(description, event, mutation).map(Scoped)
+}
+
+/// [`scope`]'s work, before the result is marked as checked.
+fn check(
     description: &Description,
     event: &Event,
     mutation: Mutation,

@@ -1,6 +1,7 @@
 //! Multi-row statements: inserts, single-row updates and equality deletes of
 //! one shape merged into one statement each.
 
+use projection_sdk::validate::Scoped;
 use projection_sdk::{Cell, ColumnOp, CompareOp, Condition, Mutation, Predicate, Table, Value};
 
 use super::{Statement, Writer, render};
@@ -72,17 +73,18 @@ pub fn conflict_key(mutation: &Mutation) -> Option<Vec<&Value>> {
 pub fn render_rows(
     dialect: Dialect,
     table: &Table,
-    rows: &[&Mutation],
+    rows: &[&Scoped],
 ) -> Result<Statement, StoreError> {
-    let Some(first) = rows.first() else {
+    let Some(&scoped) = rows.first() else {
         return Err(StoreError::BadValue("no rows to insert".into()));
     };
     if rows.len() == 1 {
-        return render(dialect, table, None, first);
+        return render(dialect, table, None, scoped);
     }
     let mut w = Writer::new(dialect, table);
+    let first = scoped.mutation();
     let (Mutation::Insert { values, .. } | Mutation::Upsert { values, .. }) = first else {
-        return render(dialect, table, None, first);
+        return render(dialect, table, None, scoped);
     };
     w.push("INSERT INTO ");
     w.ident(&table.name)?;
@@ -92,7 +94,7 @@ pub fn render_rows(
     w.push(") ");
     let values = rows
         .iter()
-        .map(|row| match row {
+        .map(|row| match row.mutation() {
             Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
                 Ok(values.iter().map(|c| c.value.clone()).collect())
             }
@@ -211,7 +213,7 @@ impl UpdateShape<'_> {
 pub fn render_updates(
     dialect: Dialect,
     table: &Table,
-    rows: &[&Mutation],
+    rows: &[&Scoped],
 ) -> Result<Statement, StoreError> {
     let shapes: Vec<UpdateShape<'_>> = rows
         .iter()
@@ -308,7 +310,7 @@ pub fn delete_shape(mutation: &Mutation) -> Option<Vec<(&str, &Value)>> {
 pub fn render_deletes(
     dialect: Dialect,
     table: &Table,
-    rows: &[&Mutation],
+    rows: &[&Scoped],
 ) -> Result<Statement, StoreError> {
     let keys: Vec<Vec<(&str, &Value)>> = rows
         .iter()

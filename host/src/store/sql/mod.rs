@@ -6,9 +6,10 @@
 
 use projection_sdk::{
     Assignment, Cell, ColumnOp, ColumnType, CompareOp, Condition, CopySource, Mutation, Predicate,
-    RowSide, Table, UpdateWhen, Value,
+    RowSide, Table, UpdateWhen, Value, validate::Scoped,
 };
 
+use super::bind::ph;
 use super::{Dialect, StoreError};
 
 /// A statement and its bound values, in placeholder order.
@@ -151,14 +152,9 @@ impl<'t> Writer<'t> {
     /// Push a placeholder bound to `value`, typed as `kind`.
     fn bind(&mut self, value: Value, kind: ColumnType) {
         self.binds.push((value, kind));
-        match self.dialect {
-            Dialect::Sqlite => self.sql.push('?'),
-            Dialect::Postgres => {
-                let n = self.arrays.len() + self.binds.len();
-                let cast = column_sql_type(Dialect::Postgres, kind);
-                self.sql.push_str(&format!("${n}::{cast}"));
-            }
-        }
+        let n = self.arrays.len() + self.binds.len();
+        let placeholder = ph(self.dialect, n, column_sql_type(Dialect::Postgres, kind));
+        self.sql.push_str(&placeholder);
     }
 
     fn element_kind(kind: ColumnType) -> ColumnType {
@@ -413,14 +409,14 @@ impl<'t> Writer<'t> {
                 self.bind(v.clone(), Self::element_kind(kind));
                 self.push(")");
             }
+            // NULL intersected is the empty array, as PostgreSQL's
+            // `ARRAY(SELECT ... FROM unnest(NULL))` and the reference have it.
             ColumnOp::ArrayIntersect(keep) if sqlite => {
-                self.push("CASE WHEN ");
-                self.ident(column)?;
-                self.push(" IS NULL THEN NULL ELSE (SELECT json_group_array(value) FROM (SELECT value FROM json_each(");
+                self.push("(SELECT json_group_array(value) FROM (SELECT value FROM json_each(");
                 self.ident(column)?;
                 self.push(") WHERE value IN (SELECT value FROM json_each(");
                 self.bind(Value::TextArray(keep.clone()), ColumnType::TextArray);
-                self.push(")) ORDER BY key)) END");
+                self.push(")) ORDER BY key))");
             }
             ColumnOp::ArrayIntersect(keep) => {
                 self.push("ARRAY(SELECT e FROM unnest(");
@@ -520,7 +516,7 @@ impl<'t> Writer<'t> {
             };
             select.push(cast);
             self.arrays.push(column);
-            sources.push(format!("${}::{bind_type}", self.arrays.len()));
+            sources.push(ph(Dialect::Postgres, self.arrays.len(), bind_type));
         }
         self.push(&format!(
             "SELECT {} FROM UNNEST({}) AS u({})",
@@ -540,15 +536,16 @@ impl<'t> Writer<'t> {
     }
 }
 
-/// Render one validated mutation. `source` is the source table of a copy.
+/// Render one mutation, checked by [`projection_sdk::validate::scope`]. `source` is the
+/// source table of a copy.
 pub fn render(
     dialect: Dialect,
     table: &Table,
     source: Option<&Table>,
-    mutation: &Mutation,
+    mutation: &Scoped,
 ) -> Result<Statement, StoreError> {
     let mut w = Writer::new(dialect, table);
-    match mutation {
+    match mutation.mutation() {
         Mutation::Insert { values, .. } => {
             w.push("INSERT INTO ");
             w.ident(&table.name)?;

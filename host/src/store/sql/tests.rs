@@ -1,5 +1,17 @@
 use super::*;
-use projection_sdk::{ColumnType, Table, delete, update};
+use projection_sdk::{ColumnType, Description, Table, delete, update, validate};
+
+/// `m` as the validator passes it for tenant `i` of a family of [`table`].
+fn checked(m: &Mutation) -> Scoped {
+    checked_in(table(), m)
+}
+
+fn checked_in(table: Table, m: &Mutation) -> Scoped {
+    let family = Description::new("t", "0.1.0").table(table);
+    let mut event = projection_sdk::testing::event("t", "t.changed", None);
+    event.instance_id = "i".to_owned();
+    validate::scope(&family, &event, m.clone()).expect("a valid mutation")
+}
 
 fn table() -> Table {
     Table::new("t_projection")
@@ -16,12 +28,12 @@ fn renders_numbered_casts_on_postgres_and_question_marks_on_sqlite() {
         .eq("instance_id", "i")
         .eq("id", "x")
         .build();
-    let pg = render(Dialect::Postgres, &table(), None, &m).unwrap();
+    let pg = render(Dialect::Postgres, &table(), None, &checked(&m)).unwrap();
     assert_eq!(
         pg.sql,
         "UPDATE \"t_projection\" SET \"roles\" = array_append(\"roles\", $1::TEXT) WHERE (\"instance_id\" = $2::TEXT) AND (\"id\" = $3::TEXT)"
     );
-    let lite = render(Dialect::Sqlite, &table(), None, &m).unwrap();
+    let lite = render(Dialect::Sqlite, &table(), None, &checked(&m)).unwrap();
     assert_eq!(lite.binds.len(), 3);
     assert_eq!(lite.sql.matches('?').count(), 3);
 }
@@ -37,13 +49,13 @@ fn merges_rows_of_one_shape_into_one_insert() {
         .value("id", "b")
         .build();
     assert!(same_row_shape(&a, &b));
-    let lite = render_rows(Dialect::Sqlite, &table(), &[&a, &b]).unwrap();
+    let lite = render_rows(Dialect::Sqlite, &table(), &[&checked(&a), &checked(&b)]).unwrap();
     assert_eq!(
         lite.sql,
         "INSERT INTO \"t_projection\" (\"instance_id\", \"id\") VALUES (?, ?), (?, ?)"
     );
     // PostgreSQL binds each column once, as an array: one text for any row count.
-    let pg = render_rows(Dialect::Postgres, &table(), &[&a, &b]).unwrap();
+    let pg = render_rows(Dialect::Postgres, &table(), &[&checked(&a), &checked(&b)]).unwrap();
     assert_eq!(
         pg.sql,
         "INSERT INTO \"t_projection\" (\"instance_id\", \"id\") SELECT u.c0::TEXT, u.c1::TEXT FROM UNNEST($1::TEXT[], $2::TEXT[]) AS u(c0, c1)"
@@ -60,7 +72,7 @@ fn merges_rows_of_one_shape_into_one_insert() {
             .build()
     };
     let (x, y) = (with_roles("x"), with_roles("y"));
-    let pg = render_rows(Dialect::Postgres, &table(), &[&x, &y]).unwrap();
+    let pg = render_rows(Dialect::Postgres, &table(), &[&checked(&x), &checked(&y)]).unwrap();
     assert!(
         pg.sql.contains(" VALUES ($1::TEXT, $2::TEXT, $3::TEXT[])"),
         "{}",
@@ -85,7 +97,9 @@ fn conditional_upsert_columns_become_case_expressions() {
             vec![(RowSide::Existing, Predicate::IsNull("roles".into()))],
         )
         .build();
-    let sql = render(Dialect::Sqlite, &table(), None, &m).unwrap().sql;
+    let sql = render(Dialect::Sqlite, &table(), None, &checked(&m))
+        .unwrap()
+        .sql;
     assert!(
         sql.ends_with(
             "DO UPDATE SET \"roles\" = CASE WHEN (\"t_projection\".\"roles\" IS NULL) THEN excluded.\"roles\" ELSE \"t_projection\".\"roles\" END"
@@ -104,7 +118,7 @@ fn deletes_of_one_shape_share_a_statement() {
         .eq("id", "b")
         .eq("instance_id", "i")
         .build();
-    let lite = render_deletes(Dialect::Sqlite, &table(), &[&a, &b]).unwrap();
+    let lite = render_deletes(Dialect::Sqlite, &table(), &[&checked(&a), &checked(&b)]).unwrap();
     assert_eq!(
         lite.sql,
         "WITH v(k0, k1) AS (VALUES (?, ?), (?, ?)) DELETE FROM \"t_projection\" WHERE EXISTS (SELECT 1 FROM v WHERE \"t_projection\".\"id\" = v.k0 AND \"t_projection\".\"instance_id\" = v.k1)"
@@ -128,6 +142,10 @@ fn refuses_identifiers_that_are_not_plain() {
     assert!(quote("users_projection").is_ok());
     assert!(quote("x\"; DROP TABLE y; --").is_err());
     assert!(quote("Users").is_err());
+    // The validator accepts a column the family declared; the writer still
+    // refuses a name that is not a plain identifier.
+    let odd = table().column("id; --", ColumnType::Text);
     let m = delete("t_projection").eq("id; --", "x").build();
-    assert!(render(Dialect::Sqlite, &table(), None, &m).is_err());
+    let m = checked_in(odd.clone(), &m);
+    assert!(render(Dialect::Sqlite, &odd, None, &m).is_err());
 }

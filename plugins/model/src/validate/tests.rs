@@ -3,6 +3,22 @@
 use super::*;
 use crate::{ColumnType, Event, Table, delete, insert, update, upsert};
 
+/// [`super::scope`], its result read back as the plain mutation.
+fn scope(description: &Description, event: &Event, m: Mutation) -> Result<Mutation, Rejection> {
+    super::scope(description, event, m).map(Scoped::into_mutation)
+}
+
+#[test]
+fn only_scope_marks_a_mutation_as_checked() {
+    let m = insert("things_projection")
+        .value("id", "1")
+        .value("state", 1i64)
+        .build();
+    let scoped = super::scope(&description(), &event(), m).unwrap();
+    assert_eq!(scoped.table(), "things_projection");
+    assert_eq!(scoped.mutation(), &scoped.clone().into_mutation());
+}
+
 fn description() -> Description {
     Description::new("things", "0.1.0").table(
         Table::new("things_projection")

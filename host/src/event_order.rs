@@ -1,0 +1,194 @@
+//! The global event order, in one place: the SQL tuple that reads and
+//! compares it, the values bound for an event's place in it, and the same
+//! comparison in Rust.
+//!
+//! Events are ordered by `(position, in_tx_order)`, then by `instance_id,
+//! aggregate_type, aggregate_id, sequence` as a total tie-break. Within one
+//! tenant (checkpoints are per tenant) the tenant column drops out and the
+//! other five keep their order. Batches, look-ups, checkpoints and lag all
+//! use these definitions, so the SQL and the Rust side cannot drift apart.
+
+use std::cmp::Ordering;
+
+use projection_sdk::Event;
+
+/// Which columns of the order a tuple holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// All six: the order across tenants (batches, look-ups).
+    Global,
+    /// Five, without `instance_id`: the order within one tenant
+    /// (checkpoints, lag).
+    Tenant,
+}
+
+/// The columns of the order, as `alias.column`.
+fn columns(alias: &str, scope: Scope) -> Vec<String> {
+    let mut names = vec![
+        "\"position\"",
+        "in_tx_order",
+        "instance_id",
+        "aggregate_type",
+        "aggregate_id",
+        "\"sequence\"",
+    ];
+    if scope == Scope::Tenant {
+        names.remove(2);
+    }
+    names
+        .into_iter()
+        .map(|name| format!("{alias}.{name}"))
+        .collect()
+}
+
+/// `alias.position, alias.in_tx_order, ...`: an `ORDER BY` list.
+pub fn order_by(alias: &str) -> String {
+    columns(alias, Scope::Global).join(", ")
+}
+
+/// `(alias.position, ...)`: a row value to compare with `<`, `>`.
+pub fn tuple(alias: &str, scope: Scope) -> String {
+    format!("({})", columns(alias, scope).join(", "))
+}
+
+/// One bound part of an event's place in the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'e> {
+    /// A position, compared as a decimal.
+    Decimal(&'e str),
+    /// An integer (`in_tx_order` as INTEGER, `sequence` as BIGINT).
+    Int(i64, &'static str),
+    /// A text column.
+    Text(&'e str),
+}
+
+/// The values of [`tuple`] with [`Scope::Global`] for `event`, in order.
+pub fn parts(event: &Event) -> [Part<'_>; 6] {
+    [
+        Part::Decimal(&event.position),
+        Part::Int(i64::from(event.in_tx_order), "INTEGER"),
+        Part::Text(&event.instance_id),
+        Part::Text(&event.aggregate_type),
+        Part::Text(&event.aggregate_id),
+        Part::Int(event.sequence, "BIGINT"),
+    ]
+}
+
+/// A place in one tenant's order (what a checkpoint records). Compares as
+/// [`tuple`] with [`Scope::Tenant`] does: positions as decimals.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantKey<'a> {
+    /// Position, as decimal text.
+    pub position: &'a str,
+    /// Order within its transaction.
+    pub in_tx_order: i64,
+    /// Aggregate type.
+    pub aggregate_type: &'a str,
+    /// Aggregate id.
+    pub aggregate_id: &'a str,
+    /// Sequence.
+    pub sequence: i64,
+}
+
+impl<'a> TenantKey<'a> {
+    /// An event's place in its tenant's order.
+    pub fn of(event: &'a Event) -> Self {
+        TenantKey {
+            position: &event.position,
+            in_tx_order: i64::from(event.in_tx_order),
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: event.sequence,
+        }
+    }
+}
+
+impl Ord for TenantKey<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        cmp_position(self.position, other.position)
+            .then(self.in_tx_order.cmp(&other.in_tx_order))
+            .then_with(|| self.aggregate_type.cmp(other.aggregate_type))
+            .then_with(|| self.aggregate_id.cmp(other.aggregate_id))
+            .then(self.sequence.cmp(&other.sequence))
+    }
+}
+
+impl PartialOrd for TenantKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for TenantKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for TenantKey<'_> {}
+
+/// Compare two positions given as decimal text (`"1767225600.123456"`,
+/// `"12.5"`), exactly, without floating point.
+pub fn cmp_position(a: &str, b: &str) -> Ordering {
+    let split = |p: &str| -> (String, String) {
+        let (int, frac) = p.split_once('.').unwrap_or((p, ""));
+        let int = int.trim_start_matches('0');
+        (int.to_owned(), frac.trim_end_matches('0').to_owned())
+    };
+    let (ai, af) = split(a);
+    let (bi, bf) = split(b);
+    ai.len()
+        .cmp(&bi.len())
+        .then_with(|| ai.cmp(&bi))
+        .then_with(|| af.cmp(&bf))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+
+    use super::{Scope, TenantKey, cmp_position, order_by, tuple};
+
+    #[test]
+    fn positions_compare_as_decimals() {
+        assert_eq!(
+            cmp_position("1767225600.123456", "1767225600.123457"),
+            Ordering::Less
+        );
+        assert_eq!(cmp_position("12.5", "12.500000"), Ordering::Equal);
+        assert_eq!(cmp_position("9.9", "10"), Ordering::Less);
+        assert_eq!(cmp_position("100", "99.999999"), Ordering::Greater);
+        assert_eq!(cmp_position("0.000001", "0"), Ordering::Greater);
+        assert_eq!(cmp_position("010", "10.0"), Ordering::Equal);
+    }
+
+    #[test]
+    fn the_tenant_tuple_is_the_global_one_without_the_tenant() {
+        assert_eq!(
+            order_by("e"),
+            "e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\""
+        );
+        assert_eq!(
+            tuple("c", Scope::Tenant),
+            "(c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")"
+        );
+    }
+
+    #[test]
+    fn tenant_keys_break_ties_by_aggregate_then_sequence() {
+        let key = |position, aggregate_id, sequence| TenantKey {
+            position,
+            in_tx_order: 0,
+            aggregate_type: "user",
+            aggregate_id,
+            sequence,
+        };
+        assert_eq!(
+            key("1.5", "a", 2).cmp(&key("1.50", "a", 2)),
+            Ordering::Equal
+        );
+        assert_eq!(key("1.5", "a", 9).cmp(&key("1.5", "b", 1)), Ordering::Less);
+        assert_eq!(key("1.5", "b", 1).cmp(&key("1.5", "b", 2)), Ordering::Less);
+        assert_eq!(key("2", "a", 1).cmp(&key("10", "a", 1)), Ordering::Less);
+    }
+}

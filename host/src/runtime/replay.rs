@@ -1,0 +1,258 @@
+//! One family's replay as a loop of named steps: *read* the next batch,
+//! *plan* it (plugin, checks, merged statements), *apply* it in one
+//! transaction with its checkpoints, *advance* (count, stop failed tenants,
+//! move the cursor).
+//!
+//! While batch N applies, batch N+1 is read and planned: the plugin's
+//! output depends on events only, never on the tables. If batch N stops a
+//! tenant, that tenant's events leave the planned batch, as a fresh read
+//! would have left them out.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use projection_sdk::Event;
+use tracing::Instrument as _;
+
+use super::apply::{self, BatchOutcome};
+use super::pipeline::{self, Planned, Reader};
+use super::plan::Stops;
+use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pending};
+use crate::plugin::Plugin;
+use crate::source::order::Barrier;
+use crate::store::{Db, StoreError, state};
+
+/// A family's replay in progress.
+pub(super) struct FamilyReplay<'a> {
+    db: &'a Db,
+    reader: Reader<'a>,
+    /// What every batch's apply shares.
+    family: apply::Family,
+    /// Tenants stopped at a failed event (or waiting for a retry).
+    stops: Stops,
+    /// The last event read: nothing new appears before it.
+    cursor: Option<Event>,
+    report: FamilyReport,
+    control: &'a Control,
+}
+
+impl<'a> FamilyReplay<'a> {
+    /// Start from the family's checkpoints and failed events. `cursor` is
+    /// where a previous run of the follow loop stopped reading (`None`:
+    /// from the checkpoints).
+    pub(super) async fn start(
+        db: &'a Db,
+        plugin: &Plugin,
+        options: &'a ReplayOptions,
+        control: &'a Control,
+        barrier: &'a Barrier,
+        cursor: Option<Event>,
+    ) -> Result<FamilyReplay<'a>, RuntimeError> {
+        let family = plugin.family().to_owned();
+        let now = crate::time::now_micros();
+        let mut stops = Stops::default();
+        let mut failing = HashSet::new();
+        for failure in state::family_failures(db, &family).await? {
+            if control.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
+                stops.stop(&failure.instance_id);
+            }
+            failing.insert((
+                failure.instance_id,
+                failure.aggregate_type,
+                failure.aggregate_id,
+                failure.sequence,
+            ));
+        }
+        let checkpoints = state::family_checkpoints(db, &family)
+            .await?
+            .into_iter()
+            .map(|c| (c.instance_id.clone(), c))
+            .collect();
+        let (aggregate_types, event_types) = super::subscription_lists(plugin);
+        let reader = Reader {
+            db,
+            aggregate_types,
+            event_types,
+            instance_id: options.instance_id.as_deref(),
+            limit: i64::try_from(options.batch_size.max(1)).unwrap_or(1000),
+            checkpoints,
+            barrier,
+            stop: control.stop.as_ref(),
+        };
+        Ok(FamilyReplay {
+            db,
+            reader,
+            family: apply::Family {
+                db: db.clone(),
+                description: Arc::new(plugin.description.clone()),
+                version: super::plugin_version(plugin),
+                failing: Arc::new(failing),
+                statement_per_event: control.statement_per_event,
+            },
+            stops,
+            cursor,
+            report: FamilyReport {
+                family,
+                ..FamilyReport::default()
+            },
+            control,
+        })
+    }
+
+    /// Run batches until nothing is left, a stop is asked for, or the
+    /// control's batch limit is reached. Returns the report and the cursor.
+    pub(super) async fn run(
+        mut self,
+        plugin: &mut Plugin,
+        options: &ReplayOptions,
+        progress: &dyn Progress,
+    ) -> Result<(FamilyReport, Option<Event>), RuntimeError> {
+        let started = Instant::now();
+        let total = if self.control.count_pending {
+            pending(self.db, plugin)
+                .await?
+                .iter()
+                .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
+                .map(|(_, n)| n)
+                .sum()
+        } else {
+            0
+        };
+        progress.start(&self.report.family, u64::try_from(total).unwrap_or(0));
+        let mut next = if self.control.max_batches == Some(0) || self.stopping() {
+            None
+        } else {
+            self.read_and_plan(plugin, self.cursor.clone()).await?
+        };
+        while let Some(batch) = next.take() {
+            let (n_read, last) = (batch.read.n_read, batch.read.last.clone());
+            if !batch.has_events() {
+                self.advance(None, n_read, last, progress);
+                if self.stopping() {
+                    break;
+                }
+                next = self.read_and_plan(plugin, self.cursor.clone()).await?;
+                continue;
+            }
+            let applying = self.apply(batch);
+            let ahead = if self.limit_reached(self.report.n_batches + 1) || self.stopping() {
+                Ok(None)
+            } else {
+                self.read_and_plan(plugin, Some(last.clone())).await
+            };
+            let outcome = applying.finish().await?;
+            self.advance(Some(outcome), n_read, last, progress);
+            if self.limit_reached(self.report.n_batches) || self.stopping() {
+                break;
+            }
+            next = ahead?.map(|planned| {
+                planned.without_stopped(&self.family.description, self.db.dialect(), &self.stops)
+            });
+        }
+        self.report.elapsed = started.elapsed();
+        progress.finish(&self.report);
+        Ok((self.report, self.cursor))
+    }
+
+    /// *Read* and *plan*: the batch after `after`, handled by the plugin.
+    async fn read_and_plan(
+        &self,
+        plugin: &mut Plugin,
+        after: Option<Event>,
+    ) -> Result<Option<Planned>, RuntimeError> {
+        let Some(read) = self
+            .reader
+            .read(&plugin.description, after.as_ref(), &self.stops)
+            .await?
+        else {
+            return Ok(None);
+        };
+        pipeline::plan(self.db, plugin, read, &self.stops).map(Some)
+    }
+
+    /// *Apply*: the batch's transaction, on a task of its own, so the next
+    /// batch is read and planned meanwhile.
+    fn apply(&self, batch: Planned) -> Applying {
+        let events = &batch.read.events;
+        let span = tracing::info_span!(
+            "store.apply",
+            family = %self.report.family,
+            seq_from = %events.first().map_or("", |e| e.position.as_str()),
+            seq_to = %batch.read.last.position,
+            n_events = events.len(),
+            n_tenants = pipeline::n_tenants(events),
+            n_mutations = tracing::field::Empty,
+        );
+        let Planned {
+            read,
+            plans,
+            merged,
+        } = batch;
+        let task = tokio::spawn(
+            apply::apply_owned(self.family.clone(), read.events, plans, merged)
+                .instrument(span.clone()),
+        );
+        Applying { task, span }
+    }
+
+    /// *Advance*: count the applied batch, stop the tenants it failed, move
+    /// the cursor past what was read.
+    fn advance(
+        &mut self,
+        outcome: Option<BatchOutcome>,
+        n_read: u64,
+        last: Event,
+        progress: &dyn Progress,
+    ) {
+        if let Some(outcome) = outcome {
+            let report = &mut self.report;
+            report.n_applied += outcome.n_applied;
+            report.n_failed += outcome.failed.len() as u64;
+            report.n_mutations += outcome.n_mutations;
+            report.n_batches += 1;
+            for (instance, failure) in &outcome.failed {
+                tracing::warn!(
+                    family = %report.family,
+                    instance = %instance,
+                    "event failed, tenant stopped: {failure}"
+                );
+                self.stops.stop(instance);
+            }
+        }
+        progress.advance(n_read);
+        self.cursor = Some(last);
+    }
+
+    fn stopping(&self) -> bool {
+        self.control
+            .stop
+            .as_ref()
+            .is_some_and(|stop| *stop.borrow())
+    }
+
+    /// Whether `n_batches` applied batches reach the control's limit.
+    fn limit_reached(&self, n_batches: u64) -> bool {
+        self.control
+            .max_batches
+            .is_some_and(|max| n_batches >= max as u64)
+    }
+}
+
+/// A batch's apply in flight.
+struct Applying {
+    task: tokio::task::JoinHandle<Result<BatchOutcome, StoreError>>,
+    span: tracing::Span,
+}
+
+impl Applying {
+    /// Wait for the transaction's outcome.
+    async fn finish(self) -> Result<BatchOutcome, RuntimeError> {
+        let outcome = self
+            .task
+            .await
+            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("apply task: {e}"))))??;
+        self.span.record("n_mutations", outcome.n_mutations);
+        Ok(outcome)
+    }
+}
