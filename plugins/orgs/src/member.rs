@@ -1,36 +1,36 @@
 //! `org_members_projection`: the members of an organization (reference §2.3).
 //!
-//! `user_resource_owner` is not in the member event: like Zitadel, the
-//! reducer looks up the member user's creation event in the event store and
-//! takes its owner.
+//! A member table of the SDK ([`member`]) scoped by `org_id`;
+//! `user_resource_owner` comes from the member user's creation event.
 
-use projection_sdk::{
-    ColumnType, Context, Event, EventFilter, Mutation, ProjectionError, Table, TableModule, Value,
-    aggregate_removed, delete, insert, instance_removed, on, update,
-};
+use projection_sdk::member::{self, MemberTable, Scope};
+use projection_sdk::{TableModule, aggregate_removed, instance_removed};
 
 /// The table name.
 pub(crate) const TABLE: &str = "org_members_projection";
 
-/// The user events that create a user; their owner is the user's org.
-const USER_CREATED: &[&str] = &[
-    "user.human.added",
-    "user.human.selfregistered",
-    "user.machine.added",
-];
+/// What distinguishes the org members from other member tables.
+pub(crate) struct Members;
 
-/// The table and what each event does to it.
+impl MemberTable for Members {
+    const NAME: &'static str = TABLE;
+    const AGGREGATE_TYPE: &'static str = "org";
+    const SCOPE: &'static [Scope] = &[Scope::aggregate_id("org_id")];
+    const ADDED: &'static [&'static str] = &["org.member.added"];
+    const CHANGED: &'static [&'static str] = &["org.member.changed"];
+    const REMOVED: &'static [&'static str] = &["org.member.cascade.removed", "org.member.removed"];
+    const TENANT_INDEX: &'static str = "om_instance";
+}
+
+/// The table and what each event does to it: `org.removed` takes the org's
+/// members and the members whose user belonged to the org.
 pub(crate) const MODULE: TableModule = TableModule::new(
     TABLE,
-    table,
+    member::table::<Members>,
     &[
-        on("org", &["org.member.added"], added),
-        on("org", &["org.member.changed"], changed),
-        on(
-            "org",
-            &["org.member.cascade.removed", "org.member.removed"],
-            removed,
-        ),
+        member::added::<Members>(),
+        member::changed::<Members>(),
+        member::removed::<Members>(),
         aggregate_removed(
             "org",
             &["org.removed"],
@@ -40,92 +40,6 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         aggregate_removed("user", &["user.removed"], &["user_id"]),
     ],
 );
-
-/// The table declaration.
-fn table() -> Table {
-    Table::new(TABLE)
-        .column("creation_date", ColumnType::Timestamp)
-        .column("change_date", ColumnType::Timestamp)
-        .column("user_id", ColumnType::Text)
-        .column("user_resource_owner", ColumnType::Text)
-        .nullable("roles", ColumnType::TextArray)
-        .column("sequence", ColumnType::Int)
-        .column("resource_owner", ColumnType::Text)
-        .column("instance_id", ColumnType::Text)
-        .column("org_id", ColumnType::Text)
-        .primary_key(&["instance_id", "org_id", "user_id"])
-        .index("user_id", &["user_id"], &[])
-        .index(
-            "om_instance",
-            &["instance_id"],
-            &[
-                "creation_date",
-                "change_date",
-                "roles",
-                "sequence",
-                "resource_owner",
-            ],
-        )
-}
-
-/// The owner (org) of the user's latest creation event.
-fn user_resource_owner(ctx: &Context<'_>, user_id: &str) -> Result<String, ProjectionError> {
-    let filter = EventFilter {
-        aggregate_type: "user".to_owned(),
-        aggregate_ids: vec![user_id.to_owned()],
-        event_types: USER_CREATED.iter().map(|t| (*t).to_owned()).collect(),
-    };
-    ctx.find_events(&filter)
-        .pop()
-        .map(|created| created.owner)
-        .ok_or_else(|| ProjectionError::NotFound(format!("creation event of user {user_id:?}")))
-}
-
-/// The `roles` payload field: NULL when absent.
-fn roles(event: &Event) -> Result<Value, ProjectionError> {
-    Ok(event.payload()?.text_array("roles")?.into())
-}
-
-/// The payload's `userId`.
-fn user_id(event: &Event) -> Result<String, ProjectionError> {
-    event.payload()?.text_or_empty("userId")
-}
-
-/// `org.member.added`: the member, with the owner of their user.
-fn added(event: &Event, ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    let user_id = user_id(event)?;
-    let owner = user_resource_owner(ctx, &user_id)?;
-    Ok(vec![
-        insert(TABLE)
-            .value("org_id", &event.aggregate_id)
-            .value("user_id", user_id)
-            .value("user_resource_owner", owner)
-            .value("roles", roles(event)?)
-            .value("resource_owner", &event.owner)
-            .build(),
-    ])
-}
-
-/// `org.member.changed`: the roles.
-fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![
-        update(TABLE)
-            .set("roles", roles(event)?)
-            .eq("user_id", user_id(event)?)
-            .eq("org_id", &event.aggregate_id)
-            .build(),
-    ])
-}
-
-/// `org.member.removed` and its cascade.
-fn removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![
-        delete(TABLE)
-            .eq("user_id", user_id(event)?)
-            .eq("org_id", &event.aggregate_id)
-            .build(),
-    ])
-}
 
 #[cfg(test)]
 mod tests {

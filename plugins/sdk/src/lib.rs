@@ -52,6 +52,9 @@
 //! assert!(Greetings::describe().wants("instance", "instance.removed"));
 //! ```
 //!
+//! Member tables (who belongs to an instance, an org, a project, ...) share
+//! their columns and handlers; [`member`] declares them from what differs.
+//!
 //! The contract's types, the mutation builders and the host's checks come
 //! from `projection-model` and are re-exported here; the host adds the
 //! tenant scope and the change stamps (see [`validate`]). A family's
@@ -59,6 +62,7 @@
 
 mod context;
 mod family;
+pub mod member;
 mod table;
 pub mod testing;
 

@@ -29,9 +29,10 @@ pub(crate) struct Action {
     /// Write it for a tenant; false when the tenant has nothing to act on
     /// (then nothing was written).
     pub(crate) run: fn(&mut Gen, usize) -> bool,
-    /// The other event types it writes now and then (variants, cascades);
-    /// while one of them or the main one was never written, the action
-    /// counts as not taken.
+    /// The other event types it writes now and then (variants, cascades),
+    /// and named situations of its events (`event/situation`, noted with
+    /// [`Gen::mark`]); while one of them or the main one was never
+    /// written, the action counts as not taken.
     pub(crate) writes: &'static [&'static str],
 }
 
@@ -58,18 +59,15 @@ impl Action {
 
 /// The actions of every module.
 fn all_actions() -> Vec<Action> {
-    [
-        instances::ACTIONS,
-        orgs::ACTIONS,
-        projects::ACTIONS,
-        user_grants::ACTIONS,
-        targets::ACTIONS,
-    ]
-    .into_iter()
-    .flatten()
-    .chain(users::actions())
-    .copied()
-    .collect()
+    instances::ACTIONS
+        .iter()
+        .chain(orgs::ACTIONS)
+        .chain(projects::actions())
+        .chain(user_grants::ACTIONS)
+        .chain(targets::ACTIONS)
+        .chain(users::actions())
+        .copied()
+        .collect()
 }
 
 /// Percent of the steps that prefer an action not taken so far.
@@ -260,7 +258,16 @@ impl Gen {
         }
     }
 
-    /// Whether no event of `event_type` was written so far.
+    /// Note that a named situation (`event/situation`, such as a project
+    /// removed while it still has apps) was written.
+    pub(crate) fn mark(&mut self, situation: &str) {
+        if !self.seen.contains(situation) {
+            self.seen.insert(situation.to_owned());
+        }
+    }
+
+    /// Whether no event of `event_type` (or no named situation) was
+    /// written so far.
     pub(crate) fn fresh(&self, event_type: &str) -> bool {
         !self.seen.contains(event_type)
     }

@@ -6,8 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
-use crate::world::{InstanceDomain, Life, Member};
-use crate::{orgs, projects, text, users};
+use crate::world::{AppKind, InstanceDomain, Life, Member};
+use crate::{apps, orgs, projects, text, users};
 
 /// The legacy v1 feature event.
 pub(crate) const LEGACY_FEATURE: &str = "feature.featurelogindefaultorg.set";
@@ -157,7 +157,7 @@ pub(crate) fn set_up(g: &mut Gen, t: usize) {
         "instance.iam.project.set",
         Some(json!({ "iamProjectId": project_id })),
     );
-    let app = projects::add_app(g, t, project, Some("Console"));
+    let app = apps::add(g, t, project, Some("Console"));
     let (app_id, client_id) = {
         let a = &g.tenants[t].projects[project].apps[app];
         (a.id.clone(), a.client_id.clone())
@@ -250,7 +250,7 @@ fn console(g: &mut Gen, t: usize) -> bool {
         .live_projects()
         .into_iter()
         .flat_map(|p| tenant.projects[p].apps.iter())
-        .filter(|a| !a.removed && a.oidc)
+        .filter(|a| !a.removed && a.kind == AppKind::Oidc)
         .map(|a| (a.id.clone(), a.client_id.clone()))
         .collect();
     let Some((app_id, client_id)) = g.rng.pick(&apps).cloned() else {

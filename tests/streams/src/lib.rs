@@ -6,7 +6,8 @@
 //! about something that exists, members and grants name users whose
 //! creation events came before, and removed things get no further events,
 //! except where real data has them (an org removed while its users remain,
-//! after which those users are silent). What real data varies, the stream
+//! after which those users are silent; a project membership the cascade of
+//! its user's removal missed, removed later). What real data varies, the stream
 //! varies: which optional payload fields an event carries, empty strings,
 //! unicode in many scripts, quotes, backslashes, `$$`, values of a few KB,
 //! NULL payloads for events without data, legacy event names, transactions
@@ -23,7 +24,11 @@
 //! | `orgs.rs` | `org` events (orgs family) |
 //! | `users.rs`, `users/` | `user` events (users family) |
 //! | `user_grants.rs` | `usergrant` events (user grants family) |
-//! | `projects.rs` | `project` events the user grants and users families read |
+//! | `projects.rs` | `project` events: projects and roles (projects family) |
+//! | `project_grants.rs` | `project` events: grants to other orgs (projects family) |
+//! | `project_members.rs` | `project` events: project and grant members (projects family) |
+//! | `apps.rs` | `project` events: applications and their keys (apps family) |
+//! | `app_configs.rs` | `project` events: API, OIDC and SAML configs (apps family) |
 //! | `targets.rs` | `target` events the users family reads |
 //! | `rng.rs`, `clock.rs`, `text.rs` | randomness, times, payload texts |
 //!
@@ -35,10 +40,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
+mod app_configs;
+mod apps;
 mod clock;
 mod generator;
 mod instances;
 mod orgs;
+mod project_grants;
+mod project_members;
 mod projects;
 mod rng;
 mod stream;

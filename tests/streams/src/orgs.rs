@@ -29,7 +29,7 @@ pub(crate) const ACTIONS: &[Action] = &[
     Action::new("org.policy.domain.added", 2, policy_added),
     Action::new("org.policy.domain.changed", 2, policy_changed),
     Action::new("org.policy.domain.removed", 1, policy_removed),
-    Action::new("org.removed", 1, removed),
+    Action::new("org.removed", 1, removed).writes(&[REMOVED_WITH_PROJECTS]),
 ];
 
 /// Org member roles.
@@ -477,13 +477,33 @@ fn policy_removed(g: &mut Gen, t: usize) -> bool {
     true
 }
 
-/// Remove an org other than the default one: half the time after removing
-/// its users one by one (each in its own transaction), otherwise while its
-/// users remain.
+/// The situation of an org removed while it owns live projects.
+const REMOVED_WITH_PROJECTS: &str = "org.removed/with projects";
+
+/// Remove an org other than the default one (while the removal of an org
+/// owning live projects was never written, such an org): half the time
+/// after removing its users one by one (each in its own transaction),
+/// otherwise while its users remain.
 fn removed(g: &mut Gen, t: usize) -> bool {
-    let default = g.tenants[t].default_org;
-    let orgs = g.tenants[t].live_orgs(|o, _| o != default);
-    let Some(&org) = g.rng.pick(&orgs) else {
+    let tenant = &g.tenants[t];
+    let default = tenant.default_org;
+    let owning = |o: usize| {
+        tenant
+            .live_projects()
+            .into_iter()
+            .any(|p| tenant.projects[p].org == o)
+    };
+    let orgs = tenant.live_orgs(|o, _| o != default);
+    let fresh = g.fresh(REMOVED_WITH_PROJECTS);
+    let preferred: Vec<usize> = orgs.iter().copied().filter(|o| owning(*o)).collect();
+    let from = if fresh && !preferred.is_empty() {
+        preferred
+    } else if fresh && g.strict && !g.fresh("org.removed") {
+        return false;
+    } else {
+        orgs
+    };
+    let Some(&org) = g.rng.pick(&from) else {
         return false;
     };
     if g.rng.coin() {
@@ -495,7 +515,14 @@ fn removed(g: &mut Gen, t: usize) -> bool {
             g.commit();
         }
     }
+    let projects = g.tenants[t]
+        .live_projects()
+        .into_iter()
+        .any(|p| g.tenants[t].projects[p].org == org);
     emit(g, t, org, "org.removed", None);
+    if projects {
+        g.mark(REMOVED_WITH_PROJECTS);
+    }
     g.tenants[t].orgs[org].removed = true;
     true
 }

@@ -1,37 +1,65 @@
-//! Events of the `project` aggregate: projects with their roles, grants to
-//! other orgs and applications with their keys. The user grants family looks
-//! projects and project grants up and follows role, grant and project
-//! removals; the users family keeps the application keys.
+//! Events of the `project` aggregate, read by the projects and apps families
+//! (and by the user grants and users families for grants, roles,
+//! application keys and removals): projects with their flags, changes,
+//! deactivation, owner correction and removal, and their roles. The other
+//! parts of the aggregate have modules of their own:
+//!
+//! | module | events |
+//! |---|---|
+//! | `projects.rs` | projects and roles |
+//! | `project_grants.rs` | grants to other orgs |
+//! | `project_members.rs` | project members and project grant members |
+//! | `apps.rs` | applications and their keys |
+//! | `app_configs.rs` | the API, OIDC and SAML configurations of applications |
 
 use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
-use crate::world::{App, Project, ProjectGrant};
-use crate::{clock, text, user_grants};
+use crate::world::Project;
+use crate::{apps, project_grants, project_members, text, user_grants};
 
-/// The project actions.
-pub(crate) const ACTIONS: &[Action] = &[
+/// The actions creating and changing projects and roles.
+const ACTIONS: &[Action] = &[
     Action::new("project.added", 2, added),
+    Action::new("project.changed", 2, changed),
+    Action::new("project.deactivated", 1, deactivated),
+    Action::new("project.reactivated", 1, reactivated),
+    Action::new("project.owner.corrected", 1, owner_corrected),
     Action::new("project.role.added", 2, role_added),
+    Action::new("project.role.changed", 1, role_changed),
     Action::new("project.role.removed", 2, role_removed).writes(&[
         "project.grant.cascade.changed",
         "user.grant.cascade.changed",
     ]),
-    Action::new("project.grant.added", 3, grant_added),
-    Action::new("project.grant.changed", 2, grant_changed).writes(&["user.grant.cascade.changed"]),
-    Action::new("project.grant.removed", 1, grant_removed).writes(&["user.grant.cascade.removed"]),
-    Action::new("project.application.added", 2, app_added),
-    Action::new("project.application.oidc.key.added", 2, key_added),
-    Action::new("project.application.oidc.key.removed", 1, key_removed),
-    Action::new("project.application.config.api.changed", 1, |g, t| {
-        config_changed(g, t, false)
-    }),
-    Action::new("project.application.config.oidc.changed", 2, |g, t| {
-        config_changed(g, t, true)
-    }),
-    Action::new("project.application.removed", 1, app_removed),
-    Action::new("project.removed", 1, removed).writes(&["user.grant.cascade.removed"]),
 ];
+
+/// The action removing projects, listed after everything else a project
+/// goes through.
+const REMOVAL: &[Action] = &[Action::new("project.removed", 1, removed).writes(&[
+    "user.grant.cascade.removed",
+    REMOVED_WITH[0],
+    REMOVED_WITH[1],
+    REMOVED_WITH[2],
+])];
+
+/// The situations of a project removed while it still has apps, grants or
+/// members.
+const REMOVED_WITH: [&str; 3] = [
+    "project.removed/with apps",
+    "project.removed/with grants",
+    "project.removed/with members",
+];
+
+/// Every action of the `project` aggregate, in the order of a project's
+/// life.
+pub(crate) fn actions() -> impl Iterator<Item = &'static Action> {
+    ACTIONS
+        .iter()
+        .chain(project_grants::ACTIONS)
+        .chain(project_members::ACTIONS)
+        .chain(apps::ACTIONS)
+        .chain(REMOVAL)
+}
 
 /// Role keys.
 const ROLE_KEYS: &[&str] = &[
@@ -45,16 +73,38 @@ const ROLE_KEYS: &[&str] = &[
     "support-agent",
 ];
 
-/// Emit an event of project `project`.
-fn emit(g: &mut Gen, t: usize, project: usize, event_type: &str, payload: Option<Value>) {
-    let p = &g.tenants[t].projects[project];
-    let id = p.id.clone();
-    let owner = g.tenants[t].orgs[p.org].id.clone();
-    g.emit(t, ("project", &id), event_type, &owner, payload);
+/// Role groups (the empty one is written as `""` or left out).
+const GROUPS: &[&str] = &["", "Management", "Clients", "社内", "Équipe \"A\""];
+
+/// Emit an event of project `project`, owned by the project's org.
+pub(crate) fn emit(
+    g: &mut Gen,
+    t: usize,
+    project: usize,
+    event_type: &str,
+    payload: Option<Value>,
+) {
+    let owner = g.tenants[t].orgs[g.tenants[t].projects[project].org]
+        .id
+        .clone();
+    emit_owned(g, t, project, event_type, &owner, payload);
+}
+
+/// Emit an event of project `project` with resource owner `owner`.
+pub(crate) fn emit_owned(
+    g: &mut Gen,
+    t: usize,
+    project: usize,
+    event_type: &str,
+    owner: &str,
+    payload: Option<Value>,
+) {
+    let id = g.tenants[t].projects[project].id.clone();
+    g.emit(t, ("project", &id), event_type, owner, payload);
 }
 
 /// A live project that passes `keep`.
-fn pick(g: &mut Gen, t: usize, keep: impl Fn(&Project) -> bool) -> Option<usize> {
+pub(crate) fn pick(g: &mut Gen, t: usize, keep: impl Fn(&Project) -> bool) -> Option<usize> {
     let tenant = &g.tenants[t];
     let projects: Vec<usize> = tenant
         .live_projects()
@@ -62,6 +112,40 @@ fn pick(g: &mut Gen, t: usize, keep: impl Fn(&Project) -> bool) -> Option<usize>
         .filter(|p| keep(&tenant.projects[*p]))
         .collect();
     g.rng.pick(&projects).copied()
+}
+
+/// Insert the text `value` under `key`; an empty one, as Go's `omitempty`
+/// drops it, is left out half the time.
+pub(crate) fn text_field(g: &mut Gen, map: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.is_empty() || g.rng.coin() {
+        map.insert(key.to_owned(), json!(value));
+    }
+}
+
+/// Whether a change of `event_type` carries none of its optional fields
+/// (which changes nothing): `percent` of the time, and half the time while
+/// such a change was never written.
+pub(crate) fn unchanged(g: &mut Gen, event_type: &str, percent: usize) -> bool {
+    let situation = format!("{event_type}/unchanged");
+    let none = if g.fresh(&situation) {
+        g.rng.coin()
+    } else {
+        g.rng.chance(percent)
+    };
+    if none {
+        g.mark(&situation);
+    }
+    none
+}
+
+/// A role's display name: mostly a name with the key, sometimes empty or
+/// long.
+fn display_name(g: &mut Gen, key: &str) -> String {
+    match g.rng.below(20) {
+        0 | 1 => String::new(),
+        2 => text::long(&mut g.rng, 2100),
+        _ => format!("{} {key}", text::given(&mut g.rng)),
+    }
 }
 
 /// Add a role to `project`.
@@ -74,32 +158,19 @@ fn add_role(g: &mut Gen, t: usize, project: usize) {
     } else {
         format!("{base}{n}")
     };
-    let display = if g.rng.chance(10) {
-        String::new()
-    } else {
-        format!("{} {}", text::given(&mut g.rng), key)
-    };
-    let group = g.rng.one(&["", "Management", "Clients", "社内"]);
-    let payload = json!({ "key": key, "displayName": display, "group": group });
-    emit(g, t, project, "project.role.added", Some(payload));
+    let mut p = Map::new();
+    p.insert("key".to_owned(), json!(key));
+    let display = display_name(g, &key);
+    text_field(g, &mut p, "displayName", &display);
+    let group = g.rng.one(GROUPS);
+    text_field(g, &mut p, "group", group);
+    emit(g, t, project, "project.role.added", Some(Value::Object(p)));
     g.tenants[t].projects[project].roles.push(key);
 }
 
-/// Add a project of `org` with a few roles; returns its index.
-pub(crate) fn add(g: &mut Gen, t: usize, org: usize, name: &str) -> usize {
-    let id = g.id();
-    let project = g.tenants[t].projects.len();
-    g.tenants[t].projects.push(Project {
-        id,
-        org,
-        removed: false,
-        roles: Vec::new(),
-        grants: Vec::new(),
-        apps: Vec::new(),
-        role_counter: 0,
-    });
-    let mut p = Map::new();
-    p.insert("name".to_owned(), json!(name));
+/// The flags of `project.added`: each one true, false or left out (Go's
+/// `omitempty` drops a false one).
+fn flags(g: &mut Gen, p: &mut Map<String, Value>) {
     for key in [
         "projectRoleAssertion",
         "projectRoleCheck",
@@ -112,6 +183,16 @@ pub(crate) fn add(g: &mut Gen, t: usize, org: usize, name: &str) -> usize {
     if g.rng.coin() {
         p.insert("privateLabelingSetting".to_owned(), json!(g.rng.below(3)));
     }
+}
+
+/// Add a project of `org` with a few roles; returns its index.
+pub(crate) fn add(g: &mut Gen, t: usize, org: usize, name: &str) -> usize {
+    let id = g.id();
+    let project = g.tenants[t].projects.len();
+    g.tenants[t].projects.push(Project::new(id, org));
+    let mut p = Map::new();
+    p.insert("name".to_owned(), json!(name));
+    flags(g, &mut p);
     emit(g, t, project, "project.added", Some(Value::Object(p)));
     for _ in 0..g.rng.range(1, 3) {
         add_role(g, t, project);
@@ -129,11 +210,109 @@ fn added(g: &mut Gen, t: usize) -> bool {
     true
 }
 
+/// Change a varying subset of a project's settings; now and then none of
+/// them (an empty payload).
+fn changed(g: &mut Gen, t: usize) -> bool {
+    let Some(project) = pick(g, t, |_| true) else {
+        return false;
+    };
+    let mut p = Map::new();
+    if !unchanged(g, "project.changed", 8) {
+        if g.rng.chance(40) {
+            let name = if g.rng.chance(10) {
+                text::long(&mut g.rng, 2048)
+            } else {
+                text::project_name(&mut g.rng)
+            };
+            p.insert("name".to_owned(), json!(name));
+        }
+        for key in [
+            "projectRoleAssertion",
+            "projectRoleCheck",
+            "hasProjectCheck",
+        ] {
+            if g.rng.chance(40) {
+                p.insert(key.to_owned(), json!(g.rng.coin()));
+            }
+        }
+        if g.rng.chance(30) || p.is_empty() {
+            p.insert("privateLabelingSetting".to_owned(), json!(g.rng.below(3)));
+        }
+    }
+    emit(g, t, project, "project.changed", Some(Value::Object(p)));
+    true
+}
+
+/// Deactivate an active project other than the IAM project.
+fn deactivated(g: &mut Gen, t: usize) -> bool {
+    let Some(project) = pick(g, t, |p| p.active).filter(|p| *p != 0) else {
+        return false;
+    };
+    emit(g, t, project, "project.deactivated", None);
+    g.tenants[t].projects[project].active = false;
+    true
+}
+
+fn reactivated(g: &mut Gen, t: usize) -> bool {
+    let Some(project) = pick(g, t, |p| !p.active) else {
+        return false;
+    };
+    emit(g, t, project, "project.reactivated", None);
+    g.tenants[t].projects[project].active = true;
+    true
+}
+
+/// Correct the owner of a project some of whose grants were written with
+/// the granted org as resource owner: the event carries the project's org.
+fn owner_corrected(g: &mut Gen, t: usize) -> bool {
+    let Some(project) = pick(g, t, |p| p.misowned) else {
+        return false;
+    };
+    emit(g, t, project, "project.owner.corrected", None);
+    g.tenants[t].projects[project].misowned = false;
+    true
+}
+
 fn role_added(g: &mut Gen, t: usize) -> bool {
     let Some(project) = pick(g, t, |_| true) else {
         return false;
     };
     add_role(g, t, project);
+    true
+}
+
+/// Change a role's display name, group, both or (rarely) neither.
+fn role_changed(g: &mut Gen, t: usize) -> bool {
+    let tenant = &g.tenants[t];
+    let pairs: Vec<(usize, String)> = tenant
+        .live_projects()
+        .into_iter()
+        .flat_map(|p| tenant.projects[p].roles.iter().map(move |r| (p, r.clone())))
+        .collect();
+    let Some((project, key)) = g.rng.pick(&pairs).cloned() else {
+        return false;
+    };
+    let mut p = Map::new();
+    p.insert("key".to_owned(), json!(key));
+    if !unchanged(g, "project.role.changed", 8) {
+        let display = g.rng.chance(60);
+        let group = g.rng.chance(50) || !display;
+        if display {
+            let name = display_name(g, &key);
+            p.insert("displayName".to_owned(), json!(name));
+        }
+        if group {
+            let name = g.rng.one(GROUPS);
+            p.insert("group".to_owned(), json!(name));
+        }
+    }
+    emit(
+        g,
+        t,
+        project,
+        "project.role.changed",
+        Some(Value::Object(p)),
+    );
     true
 }
 
@@ -183,403 +362,60 @@ fn role_removed(g: &mut Gen, t: usize) -> bool {
         Some(json!({ "key": key })),
     );
     g.tenants[t].projects[project].roles.retain(|r| *r != key);
-    for pg in 0..g.tenants[t].projects[project].grants.len() {
-        if !g.tenants[t].project_grant_live(project, pg)
-            || !g.tenants[t].projects[project].grants[pg]
-                .roles
-                .contains(&key)
-        {
-            continue;
-        }
-        let grant = &mut g.tenants[t].projects[project].grants[pg];
-        grant.roles.retain(|r| *r != key);
-        let payload = json!({ "grantId": grant.id, "roleKeys": grant.roles });
-        emit(
-            g,
-            t,
-            project,
-            "project.grant.cascade.changed",
-            Some(payload),
-        );
-    }
+    project_grants::cascade_role(g, t, project, &key);
     user_grants::cascade_roles(g, t, |ug| ug.project == project, &key);
     true
 }
 
-/// The role keys of the payloads: a subset, or Go's nil slice (`null`) now
-/// and then when empty.
-fn role_keys(roles: &[String], null_when_empty: bool) -> Value {
-    if roles.is_empty() && null_when_empty {
-        Value::Null
-    } else {
-        json!(roles)
-    }
-}
-
-fn grant_added(g: &mut Gen, t: usize) -> bool {
-    let Some(project) = pick(g, t, |p| !p.roles.is_empty()) else {
-        return false;
-    };
-    let tenant = &g.tenants[t];
-    let p = &tenant.projects[project];
-    let orgs = tenant.live_orgs(|o, _| {
-        o != p.org
-            && !p
-                .grants
-                .iter()
-                .enumerate()
-                .any(|(i, gr)| gr.org == o && tenant.project_grant_live(project, i))
-    });
-    let Some(&org) = g.rng.pick(&orgs) else {
-        return false;
-    };
-    let roles = g
-        .rng
-        .subset(&g.tenants[t].projects[project].roles.clone(), 1);
-    let id = g.id();
-    let granted = g.tenants[t].orgs[org].id.clone();
-    let payload = json!({ "grantId": id, "grantedOrgId": granted, "roleKeys": roles });
-    emit(g, t, project, "project.grant.added", Some(payload));
-    g.tenants[t].projects[project].grants.push(ProjectGrant {
-        id,
-        org,
-        roles,
-        removed: false,
-    });
-    true
-}
-
-/// A live project grant.
-fn pick_grant(g: &mut Gen, t: usize) -> Option<(usize, usize)> {
-    let tenant = &g.tenants[t];
-    let found: Vec<(usize, usize)> = tenant
-        .live_projects()
-        .into_iter()
-        .flat_map(|p| {
-            (0..tenant.projects[p].grants.len())
-                .filter(move |pg| tenant.project_grant_live(p, *pg))
-                .map(move |pg| (p, pg))
-        })
-        .collect();
-    g.rng.pick(&found).copied()
-}
-
-/// Change the roles of a project grant; user grants through it lose the
-/// roles no longer granted, with a cascade event each.
-fn grant_changed(g: &mut Gen, t: usize) -> bool {
-    let held = |g: &Gen, project: usize, pg: usize| -> Vec<String> {
-        let tenant = &g.tenants[t];
-        tenant
-            .live_grants(|ug| ug.project == project && ug.project_grant == Some(pg))
-            .into_iter()
-            .flat_map(|ug| tenant.grants[ug].roles.clone())
-            .collect()
-    };
-    let fresh = g.fresh("user.grant.cascade.changed");
-    let picked = if fresh {
-        let tenant = &g.tenants[t];
-        let with_roles: Vec<(usize, usize)> = tenant
-            .live_projects()
-            .into_iter()
-            .flat_map(|p| (0..tenant.projects[p].grants.len()).map(move |pg| (p, pg)))
-            .filter(|(p, pg)| tenant.project_grant_live(*p, *pg) && !held(g, *p, *pg).is_empty())
-            .collect();
-        match g.rng.pick(&with_roles).copied() {
-            Some(found) => Some(found),
-            None if g.strict => return false,
-            None => pick_grant(g, t),
-        }
-    } else {
-        pick_grant(g, t)
-    };
-    let Some((project, pg)) = picked else {
-        return false;
-    };
-    let mut all = g.tenants[t].projects[project].roles.clone();
-    if fresh && let Some(dropped) = held(g, project, pg).first() {
-        all.retain(|r| r != dropped);
-    }
-    let roles = g.rng.subset(&all, 0);
-    let id = g.tenants[t].projects[project].grants[pg].id.clone();
-    let null = g.rng.coin();
-    let payload = json!({ "grantId": id, "roleKeys": role_keys(&roles, null) });
-    emit(g, t, project, "project.grant.changed", Some(payload));
-    g.tenants[t].projects[project].grants[pg]
-        .roles
-        .clone_from(&roles);
-    user_grants::cascade_kept(
-        g,
-        t,
-        |ug| ug.project == project && ug.project_grant == Some(pg),
-        &roles,
-    );
-    true
-}
-
-fn grant_removed(g: &mut Gen, t: usize) -> bool {
-    let Some((project, pg)) = pick_grant(g, t) else {
-        return false;
-    };
-    let grant = &g.tenants[t].projects[project].grants[pg];
-    let payload = json!({
-        "grantId": grant.id,
-        "grantedOrgId": g.tenants[t].orgs[grant.org].id,
-    });
-    emit(g, t, project, "project.grant.removed", Some(payload));
-    user_grants::cascade_removed(g, t, |ug| {
-        ug.project == project && ug.project_grant == Some(pg)
-    });
-    g.tenants[t].projects[project].grants[pg].removed = true;
-    true
-}
-
-/// The OIDC configuration of a new app: the fields Zitadel always writes
-/// and a varying set of the optional ones.
-fn oidc_config(g: &mut Gen, app_id: &str, client_id: &str) -> Value {
-    let mut p = Map::new();
-    p.insert("appId".to_owned(), json!(app_id));
-    p.insert("oidcVersion".to_owned(), json!(0));
-    p.insert("clientId".to_owned(), json!(client_id));
-    match g.rng.below(3) {
-        0 => {
-            p.insert("clientSecret".to_owned(), text::crypto_value(&mut g.rng));
-        }
-        1 => {
-            p.insert(
-                "hashedSecret".to_owned(),
-                json!(text::password_hash(&mut g.rng)),
-            );
-        }
-        _ => {}
-    }
-    p.insert(
-        "redirectUris".to_owned(),
-        json!([
-            "https://app.example.com/callback",
-            "http://localhost:3000/auth"
-        ]),
-    );
-    p.insert("responseTypes".to_owned(), json!([0]));
-    p.insert("grantTypes".to_owned(), json!([0, 2]));
-    p.insert("applicationType".to_owned(), json!(g.rng.below(3)));
-    p.insert("authMethodType".to_owned(), json!(g.rng.below(4)));
-    if g.rng.coin() {
-        p.insert(
-            "postLogoutRedirectUris".to_owned(),
-            json!(["https://app.example.com/logout"]),
-        );
-    }
-    p.insert("devMode".to_owned(), json!(g.rng.coin()));
-    p.insert("accessTokenType".to_owned(), json!(g.rng.below(2)));
-    if g.rng.coin() {
-        p.insert("clockSkew".to_owned(), json!(1_000_000_000_i64));
-    }
-    if g.rng.chance(30) {
-        p.insert(
-            "additionalOrigins".to_owned(),
-            json!(["https://other.example.com"]),
-        );
-    }
-    if g.rng.chance(20) {
-        p.insert(
-            "backChannelLogoutURI".to_owned(),
-            json!("https://app.example.com/bcl"),
-        );
-    }
-    if g.rng.chance(30) {
-        p.insert("loginVersion".to_owned(), json!(2));
-        p.insert(
-            "loginBaseURI".to_owned(),
-            json!("https://login.example.com/ui/v2"),
-        );
-    }
-    Value::Object(p)
-}
-
-/// Add an app to `project` (named `name`, else a generated name), with its
-/// configuration in the same transaction; returns its index. A named app
-/// (the console) is an OIDC app, the first other app an API app, later
-/// ones mostly OIDC apps.
-pub(crate) fn add_app(g: &mut Gen, t: usize, project: usize, name: Option<&str>) -> usize {
-    let id = g.id();
-    let client_id = format!("{}@{}", g.id(), g.rng.one(&["zitadel", "portal", "app"]));
-    let api_fresh = g.fresh("project.application.config.api.added");
-    let oidc = name.is_some() || (!api_fresh && g.rng.chance(65));
-    let name = name.map_or_else(
-        || format!("{} app", text::project_name(&mut g.rng)),
-        str::to_owned,
-    );
-    emit(
-        g,
-        t,
-        project,
-        "project.application.added",
-        Some(json!({ "appId": id, "name": name })),
-    );
-    if oidc {
-        let config = oidc_config(g, &id, &client_id);
-        emit(
-            g,
-            t,
-            project,
-            "project.application.config.oidc.added",
-            Some(config),
-        );
-    } else {
-        let mut p = Map::new();
-        p.insert("appId".to_owned(), json!(id));
-        p.insert("clientId".to_owned(), json!(client_id));
-        if g.rng.coin() {
-            p.insert(
-                "hashedSecret".to_owned(),
-                json!(text::password_hash(&mut g.rng)),
-            );
-        }
-        p.insert("authMethodType".to_owned(), json!(g.rng.below(2)));
-        emit(
-            g,
-            t,
-            project,
-            "project.application.config.api.added",
-            Some(Value::Object(p)),
-        );
-    }
-    let apps = &mut g.tenants[t].projects[project].apps;
-    apps.push(App {
-        id,
-        client_id,
-        oidc,
-        removed: false,
-        keys: Vec::new(),
-    });
-    apps.len() - 1
-}
-
-fn app_added(g: &mut Gen, t: usize) -> bool {
-    let Some(project) = pick(g, t, |_| true) else {
-        return false;
-    };
-    add_app(g, t, project, None);
-    true
-}
-
-/// A live app of a live project that passes `keep`.
-fn pick_app(g: &mut Gen, t: usize, keep: impl Fn(&App) -> bool) -> Option<(usize, usize)> {
-    let tenant = &g.tenants[t];
-    let found: Vec<(usize, usize)> = tenant
-        .live_projects()
-        .into_iter()
-        .flat_map(|p| {
-            let apps = &tenant.projects[p].apps;
-            (0..apps.len())
-                .filter(|a| !apps[*a].removed && keep(&apps[*a]))
-                .map(move |a| (p, a))
-        })
-        .collect();
-    g.rng.pick(&found).copied()
-}
-
-fn key_added(g: &mut Gen, t: usize) -> bool {
-    let Some((project, app)) = pick_app(g, t, |_| true) else {
-        return false;
-    };
-    let key = g.id();
-    let a = &g.tenants[t].projects[project].apps[app];
-    let payload = json!({
-        "applicationId": a.id,
-        "clientId": a.client_id,
-        "keyId": key,
-        "type": 1,
-        "expirationDate": clock::expiration(&mut g.rng),
-        "publicKey": text::public_key(&mut g.rng),
-    });
-    emit(
-        g,
-        t,
-        project,
-        "project.application.oidc.key.added",
-        Some(payload),
-    );
-    g.tenants[t].projects[project].apps[app].keys.push(key);
-    true
-}
-
-fn key_removed(g: &mut Gen, t: usize) -> bool {
-    let Some((project, app)) = pick_app(g, t, |a| !a.keys.is_empty()) else {
-        return false;
-    };
-    let keys = &mut g.tenants[t].projects[project].apps[app].keys;
-    let key = keys.remove(g.rng.below(keys.len()));
-    emit(
-        g,
-        t,
-        project,
-        "project.application.oidc.key.removed",
-        Some(json!({ "keyId": key })),
-    );
-    true
-}
-
-/// Change an API app's auth method, or some of an OIDC app's settings
-/// (the auth method among them or not).
-fn config_changed(g: &mut Gen, t: usize, oidc: bool) -> bool {
-    let Some((project, app)) = pick_app(g, t, |a| a.oidc == oidc) else {
-        return false;
-    };
-    let id = g.tenants[t].projects[project].apps[app].id.clone();
-    let mut p = Map::new();
-    p.insert("appId".to_owned(), json!(id));
-    if oidc {
-        if g.rng.coin() {
-            p.insert("authMethodType".to_owned(), json!(g.rng.below(4)));
-        }
-        if g.rng.coin() {
-            p.insert("devMode".to_owned(), json!(g.rng.coin()));
-        }
-        if g.rng.coin() || p.len() == 1 {
-            p.insert(
-                "redirectUris".to_owned(),
-                json!([
-                    "https://app.example.com/cb",
-                    "https://ümlaut.example.com/cb"
-                ]),
-            );
-        }
-    } else {
-        p.insert("authMethodType".to_owned(), json!(g.rng.below(2)));
-    }
-    let event_type = if oidc {
-        "project.application.config.oidc.changed"
-    } else {
-        "project.application.config.api.changed"
-    };
-    emit(g, t, project, event_type, Some(Value::Object(p)));
-    true
-}
-
-fn app_removed(g: &mut Gen, t: usize) -> bool {
-    let Some((project, app)) = pick_app(g, t, |_| true) else {
-        return false;
-    };
-    let id = g.tenants[t].projects[project].apps[app].id.clone();
-    emit(
-        g,
-        t,
-        project,
-        "project.application.removed",
-        Some(json!({ "appId": id, "name": "" })),
-    );
-    g.tenants[t].projects[project].apps[app].removed = true;
-    true
-}
-
-/// Remove a project (not the IAM project of the tenant's first set-up):
-/// its user grants are removed by cascade in the same transaction.
+/// Remove a project (not the IAM project of the tenant's first set-up),
+/// mostly one that still has apps, grants or members (while one of those
+/// situations was never written, one that writes it): its user grants are
+/// removed by cascade in the same transaction.
 fn removed(g: &mut Gen, t: usize) -> bool {
-    let Some(project) = pick(g, t, |_| true).filter(|p| *p != 0) else {
+    let tenant = &g.tenants[t];
+    let has = |p: usize| {
+        let project = &tenant.projects[p];
+        [
+            project.apps.iter().any(|a| !a.removed),
+            (0..project.grants.len()).any(|pg| tenant.project_grant_live(p, pg)),
+            !project.members.is_empty(),
+        ]
+    };
+    let projects: Vec<usize> = tenant
+        .live_projects()
+        .into_iter()
+        .filter(|p| *p != 0)
+        .collect();
+    let fresh = REMOVED_WITH.map(|s| g.fresh(s));
+    let preferred: Vec<usize> = projects
+        .iter()
+        .copied()
+        .filter(|p| has(*p).iter().zip(fresh).any(|(has, fresh)| *has && fresh))
+        .collect();
+    let busy: Vec<usize> = projects
+        .iter()
+        .copied()
+        .filter(|p| has(*p).contains(&true))
+        .collect();
+    let from = if !preferred.is_empty() {
+        preferred
+    } else if g.strict && fresh.contains(&true) && !g.fresh("project.removed") {
+        return false;
+    } else if !busy.is_empty() && g.rng.chance(70) {
+        busy
+    } else {
+        projects
+    };
+    let Some(&project) = g.rng.pick(&from) else {
         return false;
     };
+    let content = has(project);
     emit(g, t, project, "project.removed", None);
+    for (situation, had) in REMOVED_WITH.iter().zip(content) {
+        if had {
+            g.mark(situation);
+        }
+    }
     user_grants::cascade_removed(g, t, |ug| ug.project == project);
     g.tenants[t].projects[project].removed = true;
     true

@@ -1,6 +1,6 @@
 //! The texts of payloads: names in many scripts, quotes, backslashes, `$$`,
 //! empty strings and long values, plus Go's encodings of bytes (base64) and
-//! of encrypted values (`CryptoValue`).
+//! of encrypted values (`CryptoValue`), SAML metadata.
 
 use serde_json::{Value, json};
 
@@ -238,6 +238,57 @@ pub(crate) fn public_key(rng: &mut Rng) -> String {
     let body = base64(&bytes(rng, 270));
     let pem = format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n");
     base64(pem.as_bytes())
+}
+
+/// An application's client secret as events before hashed secrets carry
+/// it: a `CryptoValue` holding a bcrypt hash or an encrypted text (ASCII
+/// inside either way).
+pub(crate) fn client_secret(rng: &mut Rng) -> Value {
+    if rng.coin() {
+        let hash = password_hash(rng);
+        json!({
+            "CryptoType": 1,
+            "Algorithm": "bcrypt",
+            "KeyID": "",
+            "Crypted": base64(hash.as_bytes()),
+        })
+    } else {
+        let plain = hex(rng, 64);
+        json!({
+            "CryptoType": 0,
+            "Algorithm": "aes",
+            "KeyID": rng.one(&["applicationSecret", "k"]),
+            "Crypted": base64(plain.as_bytes()),
+        })
+    }
+}
+
+/// The SAML metadata of a service provider with entity id `entity_id`,
+/// base64 encoded as Go writes `[]byte`; with a signing certificate now and
+/// then, which makes it a few KB.
+pub(crate) fn saml_metadata(rng: &mut Rng, entity_id: &str) -> String {
+    let key = if rng.chance(40) {
+        let n = rng.range(1200, 2400);
+        let cert = base64(&bytes(rng, n));
+        format!(
+            "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo \
+             xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>\
+             <ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data>\
+             </ds:KeyInfo></md:KeyDescriptor>"
+        )
+    } else {
+        String::new()
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor \
+         xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{entity_id}\">\
+         <md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+         {key}<md:AssertionConsumerService \
+         Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" \
+         Location=\"{entity_id}/acs\" index=\"0\"/></md:SPSSODescriptor>\
+         </md:EntityDescriptor>\n"
+    );
+    base64(xml.as_bytes())
 }
 
 #[cfg(test)]

@@ -36,7 +36,8 @@ fn role_keys(g: &mut Gen, roles: &[String]) -> Value {
 }
 
 /// A new grant: through a project grant (to a user of the granted org), or
-/// directly on a project (mostly to a user of the project's org).
+/// directly on a project (mostly to a user of the project's org); now and
+/// then one that was removed is given again.
 fn added(g: &mut Gen, t: usize) -> bool {
     let tenant = &g.tenants[t];
     let exists = |user: usize, project: usize, pg: Option<usize>| {
@@ -47,47 +48,68 @@ fn added(g: &mut Gen, t: usize) -> bool {
                 && tenant.user_grant_live(i)
         })
     };
-    let through: Vec<(usize, usize)> = tenant
-        .live_projects()
-        .into_iter()
-        .flat_map(|p| {
-            (0..tenant.projects[p].grants.len())
-                .filter(move |pg| tenant.project_grant_live(p, *pg))
-                .map(move |pg| (p, pg))
-        })
-        .collect();
-    let via_grant = !through.is_empty() && g.rng.chance(40);
-    let (project, pg, owner, roles) = if via_grant {
-        let Some(&(p, pg)) = g.rng.pick(&through) else {
-            return false;
-        };
-        let grant = &tenant.projects[p].grants[pg];
-        (p, Some(pg), grant.org, grant.roles.clone())
-    } else {
-        let projects = tenant.live_projects();
-        let Some(&p) = g.rng.pick(&projects) else {
-            return false;
-        };
-        let project = &tenant.projects[p];
-        (p, None, project.org, project.roles.clone())
-    };
-    let users: Vec<usize> = tenant
-        .live_users(|_| true)
-        .into_iter()
-        .filter(|u| tenant.user_found(*u) && !exists(*u, project, pg))
-        .collect();
-    let own: Vec<usize> = users
+    let again: Vec<(usize, usize, Option<usize>, usize)> = tenant
+        .grants
         .iter()
-        .copied()
-        .filter(|u| tenant.users[*u].org == owner)
+        .filter(|ug| {
+            ug.removed
+                && tenant.user_found(ug.user)
+                && ug
+                    .project_grant
+                    .map_or(tenant.project_live(ug.project), |pg| {
+                        tenant.project_grant_live(ug.project, pg)
+                    })
+                && !exists(ug.user, ug.project, ug.project_grant)
+        })
+        .map(|ug| (ug.user, ug.project, ug.project_grant, ug.owner))
         .collect();
-    let from = if !own.is_empty() && (pg.is_some() || g.rng.chance(70)) {
-        own
+    let again = if g.rng.chance(15) {
+        g.rng.pick(&again).copied()
     } else {
-        users
+        None
     };
-    let Some(&user) = g.rng.pick(&from) else {
-        return false;
+    let (user, project, pg, owner, roles) = if let Some((user, p, pg, owner)) = again {
+        let roles = match pg {
+            Some(pg) => tenant.projects[p].grants[pg].roles.clone(),
+            None => tenant.projects[p].roles.clone(),
+        };
+        (user, p, pg, owner, roles)
+    } else {
+        let through = tenant.live_project_grants(|_| true);
+        let via_grant = !through.is_empty() && g.rng.chance(40);
+        let (project, pg, owner, roles) = if via_grant {
+            let Some(&(p, pg)) = g.rng.pick(&through) else {
+                return false;
+            };
+            let grant = &tenant.projects[p].grants[pg];
+            (p, Some(pg), grant.org, grant.roles.clone())
+        } else {
+            let projects = tenant.live_projects();
+            let Some(&p) = g.rng.pick(&projects) else {
+                return false;
+            };
+            let project = &tenant.projects[p];
+            (p, None, project.org, project.roles.clone())
+        };
+        let users: Vec<usize> = tenant
+            .live_users(|_| true)
+            .into_iter()
+            .filter(|u| tenant.user_found(*u) && !exists(*u, project, pg))
+            .collect();
+        let own: Vec<usize> = users
+            .iter()
+            .copied()
+            .filter(|u| tenant.users[*u].org == owner)
+            .collect();
+        let from = if !own.is_empty() && (pg.is_some() || g.rng.chance(70)) {
+            own
+        } else {
+            users
+        };
+        let Some(&user) = g.rng.pick(&from) else {
+            return false;
+        };
+        (user, project, pg, owner, roles)
     };
     let roles = g.rng.subset(&roles, 0);
     let id = g.id();

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
 use crate::world::{Kind, User, UserState};
-use crate::{instances, orgs, text, user_grants};
+use crate::{instances, orgs, project_members, text, user_grants};
 
 mod factors;
 mod machine;
@@ -44,11 +44,16 @@ pub(crate) const ACTIONS: &[Action] = &[
         added(g, t, Creation::LegacySelfRegistered)
     }),
     Action::new("user.machine.added", 5, machine_added),
-    Action::new("user.removed", 3, removed).writes(&[
-        "instance.member.cascade.removed",
-        "org.member.cascade.removed",
-        "user.grant.cascade.removed",
-    ]),
+    Action::new("user.removed", 3, removed).writes(&CASCADES),
+];
+
+/// The cascade events of a user's removal.
+const CASCADES: [&str; 5] = [
+    "instance.member.cascade.removed",
+    "org.member.cascade.removed",
+    "project.member.cascade.removed",
+    "project.grant.member.cascade.removed",
+    "user.grant.cascade.removed",
 ];
 
 /// Every action of the `user` aggregate.
@@ -360,12 +365,15 @@ pub(crate) fn remove(g: &mut Gen, t: usize, user: usize) {
     emit(g, t, user, "user.removed", None);
     instances::member_cascade(g, t, user);
     orgs::member_cascade(g, t, user);
+    project_members::cascade(g, t, user);
     user_grants::cascade_for_user(g, t, user);
     g.tenants[t].users[user].removed = true;
 }
 
 /// Remove a user other than the first admin; while a cascade event was
-/// never written, a user whose removal writes it is preferred.
+/// never written, a user whose removal writes it is preferred, and now and
+/// then a member of a project or project grant is (see
+/// [`project_members::removal_share`]).
 fn removed(g: &mut Gen, t: usize) -> bool {
     let tenant = &g.tenants[t];
     let admin = tenant.admin;
@@ -375,21 +383,19 @@ fn removed(g: &mut Gen, t: usize) -> bool {
         .filter(|u| Some(*u) != admin)
         .collect();
     let cascades = |u: usize| {
+        let (project, grant) = project_members::memberships(g, t, u);
         [
             tenant.members.iter().any(|m| m.user == u),
             tenant
                 .orgs
                 .iter()
                 .any(|o| !o.removed && o.members.iter().any(|m| m.user == u)),
+            project,
+            grant,
             !tenant.live_grants(|ug| ug.user == u).is_empty(),
         ]
     };
-    let fresh = [
-        "instance.member.cascade.removed",
-        "org.member.cascade.removed",
-        "user.grant.cascade.removed",
-    ]
-    .map(|e| g.fresh(e));
+    let fresh = CASCADES.map(|e| g.fresh(e));
     let preferred: Vec<usize> = users
         .iter()
         .copied()
@@ -400,10 +406,17 @@ fn removed(g: &mut Gen, t: usize) -> bool {
                 .any(|(has, fresh)| *has && fresh)
         })
         .collect();
+    let members: Vec<usize> = users
+        .iter()
+        .copied()
+        .filter(|u| cascades(*u)[2..4].contains(&true))
+        .collect();
     let from = if !preferred.is_empty() {
         preferred
     } else if g.strict && fresh.contains(&true) {
         return false;
+    } else if !members.is_empty() && g.rng.chance(project_members::removal_share(g)) {
+        members
     } else {
         users
     };

@@ -234,14 +234,40 @@ pub(crate) struct Project {
     pub(crate) org: usize,
     /// Removed.
     pub(crate) removed: bool,
+    /// Active (not deactivated).
+    pub(crate) active: bool,
     /// Role keys (present ones only).
     pub(crate) roles: Vec<String>,
     /// Grants of the project to other orgs.
     pub(crate) grants: Vec<ProjectGrant>,
     /// Applications.
     pub(crate) apps: Vec<App>,
+    /// Members (present ones only; the user may be gone when the removal
+    /// of the user did not cascade to the membership).
+    pub(crate) members: Vec<Member>,
     /// How many roles were named so far (for unique keys).
     pub(crate) role_counter: usize,
+    /// A grant was added with the granted org as resource owner and no
+    /// `project.owner.corrected` followed yet.
+    pub(crate) misowned: bool,
+}
+
+impl Project {
+    /// A new active project of `org` without roles, grants, apps or members.
+    pub(crate) fn new(id: String, org: usize) -> Project {
+        Project {
+            id,
+            org,
+            removed: false,
+            active: true,
+            roles: Vec::new(),
+            grants: Vec::new(),
+            apps: Vec::new(),
+            members: Vec::new(),
+            role_counter: 0,
+            misowned: false,
+        }
+    }
 }
 
 /// A grant of a project to another org.
@@ -255,6 +281,21 @@ pub(crate) struct ProjectGrant {
     pub(crate) roles: Vec<String>,
     /// Removed.
     pub(crate) removed: bool,
+    /// Active (not deactivated).
+    pub(crate) active: bool,
+    /// Members (present ones only, as for project members).
+    pub(crate) members: Vec<Member>,
+}
+
+/// The kind of an application, which decides its configuration events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppKind {
+    /// An OIDC client.
+    Oidc,
+    /// An API (resource server).
+    Api,
+    /// A SAML service provider.
+    Saml,
 }
 
 /// An application of a project.
@@ -262,14 +303,34 @@ pub(crate) struct ProjectGrant {
 pub(crate) struct App {
     /// App id.
     pub(crate) id: String,
-    /// Client id.
+    /// Client id (empty for SAML apps).
     pub(crate) client_id: String,
-    /// OIDC (else API).
-    pub(crate) oidc: bool,
+    /// Kind.
+    pub(crate) kind: AppKind,
     /// Removed.
     pub(crate) removed: bool,
+    /// Active (not deactivated).
+    pub(crate) active: bool,
+    /// Auth method: OIDC 0 basic, 1 post, 2 none, 3 private key JWT; API 0
+    /// basic, 1 private key JWT.
+    pub(crate) auth_method: usize,
+    /// A client secret is set.
+    pub(crate) secret: bool,
+    /// The SAML entity id (empty for other kinds).
+    pub(crate) entity_id: String,
     /// Key ids (present ones only).
     pub(crate) keys: Vec<String>,
+}
+
+impl App {
+    /// Whether the auth method uses a client secret.
+    pub(crate) fn uses_secret(&self) -> bool {
+        match self.kind {
+            AppKind::Oidc => self.auth_method <= 1,
+            AppKind::Api => self.auth_method == 0,
+            AppKind::Saml => false,
+        }
+    }
 }
 
 /// A grant of project roles to a user.
@@ -409,6 +470,38 @@ impl Tenant {
     pub(crate) fn live_projects(&self) -> Vec<usize> {
         (0..self.projects.len())
             .filter(|p| self.project_live(*p))
+            .collect()
+    }
+
+    /// The live project grants that pass `keep`, as (project, grant)
+    /// indexes.
+    pub(crate) fn live_project_grants(
+        &self,
+        keep: impl Fn(&ProjectGrant) -> bool,
+    ) -> Vec<(usize, usize)> {
+        self.live_projects()
+            .into_iter()
+            .flat_map(|p| {
+                (0..self.projects[p].grants.len())
+                    .filter(move |pg| self.project_grant_live(p, *pg))
+                    .map(move |pg| (p, pg))
+            })
+            .filter(|(p, pg)| keep(&self.projects[*p].grants[*pg]))
+            .collect()
+    }
+
+    /// The live apps of live projects that pass `keep`, as (project, app)
+    /// indexes.
+    pub(crate) fn live_apps(&self, keep: impl Fn(&App) -> bool) -> Vec<(usize, usize)> {
+        self.live_projects()
+            .into_iter()
+            .flat_map(|p| {
+                let apps = &self.projects[p].apps;
+                (0..apps.len())
+                    .filter(|a| !apps[*a].removed && keep(&apps[*a]))
+                    .map(move |a| (p, a))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 

@@ -201,7 +201,15 @@ fn removed_orgs_and_users_get_no_further_events() {
                 !gone_users.contains(&aggregate),
                 "after the user was removed: {line}"
             );
-            if let Some(user) = line["payload"].get("userId").and_then(Value::as_str) {
+            // A membership the cascade of its user's removal missed is
+            // removed later, naming the removed user.
+            let late_removal = matches!(
+                line["event_type"].as_str(),
+                Some("project.member.removed" | "project.grant.member.removed")
+            );
+            if let Some(user) = line["payload"].get("userId").and_then(Value::as_str)
+                && !late_removal
+            {
                 let user = (tenant, user.to_owned());
                 assert!(!gone_users.contains(&user), "names a removed user: {line}");
             }
