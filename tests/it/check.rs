@@ -4,35 +4,59 @@ use host::check;
 
 use crate::support;
 
-const FILES: &[&str] = &[
-    "instance",
-    "instance_domain",
-    "instance_trusted_domain",
-    "instance_member",
-    "instance_features",
-    "org",
-    "org_domain",
-    "org_member",
-    "org_metadata",
+/// Case files of families the project does not have yet. Each must fail
+/// whole (no installed plugin declares its tables); a file leaves this list
+/// when its family lands, and every case of every other file must pass.
+const NOT_YET_WRITTEN: &[&str] = &[
+    "auth_request",
+    "domain_policy",
+    "idp",
+    "idp_login_policy_link",
+    "idp_template",
+    "idp_user_link",
+    "label_policy",
+    "limits",
+    "lockout_policy",
+    "login_policy",
+    "milestones",
+    "notification_policy",
+    "password_age_policy",
+    "password_complexity_policy",
+    "privacy_policy",
+    "quota",
+    "session",
 ];
 
 #[test]
-fn every_instances_and_orgs_case_passes_through_wasm() {
-    let paths: Vec<_> = FILES
-        .iter()
-        .map(|f| support::conformance_dir().join(format!("{f}.jsonl")))
+fn every_case_of_every_family_passes_through_wasm() {
+    let mut files: Vec<_> = std::fs::read_dir(support::conformance_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "jsonl"))
         .collect();
-    let cases = check::load(&paths).unwrap();
-    assert_eq!(cases.len(), 47);
-    let mut plugins = support::plugins(&["instances", "orgs"]);
-    let report = check::run(&mut plugins, &cases).unwrap();
-    let failures: Vec<_> = report
-        .verdicts
-        .iter()
-        .filter_map(|v| v.failure.as_ref())
-        .collect();
-    assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(report.summary(), "47 passed, 0 failed");
+    files.sort();
+    let mut plugins = support::plugins(support::FAMILIES);
+    let (mut n_passed, mut per_file) = (0, Vec::new());
+    for path in &files {
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let cases = check::load(std::slice::from_ref(path)).unwrap();
+        let report = check::run(&mut plugins, &cases).unwrap();
+        if NOT_YET_WRITTEN.contains(&stem) {
+            assert_eq!(report.n_passed(), 0, "{stem} has a family now");
+            continue;
+        }
+        let failures: Vec<_> = report
+            .verdicts
+            .iter()
+            .filter_map(|v| v.failure.as_ref())
+            .collect();
+        assert!(failures.is_empty(), "{stem}: {failures:#?}");
+        assert!(!cases.is_empty(), "{stem} has no cases");
+        n_passed += report.n_passed();
+        per_file.push(format!("{stem} {}", report.n_passed()));
+    }
+    println!("{n_passed} cases passed: {}", per_file.join(", "));
+    assert_eq!(per_file.len() + NOT_YET_WRITTEN.len(), files.len());
 }
 
 #[test]

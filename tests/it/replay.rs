@@ -13,7 +13,7 @@ async fn sample_projects_expected_rows(store: Store) {
     let mut plugins = support::plugins(FAMILIES);
     assert_eq!(
         support::import_file(&t.db, &support::repo_root().join("samples/demo.jsonl")).await,
-        88
+        94
     );
     let reports = support::replay(&t.db, &mut plugins, ReplayOptions::default()).await;
     assert_eq!(reports.iter().map(|r| r.n_failed).sum::<u64>(), 0);
@@ -126,13 +126,16 @@ async fn rebuilding_one_tenant_restores_its_rows_on_postgres() {
     rebuilding_one_tenant(Store::Postgres).await;
 }
 
-/// A realistic stream across all four families (instance, orgs with verified
+/// A realistic stream across the families (instance, orgs with verified
 /// domains and policies, humans and a machine, verified emails, PATs and a
-/// key, grants, a locked and a removed user, a removed org, a removed
-/// instance): every table as the reference's semantics say.
+/// key, a project with roles, members, a grant to another org with a grant
+/// member, OIDC, API and SAML apps with config changes, a removed project
+/// with its app, user grants, a locked and a removed user, a removed org, a
+/// removed instance): every table of every family as the reference's
+/// semantics say.
 async fn identity_stream_across_families(store: Store) {
     let t = support::test_db(store).await;
-    let mut plugins = support::plugins(&["instances", "orgs", "users", "user_grants"]);
+    let mut plugins = support::plugins(support::FAMILIES);
     support::import_file(&t.db, &support::fixture("identity.jsonl")).await;
     let reports = support::replay(&t.db, &mut plugins, ReplayOptions::default()).await;
     let failures = state::failures(&t.db).await.unwrap();

@@ -319,7 +319,7 @@ async fn an_external_event_store_is_left_as_it_is() {
     let db = Db::open(&url).await.unwrap();
     assert!(!db.has_notify_trigger().await.unwrap());
     let n = support::import_file(&db, &support::repo_root().join("samples/demo.jsonl")).await;
-    assert_eq!(n, 88);
+    assert_eq!(n, 94);
     let mut plugins = support::plugins(&["instances", "orgs"]);
     let reports = support::replay(&db, &mut plugins, ReplayOptions::default()).await;
     assert!(

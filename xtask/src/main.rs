@@ -9,7 +9,7 @@
 //! - `sample FILE [TENANTS] [ORGS]`: write a larger deterministic stream of
 //!   the demo's shape (default 100 tenants with 20 orgs each).
 //! - `stream FILE [EVENTS] [TENANTS] [SEED]`: write a deterministic,
-//!   realistic stream of the four families' events (`streams` crate;
+//!   realistic stream of every family's events (`streams` crate;
 //!   default 3000 events, 20 tenants, seed 1).
 //! - `conformance [DIR]`: refresh the vendored conformance cases in
 //!   `tests/conformance/` from a directory of case files (default
@@ -239,6 +239,10 @@ fn demo(root: &Path) -> Result<()> {
         "org_members_projection",
         "users_projection",
         "login_names_projection",
+        "projects_projection",
+        "project_roles_projection",
+        "apps_projection",
+        "apps_oidc_configs_projection",
     ])?;
     println!("\nNext: target/release/projector check tests/conformance/instance.jsonl");
     Ok(())
