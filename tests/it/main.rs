@@ -19,6 +19,7 @@ mod live;
 mod merged;
 mod mutations;
 mod ownership;
+mod policies;
 mod replay;
 mod support;
 mod swap;

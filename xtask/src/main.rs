@@ -11,12 +11,14 @@
 //! - `stream FILE [EVENTS] [TENANTS] [SEED]`: write a deterministic,
 //!   realistic stream of every family's events (`streams` crate;
 //!   default 3000 events, 20 tenants, seed 1).
-//! - `conformance [DIR]`: refresh the vendored conformance cases in
+//! - `conformance [DIR]`: refresh the vendored conformance cases (and apply
+//!   `tests/conformance/errata.json`) in
 //!   `tests/conformance/` from a directory of case files (default
 //!   `../shared/conformance`, beside the repository).
 //! - `new-family NAME`: create the family crate `plugins/NAME` (one table,
 //!   one handler, a test) and add it to the workspace members.
 
+mod errata;
 mod families;
 mod new_family;
 mod sample;
@@ -94,7 +96,8 @@ fn stream() -> Result<()> {
 }
 
 /// `cargo xtask conformance [DIR]`: copy every case file (`*.jsonl`) and
-/// the README of DIR into `tests/conformance/`, replacing what is there.
+/// the README of DIR into `tests/conformance/`, replacing what is there,
+/// then apply the corrections of `tests/conformance/errata.json`.
 fn conformance(root: &Path) -> Result<()> {
     let from = std::env::args()
         .nth(2)
@@ -137,6 +140,10 @@ fn conformance(root: &Path) -> Result<()> {
         from.display(),
         to.display()
     );
+    if let Some(errata) = errata::Errata::read(&to)? {
+        let n = errata.apply(&to)?;
+        println!("applied {n} corrections of tests/conformance/errata.json");
+    }
     Ok(())
 }
 

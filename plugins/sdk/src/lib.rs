@@ -55,6 +55,11 @@
 //! Member tables (who belongs to an instance, an org, a project, ...) share
 //! their columns and handlers; [`member`] declares them from what differs.
 //!
+//! Policy tables (one row of settings per owner: the instance's default or
+//! an org's own) share theirs too; [`policy`] declares them from the
+//! policy's event-type stem, its settings (payload fields and their
+//! columns) and how its shared columns differ.
+//!
 //! The contract's types, the mutation builders and the host's checks come
 //! from `projection-model` and are re-exported here; the host adds the
 //! tenant scope and the change stamps (see [`validate`]). A family's
@@ -63,6 +68,7 @@
 mod context;
 mod family;
 pub mod member;
+pub mod policy;
 mod table;
 pub mod testing;
 

@@ -1,0 +1,239 @@
+//! Family-wide tests: the description, and events that reach several tables.
+
+use projection_sdk::testing::{assert_tenant_scoped, event};
+use projection_sdk::validate::scope;
+use projection_sdk::{Context, Family, Mutation, NoEvents, ProjectionError, delete};
+
+use crate::Idps;
+
+/// The tables, in declaration order.
+const TABLES: [&str; 19] = [
+    "idps_projection",
+    "idps_oidc_config_projection",
+    "idps_jwt_config_projection",
+    "idp_templates_projection",
+    "idp_templates_oauth2_projection",
+    "idp_templates_oidc_projection",
+    "idp_templates_jwt_projection",
+    "idp_templates_azure_projection",
+    "idp_templates_github_projection",
+    "idp_templates_github_enterprise_projection",
+    "idp_templates_gitlab_projection",
+    "idp_templates_gitlab_self_hosted_projection",
+    "idp_templates_google_projection",
+    "idp_templates_ldap2_projection",
+    "idp_templates_apple_projection",
+    "idp_templates_saml_projection",
+    "idp_templates_zitadel_projection",
+    "idp_login_policy_links_projection",
+    "idp_user_links_projection",
+];
+
+/// A payload with a value of the right shape for every key the family
+/// reads.
+const FULL_PAYLOAD: &str = r#"{
+    "id": "idp", "idpConfigId": "idp", "name": "n", "stylingType": 1, "autoRegister": true,
+    "isCreationAllowed": true, "autoLinkingOption": 2, "issuer": "i", "clientId": "c",
+    "client_id": "c", "clientSecret": {"KeyID": "k"}, "client_secret": {"KeyID": "k"},
+    "scopes": ["s"], "usePKCE": true, "idTokenMapping": true, "tenant": "t",
+    "servers": ["ldap://x"], "startTLS": true, "bindPassword": {"KeyID": "k"},
+    "timeout": 1000, "rootCA": "AA==", "emailVerifiedAttribute": "ev",
+    "privateKey": {"KeyID": "k"}, "teamId": "t", "keyId": "k", "metadata": "AA==",
+    "key": {"KeyID": "k"}, "certificate": "AA==", "nameIDFormat": 2,
+    "withSignedRequest": true, "instanceRolesInfo": [{"organizationId": "o"}],
+    "idpDisplayNameMapping": 1, "usernameMapping": 2, "jwtEndpoint": "j",
+    "userId": "ext", "displayName": "d", "previousId": "p", "newId": "n", "username": "u"
+}"#;
+
+fn handle(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Vec<Mutation> {
+    let e = event(aggregate_type, event_type, payload);
+    Idps::handle(&e, &Context::new(&NoEvents)).unwrap()
+}
+
+#[test]
+fn describes_the_idp_tables_with_their_sub_tables_under_their_idp_table() {
+    let description = Idps::describe();
+    assert_eq!(description.name, "idps");
+    assert_eq!(description.version, "0.1.0");
+    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, TABLES);
+    assert_tenant_scoped(&description);
+    for table in &description.tables {
+        let parent = match table.name.as_str() {
+            "idps_oidc_config_projection" | "idps_jwt_config_projection" => Some("idps_projection"),
+            name if name.starts_with("idp_templates_") && name != "idp_templates_projection" => {
+                Some("idp_templates_projection")
+            }
+            _ => None,
+        };
+        assert_eq!(table.parent.as_deref(), parent, "{}", table.name);
+        if parent.is_some() {
+            assert_eq!(
+                table.primary_key,
+                ["instance_id", "idp_id"],
+                "{}",
+                table.name
+            );
+        }
+    }
+}
+
+#[test]
+fn subscribes_each_level_under_its_aggregate_type() {
+    let description = Idps::describe();
+    for (aggregate_type, event_type) in [
+        ("instance", "instance.idp.ldap.v2.added"),
+        ("org", "org.idp.ldap.changed"),
+        ("instance", "iam.idp.oidc.config.added"),
+        ("org", "org.idp.oidc.migrated.google"),
+        ("instance", "instance.idp.zitadel.changed"),
+        ("org", "org.policy.login.removed"),
+        ("user", "user.human.externalidp.id.migrated"),
+        ("user", "user.removed"),
+        ("org", "org.removed"),
+        ("instance", "instance.removed"),
+    ] {
+        assert!(
+            description.wants(aggregate_type, event_type),
+            "{event_type}"
+        );
+    }
+    assert!(!description.wants("instance", "instance.idp.ldap.added"));
+    assert!(!description.wants("org", "org.idp.ldap.v2.added"));
+    assert!(!description.wants("instance", "iam.idp.config.deactivated.x"));
+}
+
+#[test]
+fn every_event_with_or_without_its_fields_passes_the_hosts_checks() {
+    let description = Idps::describe();
+    for sub in &description.subscriptions {
+        for event_type in &sub.event_types {
+            for payload in [None, Some("{}"), Some(FULL_PAYLOAD)] {
+                let e = event(&sub.aggregate_type, event_type, payload);
+                let mutations = Idps::handle(&e, &Context::new(&NoEvents));
+                let Ok(mutations) = mutations else {
+                    panic!("{event_type} {payload:?}: {mutations:?}");
+                };
+                for m in mutations {
+                    if let Err(rejection) = scope(&description, &e, m) {
+                        panic!("{event_type} {payload:?}: {rejection}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_removed_legacy_idp_config_fans_out_table_by_table() {
+    let payload = Some(r#"{"idpConfigId":"idp"}"#);
+    let expected = vec![
+        delete("idps_projection").eq("id", "idp").build(),
+        delete("idp_templates_projection").eq("id", "idp").build(),
+        delete("idp_login_policy_links_projection")
+            .eq("idp_id", "idp")
+            .eq("resource_owner", "ro-id")
+            .build(),
+        delete("idp_user_links_projection")
+            .eq("idp_id", "idp")
+            .eq("resource_owner", "ro-id")
+            .build(),
+    ];
+    assert_eq!(handle("org", "org.idp.config.removed", payload), expected);
+}
+
+#[test]
+fn org_and_instance_removals_delete_idp_tables_rows_only() {
+    let owned = ["idps_projection", "idp_templates_projection"]
+        .into_iter()
+        .chain([
+            "idp_login_policy_links_projection",
+            "idp_user_links_projection",
+        ]);
+    let expected: Vec<Mutation> = owned
+        .clone()
+        .map(|t| delete(t).eq("resource_owner", "agg-id").build())
+        .collect();
+    assert_eq!(handle("org", "org.removed", None), expected);
+    let expected: Vec<Mutation> = owned
+        .map(|t| delete(t).eq("instance_id", "instance-id").build())
+        .collect();
+    assert_eq!(handle("instance", "instance.removed", None), expected);
+}
+
+#[test]
+fn a_removed_user_loses_its_links_only() {
+    let expected = vec![
+        delete("idp_user_links_projection")
+            .eq("user_id", "agg-id")
+            .build(),
+    ];
+    assert_eq!(handle("user", "user.removed", Some("{}")), expected);
+}
+
+#[test]
+fn a_legacy_oidc_config_reaches_the_legacy_table_and_the_template() {
+    let mutations = handle(
+        "org",
+        "org.idp.oidc.config.added",
+        Some(r#"{"idpConfigId":"idp"}"#),
+    );
+    let tables: Vec<&str> = mutations.iter().map(Mutation::table).collect();
+    assert_eq!(
+        tables,
+        [
+            "idps_projection",
+            "idps_oidc_config_projection",
+            "idp_templates_projection",
+            "idp_templates_oidc_projection"
+        ]
+    );
+}
+
+#[test]
+fn wrong_payloads_are_errors_not_panics() {
+    let ctx = Context::new(&NoEvents);
+    for (event_type, payload) in [
+        ("instance.idp.github.added", r#"{"clientSecret":"plain"}"#),
+        ("org.idp.saml.changed", r#"{"metadata":"%%%"}"#),
+        ("instance.idp.ldap.v2.added", r#"{"timeout":"30s"}"#),
+        ("org.idp.zitadel.added", r#"{"instanceRolesInfo":"o"}"#),
+        ("iam.idp.config.added", r#"{"idpConfigId":7}"#),
+        ("user.human.externalidp.added", "[]"),
+    ] {
+        let e = event("instance", event_type, Some(payload));
+        assert!(
+            matches!(
+                Idps::handle(&e, &ctx),
+                Err(ProjectionError::InvalidPayload(_))
+            ),
+            "{event_type}"
+        );
+    }
+}
+
+#[test]
+fn rejects_unknown_and_empty_events() {
+    let ctx = Context::new(&NoEvents);
+    let mut empty = event("", "", None);
+    empty.instance_id.clear();
+    empty.aggregate_id.clear();
+    assert!(matches!(
+        Idps::handle(&empty, &ctx),
+        Err(ProjectionError::UnhandledEvent(_))
+    ));
+    for (aggregate_type, event_type) in [
+        ("instance", "instance.idp.ldap.added"),
+        ("org", "org.idp.config.unknown"),
+        ("user", "user.human.added"),
+    ] {
+        let e = event(aggregate_type, event_type, Some("{}"));
+        assert!(
+            matches!(
+                Idps::handle(&e, &ctx),
+                Err(ProjectionError::UnhandledEvent(_))
+            ),
+            "{event_type}"
+        );
+    }
+}
