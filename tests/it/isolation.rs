@@ -70,6 +70,10 @@ const ATTACKS: &[(&str, &str)] = &[
         "names tenant \"someone-else\", the event's tenant is \"delete_other_tenant\"",
     ),
     (
+        "hostile.system_table",
+        "\"hostile_settings_projection\" is system-scoped: only events of the system tenant '' write it, not tenant \"system_table\"'s",
+    ),
+    (
         "hostile.sql_column",
         "table \"hostile_projection\" has no column \"id\\\"; DROP TABLE x; --\"",
     ),
@@ -123,6 +127,8 @@ async fn hostile_plugin_is_contained(store: Store) {
     assert_eq!(hostile.n_applied, ATTACKS.len() as u64 + 2);
 
     let tables = support::dump_all(&t.db, &plugins).await;
+    // No tenant's event reached the system-scoped table.
+    assert_eq!(tables["hostile_settings_projection"], Vec::new());
     // Each attacked tenant kept exactly its first good row; the clean one both.
     let rows: Vec<(String, String)> = tables["hostile_projection"]
         .iter()

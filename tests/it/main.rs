@@ -23,5 +23,6 @@ mod policies;
 mod replay;
 mod support;
 mod swap;
+mod system;
 mod views;
 mod zitadel;

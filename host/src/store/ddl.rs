@@ -141,7 +141,13 @@ pub fn check_description(description: &Description) -> Result<(), StoreError> {
             table: table.name.clone(),
             detail,
         };
-        if table.primary_key.first().map(String::as_str) != Some("instance_id") {
+        if table.is_system_scoped() {
+            // No tenant column: the rows belong to the installation, and
+            // only the system tenant's events write them (validate::scope).
+            if table.primary_key.is_empty() {
+                return Err(mismatch("a system-scoped table needs a primary key".into()));
+            }
+        } else if table.primary_key.first().map(String::as_str) != Some("instance_id") {
             return Err(mismatch(
                 "instance_id must be the first primary-key column".into(),
             ));
@@ -345,26 +351,32 @@ pub async fn rebuild_among(
 }
 
 /// Delete one tenant's rows from the family's tables and forget its progress.
+/// The system tenant (`''`) owns every row of the system-scoped tables, and
+/// no other tenant owns any.
 pub async fn rebuild_instance(
     db: &Db,
     description: &Description,
     instance_id: &str,
 ) -> Result<(), StoreError> {
+    let system = instance_id == projection_sdk::validate::SYSTEM_TENANT;
     let mut tx = db.begin().await?;
     for table in description.tables.iter().rev() {
-        let statement = super::Statement {
-            sql: match tx.dialect() {
-                Dialect::Sqlite => format!(
-                    "DELETE FROM {} WHERE \"instance_id\" = ?",
-                    quote(&table.name)?
-                ),
-                Dialect::Postgres => format!(
-                    "DELETE FROM {} WHERE \"instance_id\" = $1::TEXT",
-                    quote(&table.name)?
-                ),
+        let statement = match (table.is_system_scoped(), system) {
+            (true, false) => continue,
+            (true, true) => super::Statement {
+                sql: format!("DELETE FROM {}", quote(&table.name)?),
+                binds: Vec::new(),
+                arrays: Vec::new(),
             },
-            binds: vec![(Value::Text(instance_id.to_owned()), ColumnType::Text)],
-            arrays: Vec::new(),
+            (false, _) => super::Statement {
+                sql: format!(
+                    "DELETE FROM {} WHERE \"instance_id\" = {}",
+                    quote(&table.name)?,
+                    super::bind::ph(tx.dialect(), 1, "TEXT")
+                ),
+                binds: vec![(Value::Text(instance_id.to_owned()), ColumnType::Text)],
+                arrays: Vec::new(),
+            },
         };
         tx.execute(&statement).await?;
     }

@@ -93,7 +93,8 @@ pub struct Table {
     pub name: String,
     /// Columns.
     pub columns: Vec<Column>,
-    /// Primary key, `instance_id` first.
+    /// Primary key, `instance_id` first (a system-scoped table has none;
+    /// see [`Table::is_system_scoped`]).
     pub primary_key: Vec<String>,
     /// Secondary indexes.
     pub indexes: Vec<Index>,
@@ -192,6 +193,15 @@ impl Table {
     pub fn parent(mut self, parent: &str) -> Table {
         self.parent = Some(parent.to_owned());
         self
+    }
+
+    /// Whether the table is system-scoped: it declares no `instance_id`
+    /// column, so its rows belong to the whole installation, not to a
+    /// tenant. Only events of the system tenant (`instance_id` `''`) may
+    /// write it, and those events may write no other table (see
+    /// [`crate::validate::scope`]).
+    pub fn is_system_scoped(&self) -> bool {
+        self.find_column(crate::validate::TENANT_COLUMN).is_none()
     }
 
     /// Look up a column by name.

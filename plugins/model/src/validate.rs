@@ -9,6 +9,9 @@
 //!   declared types, no NULL in a NOT NULL column;
 //! - `instance_id` is the event's tenant: the host adds it, and a plugin that
 //!   names another tenant is refused;
+//! - a system-scoped table (one without `instance_id`, see
+//!   [`Table::is_system_scoped`]) is written only by events of the system
+//!   tenant (`instance_id` `''`), and those events write only such tables;
 //! - updates change at least one column and updates/deletes carry at least one
 //!   condition of their own;
 //! - upserts conflict on the primary key;
@@ -20,8 +23,11 @@ use crate::{
     Description, Event, Mutation, Predicate, Table, UpdateWhen, Value,
 };
 
-/// The tenant column every table leads with.
+/// The tenant column every table leads with (except system-scoped tables).
 pub const TENANT_COLUMN: &str = "instance_id";
+/// The tenant of installation-wide events: the only one that writes
+/// system-scoped tables.
+pub const SYSTEM_TENANT: &str = "";
 /// Stamped with the event's creation time.
 pub const CHANGE_DATE: &str = "change_date";
 /// Stamped with the event's creation time on insert.
@@ -117,6 +123,17 @@ pub enum Rejection {
         /// Column.
         column: String,
     },
+    /// A tenant's event writes a system-scoped table.
+    #[error("{table:?} is system-scoped: only events of the system tenant '' write it, not tenant {tenant:?}'s")]
+    TenantWritesSystemTable {
+        /// Table.
+        table: String,
+        /// The event's tenant.
+        tenant: String,
+    },
+    /// An event of the system tenant writes a tenant's table.
+    #[error("an event of the system tenant '' writes only system-scoped tables, not {0:?}")]
+    SystemWritesTenantTable(String),
     /// The mutation names a tenant other than the event's.
     #[error("mutation of {table:?} names tenant {found:?}, the event's tenant is {tenant:?}")]
     ForeignTenant {
@@ -222,6 +239,7 @@ fn check(
     mutation: Mutation,
 ) -> Result<Mutation, Rejection> {
     let table = owned_table(description, mutation.table())?;
+    same_scope(table, event)?;
     let check = Checker { table, event };
     match mutation {
         Mutation::Insert {
@@ -293,6 +311,7 @@ fn check(
             bump,
         } => {
             let source = owned_table(description, &source_table)?;
+            same_scope(source, event)?;
             let source_check = Checker {
                 table: source,
                 event,
@@ -309,6 +328,19 @@ fn check(
                 bump,
             })
         }
+    }
+}
+
+/// System-scoped tables belong to the system tenant's events, tenant
+/// tables to the tenants' events.
+fn same_scope(table: &Table, event: &Event) -> Result<(), Rejection> {
+    match (table.is_system_scoped(), event.instance_id == SYSTEM_TENANT) {
+        (true, false) => Err(Rejection::TenantWritesSystemTable {
+            table: table.name.clone(),
+            tenant: event.instance_id.clone(),
+        }),
+        (false, true) => Err(Rejection::SystemWritesTenantTable(table.name.clone())),
+        _ => Ok(()),
     }
 }
 
@@ -445,11 +477,13 @@ impl Checker<'_> {
                 value,
             }),
         };
-        set_cell(
-            TENANT_COLUMN,
-            Value::Text(self.event.instance_id.clone()),
-            false,
-        );
+        if self.has(TENANT_COLUMN) {
+            set_cell(
+                TENANT_COLUMN,
+                Value::Text(self.event.instance_id.clone()),
+                false,
+            );
+        }
         if bump {
             let now = Value::Timestamp(self.event.created_at);
             if self.has(CREATION_DATE) {
@@ -497,7 +531,7 @@ impl Checker<'_> {
 
     fn conflict(&self, conflict: Vec<String>) -> Result<Vec<String>, Rejection> {
         let mut conflict = conflict;
-        if !conflict.iter().any(|c| c == TENANT_COLUMN) {
+        if self.has(TENANT_COLUMN) && !conflict.iter().any(|c| c == TENANT_COLUMN) {
             conflict.insert(0, TENANT_COLUMN.to_owned());
         }
         let same_set = conflict.len() == self.table.primary_key.len()
@@ -601,7 +635,7 @@ impl Checker<'_> {
             matches!(c, Condition::All(Predicate::Compare { column, op: CompareOp::Eq, .. })
                 if column == TENANT_COLUMN)
         });
-        if !scoped {
+        if !scoped && self.has(TENANT_COLUMN) {
             conditions.insert(
                 0,
                 Condition::eq(TENANT_COLUMN, self.event.instance_id.as_str()),
@@ -728,11 +762,13 @@ impl Checker<'_> {
                 source,
             }),
         };
-        put(
-            TENANT_COLUMN,
-            CopySource::Value(Value::Text(self.event.instance_id.clone())),
-            false,
-        );
+        if self.has(TENANT_COLUMN) {
+            put(
+                TENANT_COLUMN,
+                CopySource::Value(Value::Text(self.event.instance_id.clone())),
+                false,
+            );
+        }
         if bump {
             if self.has(CHANGE_DATE) {
                 put(

@@ -742,8 +742,14 @@ mod tests {
 
     #[test]
     fn changed_sets_only_the_settings_present() {
-        let expected = update(Greeting::NAME)
-            .eq("id", "agg-id")
+        let stamped = || {
+            let e = event("org", "org.policy.greeting.changed", None);
+            update(Greeting::NAME)
+                .eq("id", "agg-id")
+                .set("change_date", e.created_at_value())
+                .set("sequence", e.sequence)
+        };
+        let expected = stamped()
             .set("text", "")
             .set("pause", Value::Interval(7))
             .build();
@@ -757,10 +763,11 @@ mod tests {
                 Ok(Some(vec![expected.clone()]))
             );
         }
+        // Without a setting the row is still bumped, as the reference does.
         for payload in [None, Some("{}"), Some(r#"{"loud":null,"other":1}"#)] {
             assert_eq!(
                 reduce(&GREETING, "org.policy.greeting.changed", payload),
-                Ok(Some(vec![]))
+                Ok(Some(vec![stamped().build()]))
             );
         }
     }
@@ -780,9 +787,12 @@ mod tests {
             reduce(&BANNER, "org.policy.banner.added", Some(payload)),
             Ok(Some(vec![added]))
         );
+        let stamp = event("org", "org.policy.banner.changed", None);
         let changed = update(Banner::NAME)
             .eq("id", "agg-id")
             .eq("state", 3)
+            .set("change_date", stamp.created_at_value())
+            .set("sequence", stamp.sequence)
             .set("color", "red")
             .set("hidden", false)
             .build();

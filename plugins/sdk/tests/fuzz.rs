@@ -63,6 +63,10 @@ fn fuzz_validate_scope() {
                         !scope::names_other_tenant(&input.mutation, &expect.tenant()),
                         "accepted a mutation naming another tenant: {out:?}"
                     );
+                    ensure!(
+                        input.event.instance_id != projection_sdk::validate::SYSTEM_TENANT,
+                        "accepted the system tenant's write to a tenant's table: {out:?}"
+                    );
                     expect
                         .accepted(&input.mutation, &out)
                         .map_err(|e| format!("{e}\naccepted as: {out:#?}"))?;

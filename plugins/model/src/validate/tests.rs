@@ -342,3 +342,78 @@ fn an_empty_one_of_still_names_a_declared_column() {
         );
     }
 }
+
+fn with_system_table() -> Description {
+    description().table(
+        Table::new("settings_projection")
+            .column("key", ColumnType::Text)
+            .column("value", ColumnType::Json)
+            .column("change_date", ColumnType::Timestamp)
+            .column("sequence", ColumnType::Int)
+            .primary_key(&["key"]),
+    )
+}
+
+fn system_event() -> Event {
+    Event {
+        instance_id: SYSTEM_TENANT.into(),
+        ..event()
+    }
+}
+
+#[test]
+fn a_system_table_takes_the_system_tenants_events_unscoped() {
+    let d = with_system_table();
+    assert!(d.tables[1].is_system_scoped() && !d.tables[0].is_system_scoped());
+    let set = upsert("settings_projection", &["key"])
+        .value("key", "login_v2")
+        .value("value", Value::Json("true".into()))
+        .build();
+    let Mutation::Upsert {
+        values, conflict, ..
+    } = scope(&d, &system_event(), set).unwrap()
+    else {
+        panic!("an upsert");
+    };
+    assert_eq!(conflict, ["key"]);
+    assert!(values.iter().all(|c| c.column != TENANT_COLUMN));
+    let reset = delete("settings_projection").is_not_null("key").build();
+    let Mutation::Delete { conditions, .. } = scope(&d, &system_event(), reset).unwrap() else {
+        panic!("a delete");
+    };
+    assert_eq!(conditions.len(), 1, "no tenant condition: {conditions:?}");
+}
+
+#[test]
+fn a_tenants_event_cannot_write_a_system_table() {
+    let d = with_system_table();
+    let set = upsert("settings_projection", &["key"])
+        .value("key", "login_v2")
+        .value("value", Value::Json("true".into()))
+        .build();
+    assert_eq!(
+        scope(&d, &event(), set),
+        Err(Rejection::TenantWritesSystemTable {
+            table: "settings_projection".into(),
+            tenant: "tenant-a".into(),
+        })
+    );
+    let wipe = delete("settings_projection").is_not_null("key").build();
+    assert!(matches!(
+        scope(&d, &event(), wipe),
+        Err(Rejection::TenantWritesSystemTable { .. })
+    ));
+}
+
+#[test]
+fn the_system_tenants_events_cannot_write_a_tenant_table() {
+    let d = with_system_table();
+    let row = insert("things_projection")
+        .value("id", "1")
+        .value("state", 1i64)
+        .build();
+    assert_eq!(
+        scope(&d, &system_event(), row),
+        Err(Rejection::SystemWritesTenantTable("things_projection".into()))
+    );
+}

@@ -953,8 +953,12 @@ pub(crate) fn scope_input(u: &mut Unstructured<'_>, d: &Description) -> Gen<Scop
         }
         _ => (g.free()?, false),
     };
-    // A tenant with a NUL character is not storable: naming it may be refused.
-    let well_formed = well_formed && !event.instance_id.contains('\0');
+    // A tenant with a NUL character is not storable: naming it may be
+    // refused. The system tenant '' writes only system-scoped tables, and
+    // this family has none.
+    let well_formed = well_formed
+        && !event.instance_id.contains('\0')
+        && event.instance_id != projection_sdk::validate::SYSTEM_TENANT;
     Ok(ScopeInput {
         event,
         mutation,

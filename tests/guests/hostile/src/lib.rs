@@ -4,7 +4,8 @@
 //! well-behaved plugin would; every other event type tries something the host
 //! must refuse before any SQL runs (or that the database refuses), stores a
 //! value one store would keep and the other refuse (NUL in text, a time out
-//! of range), or breaks
+//! of range), writes the system-scoped `hostile_settings_projection` from a
+//! tenant's event, or breaks
 //! the sandbox's limits: an endless loop, unbounded allocation, deep
 //! recursion, an enormous output or value, a panic, a flood of look-ups.
 //! `hostile.lookup_all` is well-behaved: it counts the tenant's `bulk`
@@ -19,6 +20,8 @@ use projection_sdk::{
 pub struct Hostile;
 
 const TABLE: &str = "hostile_projection";
+/// A system-scoped table (no `instance_id`): no tenant's event may write it.
+const SYSTEM_TABLE: &str = "hostile_settings_projection";
 
 impl Family for Hostile {
     fn describe() -> Description {
@@ -31,6 +34,12 @@ impl Family for Hostile {
                     .column("change_date", ColumnType::Timestamp)
                     .column("sequence", ColumnType::Int)
                     .primary_key(&["instance_id", "id"]),
+            )
+            .table(
+                Table::new(SYSTEM_TABLE)
+                    .column("key", ColumnType::Text)
+                    .column("value", ColumnType::Text)
+                    .primary_key(&["key"]),
             )
             .subscribe(
                 "hostile",
@@ -58,6 +67,7 @@ impl Family for Hostile {
                     "hostile.sql_column",
                     "hostile.nul_text",
                     "hostile.time_out_of_range",
+                    "hostile.system_table",
                 ],
             )
     }
@@ -152,6 +162,12 @@ impl Family for Hostile {
                     .set("change_date", Value::Timestamp(i64::MAX))
                     .no_bump()
                     .eq("id", "h-1")
+                    .build(),
+            ],
+            "hostile.system_table" => vec![
+                insert(SYSTEM_TABLE)
+                    .value("key", "login_v2")
+                    .value("value", "taken over")
                     .build(),
             ],
             _ => return Err(event.unhandled()),
