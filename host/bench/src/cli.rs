@@ -12,7 +12,7 @@ use host::config::{DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
 use host::plugin::{Limits, Plugin};
 
 use crate::scratch::Scratch;
-use crate::{barrier, live, throughput};
+use crate::{barrier, live, sessions, throughput};
 
 /// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
 macro_rules! say {
@@ -59,6 +59,19 @@ pub struct Cli {
 /// Measurements besides throughput.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Replay throughput of the sessions family next to the users family's
+    /// (the WASM path, one run, one scratch database).
+    Sessions {
+        /// Events of each family's stream.
+        #[arg(long, default_value_t = 100_000, value_parser = at_least_one)]
+        events: usize,
+        /// Tenants the streams are spread over.
+        #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+        tenants: usize,
+        /// Events per plugin call and transaction.
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        batch_size: usize,
+    },
     /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
     Live {
         /// Events to time, one per transaction.
@@ -92,6 +105,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.which {
+        Some(BenchCommand::Sessions {
+            events,
+            tenants,
+            batch_size,
+        }) => {
+            let options = sessions::Options {
+                events,
+                tenants,
+                batch_size,
+            };
+            bench_sessions(&cli.database_url, &cli.plugins, &cli.cache, options).await
+        }
         Some(BenchCommand::Live { events }) => {
             bench_live(&cli.database_url, &cli.plugins, events).await
         }
@@ -138,6 +163,38 @@ async fn bench_throughput(
     scratch.drop_database().await?;
     let figures = result?;
     say!("{}", figures.summary_line());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_sessions(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    options: sessions::Options,
+) -> Result<ExitCode> {
+    let load = |name: &str| {
+        let path = plugin_dir.join(format!("{name}.wasm"));
+        Plugin::load(&path, Some(cache_dir), Limits::default())
+            .with_context(|| format!("the bench needs the {name} plugin at {}", path.display()))
+    };
+    let (users, sessions) = (load("users")?, load("sessions")?);
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "sessions bench on {} ({} events a family, batches of {})",
+        host::store::redacted_url(&scratch.url),
+        options.events,
+        options.batch_size
+    );
+    let result = sessions::run(&scratch, users, sessions, options, &mut |line| {
+        println!("{line}");
+    })
+    .await;
+    scratch.drop_database().await?;
+    let (users, sessions) = result?;
+    say!(
+        "sessions/users={:.2}",
+        sessions.events_per_second / users.events_per_second.max(1e-9)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,8 @@
 //!   the same rows set-based);
 //! - [`live`]: commit-to-projected-row latency while following;
 //! - [`barrier`]: what the read barrier adds per batch;
+//! - [`sessions`]: the sessions family's replay throughput next to the users
+//!   family's;
 //! - [`cli`]: the `projector-bench` command line.
 
 pub mod barrier;
@@ -13,5 +15,6 @@ pub mod ceiling;
 pub mod cli;
 pub mod live;
 pub mod scratch;
+pub mod sessions;
 pub mod stream;
 pub mod throughput;

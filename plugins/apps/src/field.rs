@@ -9,8 +9,6 @@
 //! writes every column ([`all`]), a changed event only the present ones
 //! ([`present`]).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use projection_sdk::{Payload, ProjectionError, Value};
 use serde_json::Value as Json;
 
@@ -128,33 +126,10 @@ pub(crate) fn app_id(payload: &Payload) -> Result<String, ProjectionError> {
 /// legacy `clientSecret` CryptoValue, as text, when the payload has one;
 /// else `hashedSecret` (empty when both are left out).
 pub(crate) fn client_secret(payload: &Payload) -> Result<String, ProjectionError> {
-    match crypted_text(payload, "clientSecret")? {
+    match payload.crypted_text("clientSecret")? {
         Some(secret) => Ok(secret),
         None => payload.text_or_empty("hashedSecret"),
     }
-}
-
-/// The `Crypted` bytes of a CryptoValue field, as text, if the field is
-/// present. A CryptoValue is serialised without JSON tags
-/// (`{"CryptoType", "Algorithm", "KeyID", "Crypted"}`), `Crypted` as base64.
-fn crypted_text(payload: &Payload, key: &str) -> Result<Option<String>, ProjectionError> {
-    let Some(value) = payload.get(key) else {
-        return Ok(None);
-    };
-    let invalid = || ProjectionError::InvalidPayload(format!("field {key:?} is not a CryptoValue"));
-    let Json::Object(fields) = value else {
-        return Err(invalid());
-    };
-    let crypted = fields
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("crypted"))
-        .map(|(_, v)| v);
-    let bytes = match crypted {
-        None | Some(Json::Null) => Vec::new(),
-        Some(Json::String(b64)) => STANDARD.decode(b64).map_err(|_| invalid())?,
-        Some(_) => return Err(invalid()),
-    };
-    String::from_utf8(bytes).map(Some).map_err(|_| invalid())
 }
 
 /// An array-of-integers field (Go's enum slices), if present.

@@ -183,6 +183,33 @@ impl Payload {
         }
     }
 
+    /// The `Crypted` bytes of a CryptoValue field, as text, if the field is
+    /// present. A CryptoValue is serialised without JSON tags
+    /// (`{"CryptoType", "Algorithm", "KeyID", "Crypted"}`, any letter case),
+    /// `Crypted` as base64; a missing or null `Crypted` reads as empty.
+    pub fn crypted_text(&self, key: &str) -> Result<Option<String>, ProjectionError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let Json::Object(fields) = value else {
+            return Err(self.wrong(key, "a CryptoValue"));
+        };
+        let crypted = fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("crypted"))
+            .map(|(_, v)| v);
+        let bytes = match crypted {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::String(b64)) => {
+                crate::b64::decode(b64).ok_or_else(|| self.wrong(key, "a CryptoValue"))?
+            }
+            Some(_) => return Err(self.wrong(key, "a CryptoValue")),
+        };
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| self.wrong(key, "a CryptoValue of text"))
+    }
+
     /// The whole payload as JSON.
     pub fn json(&self) -> &Json {
         &self.json
@@ -206,5 +233,48 @@ impl EventFilter {
         event.aggregate_type == self.aggregate_type
             && (self.aggregate_ids.is_empty() || self.aggregate_ids.contains(&event.aggregate_id))
             && (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+    use crate::ProjectionError;
+
+    fn payload(json: &str) -> super::Payload {
+        Event {
+            position: "1".into(),
+            in_tx_order: 0,
+            instance_id: "i".into(),
+            aggregate_type: "a".into(),
+            aggregate_id: "a1".into(),
+            event_type: "a.set".into(),
+            sequence: 1,
+            revision: 1,
+            created_at: 0,
+            payload: Some(json.to_owned()),
+            creator: "c".into(),
+            owner: "o".into(),
+        }
+        .payload()
+        .unwrap()
+    }
+
+    #[test]
+    fn crypto_values_read_as_the_text_of_their_crypted_bytes() {
+        let p = payload(
+            r#"{"secret":{"CryptoType":0,"Algorithm":"aes","KeyID":"k","Crypted":"c2VjcmV0"},
+                "lower":{"crypted":"YQ=="},"empty":{"Crypted":null},"text":"x","bad":{"Crypted":"%%"}}"#,
+        );
+        assert_eq!(p.crypted_text("secret"), Ok(Some("secret".into())));
+        assert_eq!(p.crypted_text("lower"), Ok(Some("a".into())));
+        assert_eq!(p.crypted_text("empty"), Ok(Some(String::new())));
+        assert_eq!(p.crypted_text("absent"), Ok(None));
+        for key in ["text", "bad"] {
+            assert!(matches!(
+                p.crypted_text(key),
+                Err(ProjectionError::InvalidPayload(_))
+            ));
+        }
     }
 }

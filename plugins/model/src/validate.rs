@@ -124,7 +124,9 @@ pub enum Rejection {
         column: String,
     },
     /// A tenant's event writes a system-scoped table.
-    #[error("{table:?} is system-scoped: only events of the system tenant '' write it, not tenant {tenant:?}'s")]
+    #[error(
+        "{table:?} is system-scoped: only events of the system tenant '' write it, not tenant {tenant:?}'s"
+    )]
     TenantWritesSystemTable {
         /// Table.
         table: String,

@@ -9,7 +9,7 @@ use projection_sdk::{
     Value, insert, on, update,
 };
 
-use crate::field::{crypted_text, enum_or_zero, null_if_empty};
+use crate::field::{enum_or_zero, null_if_empty};
 use crate::user;
 
 /// The table name.
@@ -33,7 +33,7 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         }),
         on("user", &["user.machine.secret.set"], |event, _| {
             let payload = event.payload()?;
-            let secret = match crypted_text(&payload, "clientSecret")? {
+            let secret = match payload.crypted_text("clientSecret")? {
                 Some(crypted) => Some(crypted),
                 None => payload.text("hashedSecret")?,
             };

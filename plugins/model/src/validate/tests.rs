@@ -414,6 +414,8 @@ fn the_system_tenants_events_cannot_write_a_tenant_table() {
         .build();
     assert_eq!(
         scope(&d, &system_event(), row),
-        Err(Rejection::SystemWritesTenantTable("things_projection".into()))
+        Err(Rejection::SystemWritesTenantTable(
+            "things_projection".into()
+        ))
     );
 }
