@@ -1,19 +1,12 @@
 //! Family-wide tests: the description and events that reach several tables.
 
-use projection_sdk::testing::{CREATED_AT, event};
-use projection_sdk::validate::scope;
-use projection_sdk::{
-    Context, Family, Mutation, NoEvents, ProjectionError, Value, delete, insert, update,
+use projection_sdk::testing::{
+    CREATED_AT, assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+    assert_rejects_unknown, assert_subscribes, event, no_errors,
 };
+use projection_sdk::{Context, Family, Mutation, NoEvents, Value, delete, insert, update};
 
 use crate::Apps;
-
-const TABLES: [&str; 4] = [
-    "apps_projection",
-    "apps_api_configs_projection",
-    "apps_oidc_configs_projection",
-    "apps_saml_configs_projection",
-];
 
 fn handle(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Vec<Mutation> {
     let e = event(aggregate_type, event_type, payload);
@@ -30,42 +23,37 @@ fn touch() -> Mutation {
 
 #[test]
 fn describes_the_app_table_and_its_sub_tables() {
-    let description = Apps::describe();
-    assert_eq!(description.name, "apps");
-    assert_eq!(description.version, "0.1.0");
-    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, TABLES);
-    projection_sdk::testing::assert_tenant_scoped(&description);
+    let description = assert_describes::<Apps>(
+        "apps",
+        "0.1.0",
+        &[
+            "apps_projection",
+            "apps_api_configs_projection",
+            "apps_oidc_configs_projection",
+            "apps_saml_configs_projection",
+        ],
+    );
     for table in &description.tables[1..] {
         assert_eq!(table.parent.as_deref(), Some("apps_projection"));
         assert_eq!(table.primary_key, ["instance_id", "app_id"]);
     }
-    for (aggregate, event_type) in [
-        ("project", "project.application.added"),
-        ("project", "project.application.config.oidc.secret.updated"),
-        ("project", "project.application.config.saml.changed"),
-        ("project", "project.removed"),
-        ("org", "org.removed"),
-        ("instance", "instance.removed"),
-    ] {
-        assert!(description.wants(aggregate, event_type), "{event_type}");
-    }
-    assert!(!description.wants("project", "project.application.key.added"));
+    assert_subscribes::<Apps>(
+        &[
+            ("project", "project.application.added"),
+            ("project", "project.application.config.oidc.secret.updated"),
+            ("project", "project.application.config.saml.changed"),
+            ("project", "project.removed"),
+            ("org", "org.removed"),
+            ("instance", "instance.removed"),
+        ],
+        &[("project", "project.application.key.added")],
+    );
 }
 
 #[test]
 fn every_mutation_passes_the_hosts_checks() {
-    let description = Apps::describe();
-    for sub in &description.subscriptions {
-        for event_type in &sub.event_types {
-            for payload in ["{}", r#"{"appId":"app-id","name":"n","authMethodType":1}"#] {
-                let e = event(&sub.aggregate_type, event_type, Some(payload));
-                for m in Apps::handle(&e, &Context::new(&NoEvents)).unwrap() {
-                    scope(&description, &e, m).unwrap();
-                }
-            }
-        }
-    }
+    let full = r#"{"appId":"app-id","name":"n","authMethodType":1}"#;
+    assert_every_subscription_scopes::<Apps>(&[None, Some("{}"), Some(full)], no_errors);
 }
 
 #[test]
@@ -125,25 +113,10 @@ fn removals_delete_app_rows_only() {
         let expected = delete("apps_projection").eq(column, "agg-id").build();
         assert_eq!(handle(aggregate, event_type, None), vec![expected]);
     }
-    let expected = delete("apps_projection")
-        .eq("instance_id", "instance-id")
-        .build();
-    assert_eq!(handle("instance", "instance.removed", None), vec![expected]);
+    assert_instance_removed_clears::<Apps>();
 }
 
 #[test]
 fn rejects_unknown_and_empty_events() {
-    let ctx = Context::new(&NoEvents);
-    let mut empty = event("", "", None);
-    empty.instance_id.clear();
-    empty.aggregate_id.clear();
-    assert!(matches!(
-        Apps::handle(&empty, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
-    let key = event("project", "project.application.key.added", Some("{}"));
-    assert!(matches!(
-        Apps::handle(&key, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
+    assert_rejects_unknown::<Apps>(&[("project", "project.application.key.added")]);
 }

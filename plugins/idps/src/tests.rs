@@ -1,7 +1,9 @@
 //! Family-wide tests: the description, and events that reach several tables.
 
-use projection_sdk::testing::{assert_tenant_scoped, event};
-use projection_sdk::validate::scope;
+use projection_sdk::testing::{
+    assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+    assert_rejects_unknown, assert_subscribes, event, no_errors,
+};
 use projection_sdk::{Context, Family, Mutation, NoEvents, ProjectionError, delete};
 
 use crate::Idps;
@@ -52,12 +54,7 @@ fn handle(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Vec<
 
 #[test]
 fn describes_the_idp_tables_with_their_sub_tables_under_their_idp_table() {
-    let description = Idps::describe();
-    assert_eq!(description.name, "idps");
-    assert_eq!(description.version, "0.1.0");
-    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, TABLES);
-    assert_tenant_scoped(&description);
+    let description = assert_describes::<Idps>("idps", "0.1.0", &TABLES);
     for table in &description.tables {
         let parent = match table.name.as_str() {
             "idps_oidc_config_projection" | "idps_jwt_config_projection" => Some("idps_projection"),
@@ -80,48 +77,31 @@ fn describes_the_idp_tables_with_their_sub_tables_under_their_idp_table() {
 
 #[test]
 fn subscribes_each_level_under_its_aggregate_type() {
-    let description = Idps::describe();
-    for (aggregate_type, event_type) in [
-        ("instance", "instance.idp.ldap.v2.added"),
-        ("org", "org.idp.ldap.changed"),
-        ("instance", "iam.idp.oidc.config.added"),
-        ("org", "org.idp.oidc.migrated.google"),
-        ("instance", "instance.idp.zitadel.changed"),
-        ("org", "org.policy.login.removed"),
-        ("user", "user.human.externalidp.id.migrated"),
-        ("user", "user.removed"),
-        ("org", "org.removed"),
-        ("instance", "instance.removed"),
-    ] {
-        assert!(
-            description.wants(aggregate_type, event_type),
-            "{event_type}"
-        );
-    }
-    assert!(!description.wants("instance", "instance.idp.ldap.added"));
-    assert!(!description.wants("org", "org.idp.ldap.v2.added"));
-    assert!(!description.wants("instance", "iam.idp.config.deactivated.x"));
+    assert_subscribes::<Idps>(
+        &[
+            ("instance", "instance.idp.ldap.v2.added"),
+            ("org", "org.idp.ldap.changed"),
+            ("instance", "iam.idp.oidc.config.added"),
+            ("org", "org.idp.oidc.migrated.google"),
+            ("instance", "instance.idp.zitadel.changed"),
+            ("org", "org.policy.login.removed"),
+            ("user", "user.human.externalidp.id.migrated"),
+            ("user", "user.removed"),
+            ("org", "org.removed"),
+            ("instance", "instance.removed"),
+        ],
+        &[
+            ("instance", "instance.idp.ldap.added"),
+            ("org", "org.idp.ldap.v2.added"),
+            ("instance", "iam.idp.config.deactivated.x"),
+        ],
+    );
 }
 
 #[test]
 fn every_event_with_or_without_its_fields_passes_the_hosts_checks() {
-    let description = Idps::describe();
-    for sub in &description.subscriptions {
-        for event_type in &sub.event_types {
-            for payload in [None, Some("{}"), Some(FULL_PAYLOAD)] {
-                let e = event(&sub.aggregate_type, event_type, payload);
-                let mutations = Idps::handle(&e, &Context::new(&NoEvents));
-                let Ok(mutations) = mutations else {
-                    panic!("{event_type} {payload:?}: {mutations:?}");
-                };
-                for m in mutations {
-                    if let Err(rejection) = scope(&description, &e, m) {
-                        panic!("{event_type} {payload:?}: {rejection}");
-                    }
-                }
-            }
-        }
-    }
+    let payloads = [None, Some("{}"), Some(FULL_PAYLOAD)];
+    assert_every_subscription_scopes::<Idps>(&payloads, no_errors);
 }
 
 #[test]
@@ -144,21 +124,16 @@ fn a_removed_legacy_idp_config_fans_out_table_by_table() {
 
 #[test]
 fn org_and_instance_removals_delete_idp_tables_rows_only() {
-    let owned = ["idps_projection", "idp_templates_projection"]
-        .into_iter()
-        .chain([
-            "idp_login_policy_links_projection",
-            "idp_user_links_projection",
-        ]);
-    let expected: Vec<Mutation> = owned
-        .clone()
-        .map(|t| delete(t).eq("resource_owner", "agg-id").build())
-        .collect();
+    let expected: Vec<Mutation> = [
+        "idps_projection",
+        "idp_templates_projection",
+        "idp_login_policy_links_projection",
+        "idp_user_links_projection",
+    ]
+    .map(|t| delete(t).eq("resource_owner", "agg-id").build())
+    .to_vec();
     assert_eq!(handle("org", "org.removed", None), expected);
-    let expected: Vec<Mutation> = owned
-        .map(|t| delete(t).eq("instance_id", "instance-id").build())
-        .collect();
-    assert_eq!(handle("instance", "instance.removed", None), expected);
+    assert_instance_removed_clears::<Idps>();
 }
 
 #[test]
@@ -214,26 +189,9 @@ fn wrong_payloads_are_errors_not_panics() {
 
 #[test]
 fn rejects_unknown_and_empty_events() {
-    let ctx = Context::new(&NoEvents);
-    let mut empty = event("", "", None);
-    empty.instance_id.clear();
-    empty.aggregate_id.clear();
-    assert!(matches!(
-        Idps::handle(&empty, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
-    for (aggregate_type, event_type) in [
+    assert_rejects_unknown::<Idps>(&[
         ("instance", "instance.idp.ldap.added"),
         ("org", "org.idp.config.unknown"),
         ("user", "user.human.added"),
-    ] {
-        let e = event(aggregate_type, event_type, Some("{}"));
-        assert!(
-            matches!(
-                Idps::handle(&e, &ctx),
-                Err(ProjectionError::UnhandledEvent(_))
-            ),
-            "{event_type}"
-        );
-    }
+    ]);
 }

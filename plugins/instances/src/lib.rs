@@ -47,36 +47,40 @@ projection_conformance::passes!(
 
 #[cfg(test)]
 mod tests {
+    use projection_sdk::testing::{
+        assert_describes, assert_every_subscription_scopes, assert_rejects_unknown,
+        assert_subscribes, event,
+    };
     use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete};
 
     use super::Instances;
-    use projection_sdk::testing::event;
 
     #[test]
     fn describes_five_tenant_scoped_tables() {
-        let description = Instances::describe();
-        assert_eq!(description.name, "instances");
-        assert_eq!(description.version, "0.1.1");
-        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
+        assert_describes::<Instances>(
+            "instances",
+            "0.1.1",
+            &[
                 "instances_projection",
                 "instance_domains_projection",
                 "instance_trusted_domains_projection",
                 "instance_members_projection",
                 "instance_features_projection",
-            ]
+            ],
         );
-        projection_sdk::testing::assert_tenant_scoped(&description);
-        assert!(description.wants("instance", "instance.removed"));
-        assert!(description.wants("org", "org.removed"));
-        assert!(description.wants("user", "user.removed"));
-        assert!(description.wants("feature", "feature.instance.login_v2.set"));
-        assert!(description.wants("feature", "feature.featurelogindefaultorg.set"));
-        assert!(!description.wants("feature", "feature.system.login_v2.set"));
+        assert_subscribes::<Instances>(
+            &[
+                ("instance", "instance.removed"),
+                ("org", "org.removed"),
+                ("user", "user.removed"),
+                ("feature", "feature.instance.login_v2.set"),
+                ("feature", "feature.featurelogindefaultorg.set"),
+            ],
+            &[("feature", "feature.system.login_v2.set")],
+        );
     }
 
+    /// The instance's own row goes by its id, the other tables' by tenant.
     #[test]
     fn instance_removed_clears_every_table() {
         let e = event("instance", "instance.removed", None);
@@ -94,20 +98,16 @@ mod tests {
         assert_eq!(got, Ok(expected));
     }
 
+    /// An added member's user is looked up, and there are no stored events.
+    #[test]
+    fn every_mutation_but_the_looked_up_member_passes_the_hosts_checks() {
+        assert_every_subscription_scopes::<Instances>(&[None, Some("{}")], |e, error| {
+            e.event_type == "instance.member.added" && matches!(error, ProjectionError::NotFound(_))
+        });
+    }
+
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        empty.aggregate_id.clear();
-        assert!(matches!(
-            Instances::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = event("org", "org.added", Some(r#"{"name":"x"}"#));
-        assert!(matches!(
-            Instances::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<Instances>(&[("org", "org.added")]);
     }
 }

@@ -1,7 +1,10 @@
 //! The family as a whole: its description, events that reach several
 //! tables, and events it refuses.
 
-use projection_sdk::testing::{assert_tenant_scoped, event};
+use projection_sdk::testing::{
+    assert_describes, assert_every_subscription_scopes, assert_rejects_unknown, assert_subscribes,
+    event, no_errors,
+};
 use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete, insert, upsert};
 
 use super::Limits;
@@ -16,12 +19,7 @@ const TABLES: [&str; 5] = [
 
 #[test]
 fn describes_five_tenant_scoped_tables() {
-    let description = Limits::describe();
-    assert_eq!(description.name, "limits");
-    assert_eq!(description.version, "0.1.0");
-    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, TABLES);
-    assert_tenant_scoped(&description);
+    let description = assert_describes::<Limits>("limits", "0.1.0", &TABLES);
     // As in the reference, no foreign key ties the quota sub-tables to
     // their quota: a period or notification row may exist alone.
     assert!(description.tables.iter().all(|t| t.parent.is_none()));
@@ -29,22 +27,21 @@ fn describes_five_tenant_scoped_tables() {
 
 #[test]
 fn subscribes_to_its_three_aggregates_and_instance_removal() {
-    let description = Limits::describe();
-    for (aggregate, event_type) in [
-        ("milestone", "milestone.v2.reached"),
-        ("milestone", "milestone.v2.pushed"),
-        ("quota", "quota.added"),
-        ("quota", "quota.set"),
-        ("quota", "quota.removed"),
-        ("quota", "quota.notificationdue"),
-        ("quota", "quota.notified"),
-        ("limits", "limits.set"),
-        ("limits", "limits.reset"),
-        ("instance", "instance.removed"),
-    ] {
-        assert!(description.wants(aggregate, event_type), "{event_type}");
-    }
-    assert!(!description.wants("org", "org.removed"));
+    assert_subscribes::<Limits>(
+        &[
+            ("milestone", "milestone.v2.reached"),
+            ("milestone", "milestone.v2.pushed"),
+            ("quota", "quota.added"),
+            ("quota", "quota.set"),
+            ("quota", "quota.removed"),
+            ("quota", "quota.notificationdue"),
+            ("quota", "quota.notified"),
+            ("limits", "limits.set"),
+            ("limits", "limits.reset"),
+            ("instance", "instance.removed"),
+        ],
+        &[("org", "org.removed")],
+    );
 }
 
 #[test]
@@ -86,37 +83,13 @@ fn quota_set_upserts_the_quota_before_its_notifications() {
 }
 
 #[test]
-fn every_handled_event_without_a_payload_succeeds() {
-    let description = Limits::describe();
-    let ctx = Context::new(&NoEvents);
-    for subscription in &description.subscriptions {
-        for event_type in &subscription.event_types {
-            for payload in [None, Some("{}"), Some("null")] {
-                let e = event(&subscription.aggregate_type, event_type, payload);
-                assert!(
-                    Limits::handle(&e, &ctx).is_ok(),
-                    "{event_type} with {payload:?}"
-                );
-            }
-        }
-    }
+fn every_handled_event_without_a_payload_passes_the_hosts_checks() {
+    assert_every_subscription_scopes::<Limits>(&[None, Some("{}"), Some("null")], no_errors);
 }
 
 #[test]
 fn rejects_unknown_and_empty_events() {
-    let ctx = Context::new(&NoEvents);
-    let mut empty = event("", "", None);
-    empty.instance_id.clear();
-    empty.aggregate_id.clear();
-    assert!(matches!(
-        Limits::handle(&empty, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
-    let other = event("milestone", "milestone.reached", Some(r#"{"type":1}"#));
-    assert!(matches!(
-        Limits::handle(&other, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
+    assert_rejects_unknown::<Limits>(&[("milestone", "milestone.reached")]);
 }
 
 #[test]

@@ -35,30 +35,34 @@ projection_conformance::passes!(Orgs, "org", "org_domain", "org_member", "org_me
 
 #[cfg(test)]
 mod tests {
+    use projection_sdk::testing::{
+        assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+        assert_rejects_unknown, assert_subscribes, event,
+    };
     use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete, update};
 
     use super::Orgs;
-    use projection_sdk::testing::event;
-
-    const TABLES: [&str; 4] = [
-        "orgs_projection",
-        "org_domains_projection",
-        "org_members_projection",
-        "org_metadata_projection",
-    ];
 
     #[test]
     fn describes_four_tenant_scoped_tables() {
-        let description = Orgs::describe();
-        assert_eq!(description.name, "orgs");
-        assert_eq!(description.version, "0.1.0");
-        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, TABLES);
-        projection_sdk::testing::assert_tenant_scoped(&description);
-        assert!(description.wants("org", "org.metadata.removed.all"));
-        assert!(description.wants("instance", "instance.removed"));
-        assert!(description.wants("user", "user.removed"));
-        assert!(!description.wants("org", "instance.removed"));
+        assert_describes::<Orgs>(
+            "orgs",
+            "0.1.0",
+            &[
+                "orgs_projection",
+                "org_domains_projection",
+                "org_members_projection",
+                "org_metadata_projection",
+            ],
+        );
+        assert_subscribes::<Orgs>(
+            &[
+                ("org", "org.metadata.removed.all"),
+                ("instance", "instance.removed"),
+                ("user", "user.removed"),
+            ],
+            &[("org", "instance.removed")],
+        );
     }
 
     #[test]
@@ -85,12 +89,7 @@ mod tests {
 
     #[test]
     fn instance_removed_clears_every_table() {
-        let e = event("instance", "instance.removed", None);
-        let expected = TABLES.map(|t| delete(t).eq("instance_id", "instance-id").build());
-        assert_eq!(
-            Orgs::handle(&e, &Context::new(&NoEvents)),
-            Ok(expected.to_vec())
-        );
+        assert_instance_removed_clears::<Orgs>();
     }
 
     #[test]
@@ -99,20 +98,16 @@ mod tests {
         assert_eq!(Orgs::handle(&e, &Context::new(&NoEvents)), Ok(vec![]));
     }
 
+    /// An added member's user is looked up, and there are no stored events.
+    #[test]
+    fn every_mutation_but_the_looked_up_member_passes_the_hosts_checks() {
+        assert_every_subscription_scopes::<Orgs>(&[None, Some("{}")], |e, error| {
+            e.event_type == "org.member.added" && matches!(error, ProjectionError::NotFound(_))
+        });
+    }
+
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        empty.aggregate_id.clear();
-        assert!(matches!(
-            Orgs::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = event("instance", "instance.added", Some(r#"{"name":"x"}"#));
-        assert!(matches!(
-            Orgs::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<Orgs>(&[("instance", "instance.added")]);
     }
 }

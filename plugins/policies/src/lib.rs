@@ -68,9 +68,11 @@ projection_conformance::passes!(
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::{assert_tenant_scoped, event};
-    use projection_sdk::validate::scope;
-    use projection_sdk::{Context, Family, NoEvents, ProjectionError, delete, update};
+    use projection_sdk::testing::{
+        assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+        assert_rejects_unknown, assert_subscribes, event, no_errors,
+    };
+    use projection_sdk::{Context, Family, NoEvents, delete, update};
 
     use super::Policies;
 
@@ -87,15 +89,14 @@ mod tests {
 
     #[test]
     fn describes_eight_tenant_scoped_tables() {
-        let description = Policies::describe();
-        assert_eq!(description.name, "policies");
-        assert_eq!(description.version, "0.1.0");
-        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, TABLES);
-        assert_tenant_scoped(&description);
-        assert!(description.wants("org", "org.policy.label.logo.dark.removed"));
-        assert!(description.wants("instance", "instance.policy.login.multifactor.added"));
-        assert!(!description.wants("instance", "instance.policy.lockout.removed"));
+        assert_describes::<Policies>("policies", "0.1.0", &TABLES);
+        assert_subscribes::<Policies>(
+            &[
+                ("org", "org.policy.label.logo.dark.removed"),
+                ("instance", "instance.policy.login.multifactor.added"),
+            ],
+            &[("instance", "instance.policy.lockout.removed")],
+        );
     }
 
     #[test]
@@ -117,35 +118,18 @@ mod tests {
 
     #[test]
     fn instance_removed_clears_every_table() {
-        let e = event("instance", "instance.removed", None);
-        let expected = TABLES.map(|t| delete(t).eq("instance_id", "instance-id").build());
-        assert_eq!(
-            Policies::handle(&e, &Context::new(&NoEvents)),
-            Ok(expected.to_vec())
-        );
+        assert_instance_removed_clears::<Policies>();
     }
 
     #[test]
     fn every_event_type_yields_mutations_the_host_accepts() {
-        let description = Policies::describe();
-        let payload = r##"{"minLength":8,"allowRegister":true,"passwordCheckLifetime":10,
+        let full = r##"{"minLength":8,"allowRegister":true,"passwordCheckLifetime":10,
             "mfaType":2,"storeKey":"key","primaryColor":"#000","themeMode":2,
             "disableWatermark":true,"passwordChange":true,"docsLink":"d",
             "maxOTPAttempts":3,"validateOrgDomains":true,"expireWarnDays":1}"##;
-        let ctx = Context::new(&NoEvents);
-        for subscription in &description.subscriptions {
-            for event_type in &subscription.event_types {
-                let e = event(&subscription.aggregate_type, event_type, Some(payload));
-                let mutations = Policies::handle(&e, &ctx);
-                let Ok(mutations) = mutations else {
-                    panic!("{event_type}: {mutations:?}");
-                };
-                assert!(!mutations.is_empty(), "{event_type}");
-                for mutation in mutations {
-                    let checked = scope(&description, &e, mutation);
-                    assert!(checked.is_ok(), "{event_type}: {checked:?}");
-                }
-            }
+        let payloads = [None, Some("{}"), Some(full)];
+        for (e, mutations) in assert_every_subscription_scopes::<Policies>(&payloads, no_errors) {
+            assert!(!mutations.is_empty(), "{} {:?}", e.event_type, e.payload);
         }
     }
 
@@ -165,18 +149,6 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        empty.aggregate_id.clear();
-        assert!(matches!(
-            Policies::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = event("instance", "instance.policy.lockout.removed", None);
-        assert!(matches!(
-            Policies::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<Policies>(&[("instance", "instance.policy.lockout.removed")]);
     }
 }

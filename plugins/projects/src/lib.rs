@@ -53,39 +53,38 @@ projection_conformance::passes!(
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::validate::scope;
+    use projection_sdk::testing::{
+        assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+        assert_rejects_unknown, assert_scoped, assert_subscribes, event,
+    };
     use projection_sdk::{Context, EventList, Family, NoEvents, ProjectionError, delete};
 
     use super::Projects;
-    use projection_sdk::testing::event;
-
-    const TABLES: [&str; 5] = [
-        "projects_projection",
-        "project_roles_projection",
-        "project_grants_projection",
-        "project_members_projection",
-        "project_grant_members_projection",
-    ];
 
     #[test]
     fn describes_five_tenant_scoped_tables() {
-        let description = Projects::describe();
-        assert_eq!(description.name, "projects");
-        assert_eq!(description.version, "0.1.0");
-        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, TABLES);
-        projection_sdk::testing::assert_tenant_scoped(&description);
-        for (aggregate, event_type) in [
-            ("project", "project.added"),
-            ("project", "project.owner.corrected"),
-            ("project", "project.grant.member.cascade.removed"),
-            ("org", "org.removed"),
-            ("user", "user.removed"),
-            ("instance", "instance.removed"),
-        ] {
-            assert!(description.wants(aggregate, event_type), "{event_type}");
-        }
-        assert!(!description.wants("user", "user.human.added"));
+        assert_describes::<Projects>(
+            "projects",
+            "0.1.0",
+            &[
+                "projects_projection",
+                "project_roles_projection",
+                "project_grants_projection",
+                "project_members_projection",
+                "project_grant_members_projection",
+            ],
+        );
+        assert_subscribes::<Projects>(
+            &[
+                ("project", "project.added"),
+                ("project", "project.owner.corrected"),
+                ("project", "project.grant.member.cascade.removed"),
+                ("org", "org.removed"),
+                ("user", "user.removed"),
+                ("instance", "instance.removed"),
+            ],
+            &[("user", "user.human.added")],
+        );
     }
 
     #[test]
@@ -166,12 +165,7 @@ mod tests {
 
     #[test]
     fn instance_removed_clears_every_table() {
-        let e = event("instance", "instance.removed", None);
-        let expected = TABLES.map(|t| delete(t).eq("instance_id", "instance-id").build());
-        assert_eq!(
-            Projects::handle(&e, &Context::new(&NoEvents)),
-            Ok(expected.to_vec())
-        );
+        assert_instance_removed_clears::<Projects>();
     }
 
     #[test]
@@ -185,7 +179,6 @@ mod tests {
         );
         let store = EventList(vec![user, grant]);
         let member = r#"{"userId":"user-id","grantId":"grant-id","roles":["r"]}"#;
-        let description = Projects::describe();
         for (event_type, payload) in [
             ("project.added", None),
             (
@@ -204,32 +197,21 @@ mod tests {
             ("project.grant.member.removed", Some(member)),
         ] {
             let e = event("project", event_type, payload);
-            let mutations = Projects::handle(&e, &Context::new(&store));
-            let Ok(mutations) = mutations else {
-                panic!("{event_type}: {mutations:?}");
-            };
+            let mutations = assert_scoped::<Projects>(&e, &Context::new(&store));
             assert!(!mutations.is_empty(), "{event_type}");
-            for mutation in mutations {
-                let checked = scope(&description, &e, mutation);
-                assert!(checked.is_ok(), "{event_type}: {checked:?}");
-            }
         }
+    }
+
+    /// Added members are looked up, and there are no stored events.
+    #[test]
+    fn every_mutation_but_the_looked_up_members_passes_the_hosts_checks() {
+        assert_every_subscription_scopes::<Projects>(&[None, Some("{}")], |e, error| {
+            e.event_type.ends_with("member.added") && matches!(error, ProjectionError::NotFound(_))
+        });
     }
 
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        empty.aggregate_id.clear();
-        assert!(matches!(
-            Projects::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = event("project", "project.application.added", Some("{}"));
-        assert!(matches!(
-            Projects::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<Projects>(&[("project", "project.application.added")]);
     }
 }

@@ -63,7 +63,9 @@
 //! The contract's types, the mutation builders and the host's checks come
 //! from `projection-model` and are re-exported here; the host adds the
 //! tenant scope and the change stamps (see [`validate`]). A family's
-//! conformance test uses `projection-conformance`, a dev-dependency.
+//! conformance test uses `projection-conformance`, a dev-dependency; the
+//! assertions its own tests share (description, unknown events,
+//! `instance.removed`, the host's checks) are in [`testing`].
 
 mod context;
 mod family;

@@ -59,11 +59,7 @@ fn key(event_type: &str) -> Option<&str> {
 /// `feature.system.<key>.set`: the key's row with the payload's `Value`.
 fn set(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let key = key(&event.event_type).ok_or_else(|| event.unhandled())?;
-    let value = event
-        .payload()?
-        .get("value")
-        .cloned()
-        .unwrap_or(Json::Null);
+    let value = event.payload()?.get("value").cloned().unwrap_or(Json::Null);
     Ok(vec![
         upsert(TABLE, &["key"])
             .value("key", key)

@@ -22,52 +22,51 @@ projection_sdk::family! {
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
+    use projection_sdk::testing::{
+        assert_every_subscription_scopes, assert_rejects_unknown, assert_subscribes, event,
+        no_errors,
+    };
     use projection_sdk::validate::{Rejection, SYSTEM_TENANT, scope};
-    use projection_sdk::{Context, Family, NoEvents, ProjectionError};
+    use projection_sdk::{Context, Family, NoEvents};
 
     use super::System;
-
-    fn system_event(event_type: &str, payload: Option<&str>) -> projection_sdk::Event {
-        let mut e = event("feature", event_type, payload);
-        e.instance_id = SYSTEM_TENANT.to_owned();
-        e.aggregate_id = "SYSTEM".to_owned();
-        e.owner = "SYSTEM".to_owned();
-        e
-    }
 
     #[test]
     fn describes_one_system_scoped_table_without_instance_removal() {
         let description = System::describe();
         assert_eq!(description.name, "system");
         assert!(description.tables.iter().all(|t| t.is_system_scoped()));
-        assert!(description.wants("feature", "feature.system.login_v2.set"));
-        assert!(description.wants("feature", "feature.system.reset"));
-        assert!(!description.wants("instance", "instance.removed"));
-        assert!(!description.wants("feature", "feature.instance.login_v2.set"));
+        assert_subscribes::<System>(
+            &[
+                ("feature", "feature.system.login_v2.set"),
+                ("feature", "feature.system.reset"),
+            ],
+            &[
+                ("instance", "instance.removed"),
+                ("feature", "feature.instance.login_v2.set"),
+            ],
+        );
     }
 
     #[test]
     fn every_mutation_of_a_system_event_passes_the_hosts_checks() {
-        let description = System::describe();
-        let ctx = Context::new(&NoEvents);
-        for (event_type, payload) in [
-            ("feature.system.login_v2.set", Some(r#"{"value":{"required":true}}"#)),
-            ("feature.system.improved_performance.set", Some(r#"{"Value":[1]}"#)),
-            ("feature.system.user_schema.set", None),
-            ("feature.system.reset", None),
-        ] {
-            let e = system_event(event_type, payload);
-            for mutation in System::handle(&e, &ctx).unwrap() {
-                assert!(scope(&description, &e, mutation).is_ok(), "{event_type}");
-            }
-        }
+        let payloads = [
+            None,
+            Some(r#"{"value":{"required":true}}"#),
+            Some(r#"{"Value":[1]}"#),
+        ];
+        let handled = assert_every_subscription_scopes::<System>(&payloads, no_errors);
+        assert!(handled.iter().all(|(e, _)| e.instance_id == SYSTEM_TENANT));
     }
 
     #[test]
     fn a_tenants_event_cannot_write_the_system_table() {
         let description = System::describe();
-        let e = event("feature", "feature.system.login_v2.set", Some(r#"{"value":true}"#));
+        let e = event(
+            "feature",
+            "feature.system.login_v2.set",
+            Some(r#"{"value":true}"#),
+        );
         let mutations = System::handle(&e, &Context::new(&NoEvents)).unwrap();
         for mutation in mutations {
             assert!(matches!(
@@ -79,18 +78,9 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        empty.aggregate_id.clear();
-        assert!(matches!(
-            System::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = system_event("feature.system.oidc_single_v1_session_termination.set", None);
-        assert!(matches!(
-            System::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<System>(&[(
+            "feature",
+            "feature.system.oidc_single_v1_session_termination.set",
+        )]);
     }
 }

@@ -33,64 +33,47 @@ projection_conformance::passes!(UserGrants, "user_grant");
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::validate::scope;
-    use projection_sdk::{Context, Family, NoEvents, ProjectionError};
+    use projection_sdk::ProjectionError;
+    use projection_sdk::testing::{
+        assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
+        assert_rejects_unknown, assert_subscribes,
+    };
 
     use super::UserGrants;
-    use projection_sdk::testing::event;
 
     #[test]
     fn describes_one_tenant_scoped_table() {
-        let description = UserGrants::describe();
-        assert_eq!(description.name, "user_grants");
-        let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["user_grants_projection"]);
+        let description =
+            assert_describes::<UserGrants>("user_grants", "0.1.0", &["user_grants_projection"]);
         assert_eq!(description.tables[0].primary_key, ["instance_id", "id"]);
-        for (aggregate, event_type) in [
-            ("usergrant", "user.grant.added"),
-            ("user", "user.removed"),
-            ("project", "project.grant.cascade.changed"),
-            ("org", "org.removed"),
-            ("instance", "instance.removed"),
-        ] {
-            assert!(description.wants(aggregate, event_type), "{event_type}");
-        }
+        assert_subscribes::<UserGrants>(
+            &[
+                ("usergrant", "user.grant.added"),
+                ("user", "user.removed"),
+                ("project", "project.grant.cascade.changed"),
+                ("org", "org.removed"),
+                ("instance", "instance.removed"),
+            ],
+            &[],
+        );
     }
 
     #[test]
+    fn instance_removed_clears_the_table() {
+        assert_instance_removed_clears::<UserGrants>();
+    }
+
+    /// A new grant looks up its user, project and grant, and there are no
+    /// stored events.
+    #[test]
     fn every_mutation_but_the_looked_up_insert_passes_the_hosts_checks() {
-        let description = UserGrants::describe();
-        for sub in &description.subscriptions {
-            for event_type in &sub.event_types {
-                let e = event(&sub.aggregate_type, event_type, Some("{}"));
-                match UserGrants::handle(&e, &Context::new(&NoEvents)) {
-                    Ok(mutations) => {
-                        for m in mutations {
-                            scope(&description, &e, m).unwrap();
-                        }
-                    }
-                    Err(error) => {
-                        assert_eq!(event_type, "user.grant.added");
-                        assert!(matches!(error, ProjectionError::NotFound(_)));
-                    }
-                }
-            }
-        }
+        assert_every_subscription_scopes::<UserGrants>(&[None, Some("{}")], |e, error| {
+            e.event_type == "user.grant.added" && matches!(error, ProjectionError::NotFound(_))
+        });
     }
 
     #[test]
     fn rejects_unknown_and_empty_events() {
-        let ctx = Context::new(&NoEvents);
-        let mut empty = event("", "", None);
-        empty.instance_id.clear();
-        assert!(matches!(
-            UserGrants::handle(&empty, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
-        let other = event("user", "user.human.added", Some("{}"));
-        assert!(matches!(
-            UserGrants::handle(&other, &ctx),
-            Err(ProjectionError::UnhandledEvent(_))
-        ));
+        assert_rejects_unknown::<UserGrants>(&[("user", "user.human.added")]);
     }
 }

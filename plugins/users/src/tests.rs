@@ -1,58 +1,49 @@
 //! Family-wide tests: the description and events that reach several tables.
 
-use projection_sdk::validate::scope;
-use projection_sdk::{Context, Family, Mutation, NoEvents, ProjectionError, TableModule, delete};
+use projection_sdk::testing::{
+    assert_describes, assert_every_subscription_scopes, assert_rejects_unknown, assert_subscribes,
+    event, no_errors,
+};
+use projection_sdk::{Context, Family, Mutation, NoEvents, TableModule, delete};
 
 use crate::Users;
-use projection_sdk::testing::event;
-
-const TABLES: [&str; 11] = [
-    "users_projection",
-    "users_humans_projection",
-    "users_machines_projection",
-    "users_notifications_projection",
-    "user_metadata_projection",
-    "login_names_users_projection",
-    "login_names_domains_projection",
-    "login_names_policies_projection",
-    "user_auth_methods_projection",
-    "personal_access_tokens_projection",
-    "authn_keys_projection",
-];
 
 #[test]
 fn describes_tenant_scoped_stamped_tables() {
-    let description = Users::describe();
-    assert_eq!(description.name, "users");
-    let names: Vec<&str> = description.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, TABLES);
-    projection_sdk::testing::assert_tenant_scoped(&description);
-    for (aggregate, event_type) in [
-        ("user", "user.human.added"),
-        ("user", "user.human.mfa.otp.verified"),
-        ("user", "user.pat.added"),
-        ("org", "org.domain.primary.set"),
-        ("instance", "instance.policy.domain.added"),
-        ("project", "project.application.config.oidc.changed"),
-        ("target", "target.key.activated"),
-    ] {
-        assert!(description.wants(aggregate, event_type), "{event_type}");
-    }
-    assert!(!description.wants("user", "org.removed"));
+    assert_describes::<Users>(
+        "users",
+        "0.2.1",
+        &[
+            "users_projection",
+            "users_humans_projection",
+            "users_machines_projection",
+            "users_notifications_projection",
+            "user_metadata_projection",
+            "login_names_users_projection",
+            "login_names_domains_projection",
+            "login_names_policies_projection",
+            "user_auth_methods_projection",
+            "personal_access_tokens_projection",
+            "authn_keys_projection",
+        ],
+    );
+    assert_subscribes::<Users>(
+        &[
+            ("user", "user.human.added"),
+            ("user", "user.human.mfa.otp.verified"),
+            ("user", "user.pat.added"),
+            ("org", "org.domain.primary.set"),
+            ("instance", "instance.policy.domain.added"),
+            ("project", "project.application.config.oidc.changed"),
+            ("target", "target.key.activated"),
+        ],
+        &[("user", "org.removed")],
+    );
 }
 
 #[test]
 fn every_mutation_passes_the_hosts_checks() {
-    let description = Users::describe();
-    for sub in &description.subscriptions {
-        for event_type in &sub.event_types {
-            let e = event(&sub.aggregate_type, event_type, Some("{}"));
-            let mutations = Users::handle(&e, &Context::new(&NoEvents)).unwrap();
-            for m in mutations {
-                scope(&description, &e, m).unwrap();
-            }
-        }
-    }
+    assert_every_subscription_scopes::<Users>(&[None, Some("{}")], no_errors);
 }
 
 #[test]
@@ -162,16 +153,5 @@ fn reducers_cover_every_declared_table_once() {
 
 #[test]
 fn rejects_unknown_and_empty_events() {
-    let ctx = Context::new(&NoEvents);
-    let mut empty = event("", "", None);
-    empty.instance_id.clear();
-    assert!(matches!(
-        Users::handle(&empty, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
-    let other = event("org", "org.added", Some(r#"{"name":"x"}"#));
-    assert!(matches!(
-        Users::handle(&other, &ctx),
-        Err(ProjectionError::UnhandledEvent(_))
-    ));
+    assert_rejects_unknown::<Users>(&[("org", "org.added")]);
 }
