@@ -82,7 +82,8 @@ pub const WRITE_LOCK: i64 = 0x7072_6f6a_6576_7473;
 
 /// `application_name` of projector's pooled connections: the `xact`
 /// barrier does not wait for them (they apply projections, never events).
-pub const APPLICATION_NAME: &str = "projector";
+/// The store names its connections so ([`crate::store`]).
+pub use crate::store::APPLICATION_NAME;
 
 /// `application_name` an import transaction sets for itself (`SET LOCAL`),
 /// so that barriers wait for it.

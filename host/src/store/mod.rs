@@ -20,7 +20,7 @@
 //! out the event-store migrations, so nothing in schema `eventstore` is
 //! created or changed; only [`Db::install_notify_trigger`], on request,
 //! adds a trigger there. Every PostgreSQL connection is named
-//! [`crate::source::order::APPLICATION_NAME`], which the read barrier uses.
+//! [`APPLICATION_NAME`], which the read barrier uses.
 
 pub mod bind;
 pub mod ddl;
@@ -38,6 +38,11 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Connection as _, Postgres, Sqlite, Transaction};
+
+/// `application_name` of projector's pooled PostgreSQL connections: the
+/// `xact` read barrier does not wait for them (they apply projections,
+/// never events; see [`crate::source::order`]).
+pub const APPLICATION_NAME: &str = "projector";
 
 pub use owner::Owner;
 pub use sql::Statement;
@@ -400,7 +405,7 @@ async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
     // does not wait for them (see `source::order`).
     let options = PgConnectOptions::from_str(url)
         .map_err(&connect)?
-        .application_name(crate::source::order::APPLICATION_NAME);
+        .application_name(APPLICATION_NAME);
     // Migrations run on a connection of their own whose search path is the
     // host schema: sqlx's table and the host's tables land there.
     let host_only = options.clone().options([("search_path", HOST_SCHEMA)]);
