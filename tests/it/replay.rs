@@ -126,11 +126,19 @@ async fn rebuilding_one_tenant_restores_its_rows_on_postgres() {
     rebuilding_one_tenant(Store::Postgres).await;
 }
 
-/// A realistic stream across the families (instance, orgs with verified
-/// domains and policies, humans and a machine, verified emails, PATs and a
-/// key, a project with roles, members, a grant to another org with a grant
-/// member, OIDC, API and SAML apps with config changes, a removed project
-/// with its app, user grants, a locked and a removed user, a removed org, a
+/// A realistic stream across the families (instances with a default of
+/// every policy kind, orgs with verified domains and policy overrides: a
+/// changed one, one removed back to the default, a label policy changed,
+/// activated and changed again, login factors added and removed; humans and
+/// a machine, verified emails, a changed password, PATs and a key, a project
+/// with roles, members, a grant to another org with a grant member, OIDC, API
+/// and SAML apps with config changes, a removed project with its app, user
+/// grants; milestones reached and pushed, quotas with notifications, limits;
+/// sessions with checks, token, metadata and lifetime, one terminated, others
+/// ended by their user's lock or removal, a password check cleared by the
+/// password change; auth requests pending, succeeded and failed; OIDC,
+/// GitHub and Google IdP templates, a legacy OIDC IdP config removed with its
+/// login policy and user links; a locked and a removed user, a removed org, a
 /// removed instance): every table of every family as the reference's
 /// semantics say.
 async fn identity_stream_across_families(store: Store) {
