@@ -9,6 +9,7 @@
 //! - [`store`]: SQLite and PostgreSQL; DDL from plugin descriptions, SQL
 //!   rendering, checkpoints and failed events.
 //! - [`runtime`]: the replay loop and the batch transaction.
+//! - [`metrics`]: `run`'s Prometheus metrics, `/livez` and `/readyz`.
 //! - [`check`]: conformance case files run against installed plugins.
 //! - [`cli`]: the `projector` command line.
 //!
@@ -18,6 +19,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod event_order;
+pub mod metrics;
 pub mod plugin;
 pub mod runtime;
 pub mod source;

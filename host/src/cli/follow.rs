@@ -1,5 +1,5 @@
 //! `projector run`: catch up, then follow new events until Ctrl-C or
-//! SIGTERM.
+//! SIGTERM; with `--metrics-addr`, serve metrics, `/livez` and `/readyz`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{BARRIER_HELP, at_least_one, load_plugins, open};
 use crate::config::Config;
+use crate::metrics::{Metrics, MetricsOptions, Server};
 use crate::plugin::{Plugin, registry};
 use crate::runtime::{self, FamilyReport, Progress};
 use crate::source::order::{Barrier, BarrierMode};
@@ -33,6 +34,19 @@ pub struct RunArgs {
     /// to schema `projector`.
     #[arg(long)]
     pub notify_trigger: bool,
+    /// Serve Prometheus metrics at `http://HOST:PORT/metrics`, with
+    /// `/livez` (200 while the follow loop runs) and `/readyz` (200 while
+    /// every family lags at most --ready-max-lag-events).
+    #[arg(long, env = "PROJECTOR_METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
+    /// Most events a family may have committed and not applied for
+    /// `/readyz` to answer 200.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub ready_max_lag_events: u64,
+    /// Seconds between two measurements of the lag (each reads the events
+    /// after the checkpoints once per family).
+    #[arg(long, default_value_t = 5, value_parser = at_least_one, value_name = "SECS")]
+    pub lag_refresh_secs: usize,
 }
 
 /// Progress for `run`: one line per family and cycle that applied something.
@@ -85,6 +99,14 @@ fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
 pub(super) async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode> {
     let db = open(config).await?;
     Barrier::new(&db, args.barrier).await?;
+    let metrics = Metrics::new(MetricsOptions {
+        ready_max_lag_events: args.ready_max_lag_events,
+        lag_refresh: Duration::from_secs(args.lag_refresh_secs as u64),
+    });
+    let serving = match &args.metrics_addr {
+        Some(addr) => Some(Server::bind(addr).await?.serve(metrics.clone())),
+        None => None,
+    };
     let mut plugins = load_plugins(config, &db).await?;
     let options = runtime::follow::FollowOptions {
         batch_size: args.batch_size,
@@ -114,20 +136,28 @@ pub(super) async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode>
         crate::store::redacted_url(&config.database_url),
         args.barrier
     );
+    if let Some(serving) = &serving {
+        eprintln!(
+            "metrics on http://{0}/metrics (and /livez, /readyz)",
+            serving.local_addr()
+        );
+    }
     let swapper = registry::Swapper {
         dir: config.plugin_dir.clone(),
         cache: config.cache_dir.clone(),
         limits: config.limits,
     };
-    runtime::follow::follow(
+    runtime::follow::follow_measured(
         &db,
         &mut plugins,
         &options,
         stop_on_signals(),
         Some(&swapper),
         &LiveLog,
+        serving.as_ref().map(|_| &metrics),
     )
     .await?;
+    drop(serving);
     db.close().await;
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)

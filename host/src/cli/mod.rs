@@ -24,6 +24,7 @@ macro_rules! say {
 mod check;
 mod events;
 mod failed;
+mod family;
 mod follow;
 mod plugin;
 mod replay;
@@ -32,6 +33,7 @@ mod status;
 
 pub use events::EventsCommand;
 pub use failed::FailedCommand;
+pub use family::FamilyCommand;
 pub use follow::RunArgs;
 pub use plugin::PluginCommand;
 pub use replay::ReplayArgs;
@@ -95,6 +97,9 @@ pub enum Command {
     /// Failed events: list, retry, skip.
     #[command(subcommand)]
     Failed(FailedCommand),
+    /// Families: pause, resume.
+    #[command(subcommand)]
+    Family(FamilyCommand),
 }
 
 /// A projection schema name: a plain identifier, not a reserved schema.
@@ -153,6 +158,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => follow::run_live(&config, args).await,
         Command::Replay(args) => replay::replay(&config, args).await,
         Command::Failed(command) => failed::failed(&config, command).await,
+        Command::Family(command) => family::family(&config, command).await,
         Command::Status => status::status(&config).await,
         Command::Check { paths } => check::check(&config, &paths).await,
         Command::Show { tables, limit } => show::show(&config, &tables, limit).await,

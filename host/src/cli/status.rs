@@ -1,5 +1,6 @@
 //! `projector status`: per family and tenant, the checkpoint, the events
-//! behind and the failed events; then missed and failed events line by line.
+//! behind and the failed events; then paused families, missed and failed
+//! events line by line.
 
 use std::process::ExitCode;
 
@@ -9,13 +10,15 @@ use super::{load_plugins, open};
 use crate::config::Config;
 use crate::plugin::Plugin;
 use crate::runtime;
-use crate::store::{Db, state};
+use crate::store::{Db, pause, state};
+use crate::time;
 
 pub(super) async fn status(config: &Config) -> Result<ExitCode> {
     let db = open(config).await?;
     let plugins = load_plugins(config, &db).await?;
     let checkpoints = state::checkpoints(&db).await?;
     let failures = state::failures(&db).await?;
+    let paused = pause::paused(&db).await?;
     say!(
         "{:<12} {:<24} {:>22} {:>8} {:>8}  plugin",
         "family",
@@ -27,6 +30,15 @@ pub(super) async fn status(config: &Config) -> Result<ExitCode> {
     let mut missed = Vec::new();
     for plugin in &plugins {
         missed.extend(family_rows(&db, plugin, &checkpoints, &failures).await?);
+    }
+    for p in &paused {
+        say!(
+            "paused: {} since {} by {}: `run` starts no batch of it (projector family resume {})",
+            p.family,
+            time::format_micros(p.paused_at),
+            p.paused_by,
+            p.family
+        );
     }
     for (family, tenant, n) in &missed {
         say!(

@@ -13,10 +13,19 @@
 //! family whose tables the host refuses to install is left out (logged),
 //! and the others follow.
 //!
+//! A paused family (`projector family pause`, [`crate::store::pause`]) is
+//! left out from the round that first sees the pause until a round sees it
+//! resumed: the paused set is read at every round, so no batch of the family
+//! starts after the pause is seen, and the batch in flight commits whole.
+//!
 //! At start and every [`MISSED_CHECK_EVERY`] a background task looks for
 //! events at or below a checkpoint that were never applied (committed after
 //! the family had read past their position) and logs a warning for each
 //! (family, tenant) ([`warn_missed`]).
+//!
+//! [`follow_measured`] also publishes to [`Metrics`]: every round, each
+//! family's plugin version, pause and stuck tenants; every committed batch,
+//! its counts and apply time; and, from a background task, the lag.
 
 use std::time::{Duration, Instant};
 
@@ -27,12 +36,14 @@ use std::collections::{HashMap, HashSet};
 
 use projection_sdk::{Event, Subscription};
 
-use super::replay::FamilyReplay;
+use super::apply::BatchOutcome;
+use super::replay::{BatchObserver, FamilyReplay};
 use super::{Control, Progress, ReplayOptions, RuntimeError};
+use crate::metrics::{LagRefresh, Metrics};
 use crate::plugin::Plugin;
 use crate::plugin::registry::Swapper;
 use crate::source::order::{Barrier, BarrierMode};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, pause};
 
 /// How often `run` looks for events below a checkpoint that were never
 /// applied (each look reads every subscribed event once, in the background).
@@ -208,17 +219,91 @@ impl Drop for MissedCheck {
     }
 }
 
+/// The paused families as the loop last saw them; a change is logged.
+#[derive(Debug, Default)]
+struct Pauses(HashSet<String>);
+
+impl Pauses {
+    /// Read the paused families again.
+    async fn refresh(&mut self, db: &Db) -> Result<(), StoreError> {
+        let now = pause::paused(db).await?;
+        for p in now.iter().filter(|p| !self.0.contains(&p.family)) {
+            tracing::info!(
+                family = %p.family,
+                "paused by {}: no batch of it starts until `projector family resume {}`",
+                p.paused_by,
+                p.family
+            );
+        }
+        let now: HashSet<String> = now.into_iter().map(|p| p.family).collect();
+        for family in self.0.difference(&now) {
+            tracing::info!(family = %family, "resumed");
+        }
+        self.0 = now;
+        Ok(())
+    }
+
+    fn contains(&self, family: &str) -> bool {
+        self.0.contains(family)
+    }
+}
+
+impl BatchObserver for Metrics {
+    fn committed(&self, family: &str, outcome: &BatchOutcome, took: Duration) {
+        self.batch_committed(family, outcome.n_applied, outcome.failed.len() as u64, took);
+    }
+}
+
+/// Publish each family's state at the start of a round: plugin version,
+/// pause, tenants with failed events (`failures`: family, tenant, due).
+fn publish_round(
+    metrics: &Metrics,
+    plugins: &[Plugin],
+    pauses: &Pauses,
+    failures: &[(String, String, bool)],
+) {
+    let stuck: HashSet<(&str, &str)> = failures
+        .iter()
+        .map(|(family, tenant, _)| (family.as_str(), tenant.as_str()))
+        .collect();
+    for plugin in plugins {
+        let family = plugin.family();
+        let n_stuck = stuck.iter().filter(|(f, _)| *f == family).count();
+        metrics.family_round(
+            family,
+            &super::plugin_version(plugin),
+            pauses.contains(family),
+            n_stuck as u64,
+        );
+    }
+}
+
 /// Catch up, then follow until `stop` turns true. Every family gets one
-/// batch per round; between rounds (a batch boundary) `swapper` may replace
-/// plugins whose active version changed.
+/// batch per round, paused families none; between rounds (a batch
+/// boundary) `swapper` may replace plugins whose active version changed.
 pub async fn follow(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: &FollowOptions,
+    stop: watch::Receiver<bool>,
+    swapper: Option<&Swapper>,
+    progress: &dyn Progress,
+) -> Result<(), RuntimeError> {
+    follow_measured(db, plugins, options, stop, swapper, progress, None).await
+}
+
+/// [`follow`], publishing to `metrics` (when given) as it goes: `/livez`
+/// holds while this runs.
+pub async fn follow_measured(
     db: &Db,
     plugins: &mut [Plugin],
     options: &FollowOptions,
     mut stop: watch::Receiver<bool>,
     swapper: Option<&Swapper>,
     progress: &dyn Progress,
+    metrics: Option<&Metrics>,
 ) -> Result<(), RuntimeError> {
+    let _running = metrics.map(Metrics::running);
     let barrier = Barrier::new(db, options.barrier).await?;
     // A refused family projects nothing (until a new version is swapped in
     // and installs); the others follow.
@@ -246,6 +331,8 @@ pub async fn follow(
     };
     let mut cursors: HashMap<String, Option<Event>> = HashMap::new();
     let mut failures_seen = due_failures(db).await?;
+    let mut pauses = Pauses::default();
+    let mut lag_refresh: Option<LagRefresh> = None;
     loop {
         if *stop.borrow() {
             return Ok(());
@@ -264,9 +351,17 @@ pub async fn follow(
             }
             failures_seen = failures_now;
         }
+        pauses.refresh(db).await?;
+        if let Some(metrics) = metrics {
+            publish_round(metrics, plugins, &pauses, &failures_seen);
+            match &lag_refresh {
+                Some(refresh) => refresh.follow(plugins),
+                None => lag_refresh = Some(LagRefresh::start(db, metrics, plugins)),
+            }
+        }
         let mut progressed = false;
         for plugin in plugins.iter_mut() {
-            if refused.contains(plugin.family()) {
+            if refused.contains(plugin.family()) || pauses.contains(plugin.family()) {
                 continue;
             }
             let cursor = cursors.entry(plugin.family().to_owned()).or_default();
@@ -279,6 +374,10 @@ pub async fn follow(
                 cursor.take(),
             )
             .await?;
+            let replay = match metrics {
+                Some(metrics) => replay.observed_by(metrics),
+                None => replay,
+            };
             let (report, after) = replay.run(plugin, &every_family, progress).await?;
             *cursor = after;
             progressed |= report.n_batches > 0;

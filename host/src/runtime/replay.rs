@@ -7,10 +7,13 @@
 //! output depends on events only, never on the tables. If batch N stops a
 //! tenant, that tenant's events leave the planned batch, as a fresh read
 //! would have left them out.
+//!
+//! A [`BatchObserver`] (the follow loop's metrics) is told of every batch
+//! that commits, with how long its transaction took.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use projection_sdk::Event;
 use tracing::Instrument as _;
@@ -22,6 +25,13 @@ use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pendin
 use crate::plugin::Plugin;
 use crate::source::order::Barrier;
 use crate::store::{Db, StoreError, state};
+
+/// Told of every batch that commits.
+pub(super) trait BatchObserver: Sync {
+    /// A batch of `family` committed with `outcome`; its transaction took
+    /// `took`.
+    fn committed(&self, family: &str, outcome: &BatchOutcome, took: Duration);
+}
 
 /// A family's replay in progress.
 pub(super) struct FamilyReplay<'a> {
@@ -35,6 +45,7 @@ pub(super) struct FamilyReplay<'a> {
     cursor: Option<Event>,
     report: FamilyReport,
     control: &'a Control,
+    observer: Option<&'a dyn BatchObserver>,
 }
 
 impl<'a> FamilyReplay<'a> {
@@ -97,7 +108,16 @@ impl<'a> FamilyReplay<'a> {
                 ..FamilyReport::default()
             },
             control,
+            observer: None,
         })
+    }
+
+    /// Tell `observer` of every batch that commits.
+    pub(super) fn observed_by(self, observer: &'a dyn BatchObserver) -> FamilyReplay<'a> {
+        FamilyReplay {
+            observer: Some(observer),
+            ..self
+        }
     }
 
     /// Run batches until nothing is left, a stop is asked for, or the
@@ -141,7 +161,10 @@ impl<'a> FamilyReplay<'a> {
             } else {
                 self.read_and_plan(plugin, Some(last.clone())).await
             };
-            let outcome = applying.finish().await?;
+            let (outcome, took) = applying.finish().await?;
+            if let Some(observer) = self.observer {
+                observer.committed(&self.report.family, &outcome, took);
+            }
             self.advance(Some(outcome), n_read, last, progress);
             if self.limit_reached(self.report.n_batches) || self.stopping() {
                 break;
@@ -189,9 +212,14 @@ impl<'a> FamilyReplay<'a> {
             plans,
             merged,
         } = batch;
+        let apply = apply::apply_owned(self.family.clone(), read.events, plans, merged);
         let task = tokio::spawn(
-            apply::apply_owned(self.family.clone(), read.events, plans, merged)
-                .instrument(span.clone()),
+            async move {
+                let started = Instant::now();
+                let outcome = apply.await;
+                (outcome, started.elapsed())
+            }
+            .instrument(span.clone()),
         );
         Applying { task, span }
     }
@@ -241,18 +269,19 @@ impl<'a> FamilyReplay<'a> {
 
 /// A batch's apply in flight.
 struct Applying {
-    task: tokio::task::JoinHandle<Result<BatchOutcome, StoreError>>,
+    task: tokio::task::JoinHandle<(Result<BatchOutcome, StoreError>, Duration)>,
     span: tracing::Span,
 }
 
 impl Applying {
-    /// Wait for the transaction's outcome.
-    async fn finish(self) -> Result<BatchOutcome, RuntimeError> {
-        let outcome = self
+    /// Wait for the transaction's outcome and how long it took.
+    async fn finish(self) -> Result<(BatchOutcome, Duration), RuntimeError> {
+        let (outcome, took) = self
             .task
             .await
-            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("apply task: {e}"))))??;
+            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("apply task: {e}"))))?;
+        let outcome = outcome?;
         self.span.record("n_mutations", outcome.n_mutations);
-        Ok(outcome)
+        Ok((outcome, took))
     }
 }

@@ -28,6 +28,7 @@ pub mod dump;
 pub mod fold;
 pub mod literal;
 pub mod owner;
+pub mod pause;
 pub mod sql;
 pub mod state;
 pub mod view;
