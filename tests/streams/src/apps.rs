@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::generator::{Action, Gen};
 use crate::projects::{emit, pick, unchanged};
 use crate::world::{App, AppKind};
-use crate::{app_configs, clock, text};
+use crate::{app_configs, clock, limits, text};
 
 /// The app actions.
 pub(crate) const ACTIONS: &[Action] = &[
@@ -156,6 +156,7 @@ fn added(g: &mut Gen, t: usize) -> bool {
         return false;
     };
     add(g, t, project, None);
+    limits::reach(g, t, limits::APPLICATION_CREATED);
     true
 }
 

@@ -51,6 +51,26 @@ pub(crate) fn go_time(seconds: i64, nanos: u32, offset_minutes: i64) -> String {
     format!("{clock}{fraction}{zone}")
 }
 
+/// A time of a payload at `micros` (plus `nanos` below the microsecond) as
+/// Go's `time.Time` marshals it: RFC 3339 with the fraction's trailing
+/// zeros dropped, in UTC or at `offset_minutes` east of it.
+pub(crate) fn go_time_at(micros: i64, nanos: u32, offset_minutes: i64) -> String {
+    let seconds = micros.div_euclid(MICROS_PER_SECOND);
+    let fraction =
+        u32::try_from(micros.rem_euclid(MICROS_PER_SECOND)).unwrap_or(0) * 1_000 + nanos % 1_000;
+    let text = go_time(seconds, fraction, offset_minutes);
+    match text.find('.') {
+        Some(dot) => {
+            let zone = text[dot..]
+                .find(['Z', '+', '-'])
+                .map_or(text.len(), |z| dot + z);
+            let digits = text[dot + 1..zone].trim_end_matches('0');
+            format!("{}.{digits}{}", &text[..dot], &text[zone..])
+        }
+        None => text,
+    }
+}
+
 /// An expiration time as Go writes it: Zitadel's default far future, or a
 /// date in 2027 in UTC or with an offset, sometimes with nanoseconds.
 pub(crate) fn expiration(rng: &mut Rng) -> String {
@@ -103,7 +123,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{START, go_time, position, rfc3339};
+    use super::{START, go_time, go_time_at, position, rfc3339};
 
     #[test]
     fn formats_the_start() {
@@ -122,5 +142,8 @@ mod tests {
         );
         assert_eq!(go_time(0, 5, 120), "1970-01-01T02:00:00.000000005+02:00");
         assert_eq!(go_time(0, 0, -330), "1969-12-31T18:30:00-05:30");
+        assert_eq!(go_time_at(1_500_000, 0, 0), "1970-01-01T00:00:01.5Z");
+        assert_eq!(go_time_at(1_000_000, 0, 60), "1970-01-01T01:00:01+01:00");
+        assert_eq!(go_time_at(7, 89, 0), "1970-01-01T00:00:00.000007089Z");
     }
 }

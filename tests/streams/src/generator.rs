@@ -1,8 +1,14 @@
 //! The generator: the world, the stream being written and the schedule that
 //! interleaves the tenants.
 //!
-//! Each step picks a live tenant (busier tenants more often) and one action
-//! of a family module for it. An action checks that what it needs exists,
+//! Each step picks a live tenant (busier tenants more often), an area of
+//! the stream and one action of the area's modules for it. The identity
+//! families (instances, orgs, projects, apps, users, user grants) take
+//! most steps; the logins (sessions, auth requests), the settings
+//! (policies), the operating state (milestones, quotas, limits), the
+//! identity providers (IdPs and their links) and the system's feature
+//! defaults each take a fixed share, so that adding to them leaves the identity
+//! families' volume alone. An action checks that what it needs exists,
 //! writes one transaction (sometimes a few) and updates the world; an action
 //! that finds nothing to act on writes nothing and another is tried. Now and
 //! then an action not taken so far is preferred, so that every event type
@@ -17,7 +23,10 @@ use crate::Config;
 use crate::rng::Rng;
 use crate::stream::{Draft, Line, Stream};
 use crate::world::{Life, Tenant};
-use crate::{instances, orgs, projects, targets, user_grants, users};
+use crate::{
+    idps, instances, limits, orgs, policies, projects, sessions, system, targets, user_grants,
+    users,
+};
 
 /// One thing that can happen to a tenant.
 #[derive(Debug, Clone, Copy)]
@@ -57,17 +66,43 @@ impl Action {
     }
 }
 
-/// The actions of every module.
-fn all_actions() -> Vec<Action> {
-    instances::ACTIONS
+/// A part of the stream: the actions of some modules and the share of the
+/// steps that pick one of them.
+#[derive(Debug, Clone)]
+struct Area {
+    /// The actions.
+    actions: Vec<Action>,
+    /// Per mille of the steps (the identity area takes the rest).
+    per_mille: usize,
+}
+
+/// The areas: the identity families first, then the logins, the settings,
+/// the operating state, the IdPs and the system's features with their
+/// shares.
+fn areas() -> Vec<Area> {
+    let identity = instances::ACTIONS
         .iter()
         .chain(orgs::ACTIONS)
         .chain(projects::actions())
         .chain(user_grants::ACTIONS)
         .chain(targets::ACTIONS)
-        .chain(users::actions())
-        .copied()
-        .collect()
+        .chain(users::actions());
+    vec![
+        area(identity, 0),
+        area(policies::actions(), policies::PER_MILLE),
+        area(limits::actions(), limits::PER_MILLE),
+        area(sessions::actions(), sessions::PER_MILLE),
+        area(idps::actions(), idps::PER_MILLE),
+        area(system::actions(), system::PER_MILLE),
+    ]
+}
+
+/// An area of `actions` with `per_mille` of the steps.
+fn area<'a>(actions: impl Iterator<Item = &'a Action>, per_mille: usize) -> Area {
+    Area {
+        actions: actions.copied().collect(),
+        per_mille,
+    }
 }
 
 /// Percent of the steps that prefer an action not taken so far.
@@ -87,6 +122,7 @@ pub(crate) struct Gen {
     next_id: u64,
     creator: Option<String>,
     seen: BTreeSet<String>,
+    areas: Vec<Area>,
     actions: Vec<Action>,
     /// Set while an action not taken so far runs: it then writes an event
     /// type never written if it can, and nothing otherwise.
@@ -103,7 +139,8 @@ impl Gen {
             next_id: 0,
             creator: None,
             seen: BTreeSet::new(),
-            actions: all_actions(),
+            areas: areas(),
+            actions: areas().into_iter().flat_map(|a| a.actions).collect(),
             strict: false,
         };
         g.plan_tenants(config);
@@ -173,22 +210,44 @@ impl Gen {
         true
     }
 
-    /// Run one action for tenant `t`.
+    /// Run one action for tenant `t`: of the area the step picks, else
+    /// (when that area has nothing to act on) of the identity area.
     fn act(&mut self, t: usize) {
         let all = self.actions.clone();
         if self.rng.chance(PREFER_NEW) && self.act_fresh(t, &all) {
             return;
         }
-        let weights: Vec<usize> = all.iter().map(|a| a.weight).collect();
+        let mut roll = self.rng.below(1000);
+        let area = self.areas[1..]
+            .iter()
+            .position(|a| {
+                let picked = roll < a.per_mille;
+                roll = roll.saturating_sub(a.per_mille);
+                picked
+            })
+            .map_or(0, |i| i + 1);
+        if area > 0 && self.act_in(t, area) {
+            return;
+        }
+        if !self.act_in(t, 0) {
+            instances::rename(self, t);
+        }
+    }
+
+    /// Run a weighted random action of area `area` for tenant `t`; whether
+    /// one ran.
+    fn act_in(&mut self, t: usize, area: usize) -> bool {
+        let actions = self.areas[area].actions.clone();
+        let weights: Vec<usize> = actions.iter().map(|a| a.weight).collect();
         for _ in 0..ATTEMPTS {
             let Some(i) = self.rng.weighted(&weights) else {
                 break;
             };
-            if (all[i].run)(self, t) {
-                return;
+            if (actions[i].run)(self, t) {
+                return true;
             }
         }
-        instances::rename(self, t);
+        false
     }
 
     /// Run an action not taken so far, for tenant `t` or, when it has
@@ -219,6 +278,12 @@ impl Gen {
     pub(crate) fn id(&mut self) -> String {
         self.next_id += 1 + self.rng.below(4096) as u64;
         format!("{}", 290_000_000_000_000_000 + self.next_id)
+    }
+
+    /// The time of the transaction being written, microseconds since the
+    /// epoch.
+    pub(crate) fn now(&self) -> i64 {
+        self.stream.now()
     }
 
     /// Who writes the next transaction (else the tenant's first admin).
@@ -258,12 +323,52 @@ impl Gen {
         }
     }
 
+    /// Add an event of the system tenant (instance id `""`, which only the
+    /// system-scoped tables take) to the open transaction, which `SYSTEM`
+    /// writes; a system event shares no transaction with a tenant's.
+    pub(crate) fn emit_system(
+        &mut self,
+        aggregate: (&str, &str),
+        event_type: &str,
+        owner: &str,
+        payload: Option<Value>,
+    ) {
+        if !self.stream.open() {
+            self.stream.creator("SYSTEM");
+        }
+        let draft = Draft {
+            instance_id: "",
+            aggregate_type: aggregate.0,
+            aggregate_id: aggregate.1,
+            event_type,
+            owner,
+            revision: revision(aggregate.0, event_type),
+        };
+        self.stream.push(&draft, payload);
+        self.mark(event_type);
+    }
+
     /// Note that a named situation (`event/situation`, such as a project
     /// removed while it still has apps) was written.
     pub(crate) fn mark(&mut self, situation: &str) {
         if !self.seen.contains(situation) {
             self.seen.insert(situation.to_owned());
         }
+    }
+
+    /// One of `options`, each with the event type (or named situation) it
+    /// writes: one never written while there is such an option (in strict
+    /// mode only such one), else any; `None` when there is nothing to
+    /// choose.
+    pub(crate) fn choose<T: Clone>(&mut self, options: &[(T, String)]) -> Option<T> {
+        let fresh: Vec<&(T, String)> = options.iter().filter(|(_, e)| self.fresh(e)).collect();
+        if !fresh.is_empty() {
+            return self.rng.pick(&fresh).map(|(option, _)| option.clone());
+        }
+        if self.strict {
+            return None;
+        }
+        self.rng.pick(options).map(|(option, _)| option.clone())
     }
 
     /// Whether no event of `event_type` (or no named situation) was

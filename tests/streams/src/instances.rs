@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
 use crate::world::{AppKind, InstanceDomain, Life, Member};
-use crate::{apps, orgs, projects, text, users};
+use crate::{apps, limits, orgs, policies, projects, text, users};
 
 /// The legacy v1 feature event.
 pub(crate) const LEGACY_FEATURE: &str = "feature.featurelogindefaultorg.set";
@@ -91,8 +91,9 @@ fn emit(g: &mut Gen, t: usize, event_type: &str, payload: Option<Value>) {
 
 /// Set up tenant `t` in one transaction, as Zitadel's instance set-up
 /// does: the instance, its generated domain, the default org with its
-/// domain, the IAM project with the console app, the first admin and its
-/// memberships, and some default features.
+/// domain, the default policies, the IAM project with the console app, the
+/// first admin and its memberships, some default features and the
+/// milestone of its creation.
 pub(crate) fn set_up(g: &mut Gen, t: usize) {
     g.tenants[t].life = Life::Live;
     g.creator("SYSTEM");
@@ -129,6 +130,7 @@ pub(crate) fn set_up(g: &mut Gen, t: usize) {
     if g.rng.chance(80) {
         policy_added(g, t);
     }
+    policies::set_up(g, t);
     if g.rng.chance(60) {
         let id = g.tenants[t].id.clone();
         let value = json!({ "Value": true });
@@ -182,11 +184,13 @@ pub(crate) fn set_up(g: &mut Gen, t: usize) {
         roles: vec!["IAM_OWNER".to_owned()],
     });
     orgs::member_add(g, t, org, admin, vec!["ORG_OWNER".to_owned()]);
+    limits::set_up(g, t);
 }
 
-/// Remove tenant `t`.
+/// Remove tenant `t`, with the milestone of its deletion.
 pub(crate) fn remove(g: &mut Gen, t: usize) {
     emit(g, t, "instance.removed", None);
+    limits::instance_deleted(g, t);
     g.tenants[t].life = Life::Removed;
 }
 

@@ -30,6 +30,11 @@
 //! | `apps.rs` | `project` events: applications and their keys (apps family) |
 //! | `app_configs.rs` | `project` events: API, OIDC and SAML configs (apps family) |
 //! | `targets.rs` | `target` events the users family reads |
+//! | `policies.rs`, `policies/` | `instance.policy.*` and `org.policy.*` events (policies family) |
+//! | `limits.rs`, `limits/` | `milestone`, `quota` and `limits` events (limits family) |
+//! | `sessions.rs`, `sessions/` | `session` and `auth_request` events (sessions family) |
+//! | `idps.rs`, `idps/` | IdP events of the `instance`, `org` and `user` aggregates: templates, legacy configs, login policy and user links (idps family) |
+//! | `system.rs` | `feature.system.*` events of the system tenant (system family) |
 //! | `rng.rs`, `clock.rs`, `text.rs` | randomness, times, payload texts |
 //!
 //! A new family adds one module with its actions and lists them in
@@ -44,13 +49,18 @@ mod app_configs;
 mod apps;
 mod clock;
 mod generator;
+mod idps;
 mod instances;
+mod limits;
 mod orgs;
+mod policies;
 mod project_grants;
 mod project_members;
 mod projects;
 mod rng;
+mod sessions;
 mod stream;
+mod system;
 mod targets;
 mod text;
 mod user_grants;
@@ -69,12 +79,12 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// Seed 1, 20 tenants, 3000 events.
+    /// Seed 1, 20 tenants, 5000 events.
     fn default() -> Config {
         Config {
             seed: 1,
             tenants: 20,
-            events: 3000,
+            events: 5000,
         }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
 use crate::world::{Member, Org, OrgDomain};
-use crate::{text, users};
+use crate::{policies, text, users};
 
 /// The org actions.
 pub(crate) const ACTIONS: &[Action] = &[
@@ -29,7 +29,7 @@ pub(crate) const ACTIONS: &[Action] = &[
     Action::new("org.policy.domain.added", 2, policy_added),
     Action::new("org.policy.domain.changed", 2, policy_changed),
     Action::new("org.policy.domain.removed", 1, policy_removed),
-    Action::new("org.removed", 1, removed).writes(&[REMOVED_WITH_PROJECTS]),
+    Action::new("org.removed", 1, removed).writes(&[REMOVED_WITH_PROJECTS, REMOVED_WITH_POLICIES]),
 ];
 
 /// Org member roles.
@@ -78,6 +78,7 @@ pub(crate) fn add(g: &mut Gen, t: usize, name: String) -> usize {
         members: Vec::new(),
         metadata: Vec::new(),
         policy: false,
+        policies: policies::Owner::default(),
     });
     emit(g, t, org, "org.added", Some(json!({ "name": name })));
     let label = g.tenants[t].domain_label("org-");
@@ -480,8 +481,12 @@ fn policy_removed(g: &mut Gen, t: usize) -> bool {
 /// The situation of an org removed while it owns live projects.
 const REMOVED_WITH_PROJECTS: &str = "org.removed/with projects";
 
+/// The situation of an org removed while it has policies of its own.
+const REMOVED_WITH_POLICIES: &str = "org.removed/with policies";
+
 /// Remove an org other than the default one (while the removal of an org
-/// owning live projects was never written, such an org): half the time
+/// owning live projects or having policies of its own was never written,
+/// such an org): half the time
 /// after removing its users one by one (each in its own transaction),
 /// otherwise while its users remain.
 fn removed(g: &mut Gen, t: usize) -> bool {
@@ -494,8 +499,16 @@ fn removed(g: &mut Gen, t: usize) -> bool {
             .any(|p| tenant.projects[p].org == o)
     };
     let orgs = tenant.live_orgs(|o, _| o != default);
-    let fresh = g.fresh(REMOVED_WITH_PROJECTS);
-    let preferred: Vec<usize> = orgs.iter().copied().filter(|o| owning(*o)).collect();
+    let fresh_projects = g.fresh(REMOVED_WITH_PROJECTS);
+    let fresh_policies = g.fresh(REMOVED_WITH_POLICIES);
+    let fresh = fresh_projects || fresh_policies;
+    let preferred: Vec<usize> = orgs
+        .iter()
+        .copied()
+        .filter(|o| {
+            (fresh_projects && owning(*o)) || (fresh_policies && policies::any(&tenant.orgs[*o]))
+        })
+        .collect();
     let from = if fresh && !preferred.is_empty() {
         preferred
     } else if fresh && g.strict && !g.fresh("org.removed") {
@@ -522,6 +535,9 @@ fn removed(g: &mut Gen, t: usize) -> bool {
     emit(g, t, org, "org.removed", None);
     if projects {
         g.mark(REMOVED_WITH_PROJECTS);
+    }
+    if policies::any(&g.tenants[t].orgs[org]) {
+        g.mark(REMOVED_WITH_POLICIES);
     }
     g.tenants[t].orgs[org].removed = true;
     true

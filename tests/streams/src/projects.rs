@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
 use crate::world::Project;
-use crate::{apps, project_grants, project_members, text, user_grants};
+use crate::{apps, limits, project_grants, project_members, text, user_grants};
 
 /// The actions creating and changing projects and roles.
 const ACTIONS: &[Action] = &[
@@ -207,6 +207,7 @@ fn added(g: &mut Gen, t: usize) -> bool {
     };
     let name = text::project_name(&mut g.rng);
     add(g, t, org, &name);
+    limits::reach(g, t, limits::PROJECT_CREATED);
     true
 }
 

@@ -111,6 +111,11 @@ impl Stream {
         }
     }
 
+    /// The time of the open transaction, microseconds since the epoch.
+    pub(crate) fn now(&self) -> i64 {
+        self.now
+    }
+
     /// How many events are written (committed or not).
     pub(crate) fn len(&self) -> usize {
         self.lines.len()

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::generator::{Action, Gen};
 use crate::world::{Kind, User, UserState};
-use crate::{instances, orgs, project_members, text, user_grants};
+use crate::{instances, orgs, project_members, sessions, text, user_grants};
 
 mod factors;
 mod machine;
@@ -367,6 +367,7 @@ pub(crate) fn remove(g: &mut Gen, t: usize, user: usize) {
     orgs::member_cascade(g, t, user);
     project_members::cascade(g, t, user);
     user_grants::cascade_for_user(g, t, user);
+    sessions::user_ended(g, t, user, "user.removed");
     g.tenants[t].users[user].removed = true;
 }
 

@@ -1,11 +1,15 @@
 //! The world the stream describes: per tenant the orgs, users, projects,
-//! grants and targets that exist and which of them were removed, so that
-//! every event is about something that exists.
+//! grants, targets, policies, sessions, milestones, quotas and limits that
+//! exist and which of them were removed, so that every event is about
+//! something that exists. The policies, sessions, limits and IdPs have
+//! their state types in their modules.
 //!
 //! Things are never deleted from the lists, only marked removed, so an index
 //! stays valid for the whole stream. Whether something is still alive also
 //! depends on its parents: the users, projects and grants of a removed org
 //! get no further events, as in real data.
+
+use crate::{idps, limits, policies, sessions};
 
 /// Where a tenant is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +57,16 @@ pub(crate) struct Tenant {
     pub(crate) grants: Vec<UserGrant>,
     /// Action targets.
     pub(crate) targets: Vec<Target>,
+    /// The instance's default policies (the domain policy is [`Tenant::policy`]).
+    pub(crate) policies: policies::Owner,
+    /// Sessions.
+    pub(crate) sessions: Vec<sessions::Session>,
+    /// Auth requests.
+    pub(crate) auth_requests: Vec<sessions::AuthRequest>,
+    /// Milestones, quotas and limits.
+    pub(crate) limits: limits::Limits,
+    /// IdPs with their login policy and user links.
+    pub(crate) idps: idps::Idps,
     /// How many domains were named so far (for unique names).
     pub(crate) domain_counter: usize,
 }
@@ -94,6 +108,8 @@ pub(crate) struct Org {
     pub(crate) metadata: Vec<String>,
     /// Whether an org domain policy exists.
     pub(crate) policy: bool,
+    /// The org's own other policies.
+    pub(crate) policies: policies::Owner,
 }
 
 /// An org domain.
@@ -385,6 +401,11 @@ impl Tenant {
             projects: Vec::new(),
             grants: Vec::new(),
             targets: Vec::new(),
+            policies: policies::Owner::default(),
+            sessions: Vec::new(),
+            auth_requests: Vec::new(),
+            limits: limits::Limits::default(),
+            idps: idps::Idps::default(),
             domain_counter: 0,
         }
     }

@@ -1,5 +1,6 @@
-//! Generated streams are valid input for the four families: run natively as
-//! the host runs them, no event fails, no mutation is refused, every
+//! Generated streams are valid input for the families run natively
+//! (instances, orgs, users, user grants, policies, limits, sessions): run
+//! as the host runs them, no event fails, no mutation is refused, every
 //! subscribed event type occurs, and the streams are deterministic and
 //! vary their payloads.
 
@@ -13,11 +14,11 @@ use streams::{Config, generate, write_jsonl};
 /// The seeds the validity tests run.
 const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
 
+/// The default-size stream of `seed`.
 fn config(seed: u64) -> Config {
     Config {
         seed,
-        tenants: 20,
-        events: 3000,
+        ..Config::default()
     }
 }
 
@@ -35,7 +36,7 @@ fn streams_of_three_seeds_project_without_errors_or_refusals() {
     let families = native::families();
     for seed in SEEDS {
         let lines = generate(&config(seed));
-        assert_eq!(lines.len(), 3000, "seed {seed}");
+        assert_eq!(lines.len(), Config::default().events, "seed {seed}");
         let outcome = native::run(&families, &lines);
         assert!(
             outcome.errors.is_empty(),
@@ -59,6 +60,20 @@ fn streams_of_three_seeds_project_without_errors_or_refusals() {
             "users_projection",
             "user_grants_projection",
             "org_members_projection",
+            "password_complexity_policies_projection",
+            "password_age_policies_projection",
+            "login_policies_projection",
+            "lockout_policies_projection",
+            "privacy_policies_projection",
+            "label_policies_projection",
+            "notification_policies_projection",
+            "domain_policies_projection",
+            "milestones_projection",
+            "quotas_projection",
+            "quotas_notifications_projection",
+            "limits_projection",
+            "sessions_projection",
+            "auth_requests_projection",
         ] {
             assert!(
                 outcome.rows.get(table).is_some_and(|n| *n > 0),
@@ -95,8 +110,8 @@ fn the_same_config_gives_the_same_stream() {
     let dir = std::env::temp_dir().join(format!("streams-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
-    assert_eq!(write_jsonl(&config, &a).unwrap(), 3000);
-    assert_eq!(write_jsonl(&config, &b).unwrap(), 3000);
+    assert_eq!(write_jsonl(&config, &a).unwrap(), config.events);
+    assert_eq!(write_jsonl(&config, &b).unwrap(), config.events);
     let written = std::fs::read(&a).unwrap();
     assert_eq!(written, std::fs::read(&b).unwrap());
     let text = String::from_utf8(written).unwrap();

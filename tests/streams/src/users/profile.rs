@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{emit, maybe, named, pick};
 use crate::generator::{Action, Gen};
 use crate::world::UserState;
-use crate::{orgs, text};
+use crate::{orgs, sessions, text};
 
 /// The actions of this module.
 pub(super) const ACTIONS: &[Action] = &[
@@ -138,6 +138,9 @@ fn state(g: &mut Gen, t: usize, event_type: &str, from: &[UserState], to: UserSt
     };
     emit(g, t, user, event_type, None);
     g.tenants[t].users[user].state = to;
+    if matches!(to, UserState::Locked | UserState::Inactive) {
+        sessions::user_ended(g, t, user, event_type);
+    }
     true
 }
 
@@ -363,6 +366,7 @@ fn password_changed(g: &mut Gen, t: usize) -> bool {
     };
     let payload = password_payload(g);
     emit(g, t, user, "user.human.password.changed", Some(payload));
+    sessions::password_changed(g, t, user);
     true
 }
 

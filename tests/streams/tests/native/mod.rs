@@ -1,4 +1,4 @@
-//! Run a generated stream through the four families natively, the way the
+//! Run a generated stream through the families natively, the way the
 //! host does: each event goes to every family that subscribes to its
 //! (aggregate type, event type), with look-ups over the tenant's earlier
 //! events; every mutation is scoped and checked by
@@ -33,13 +33,18 @@ fn native<F: Family>() -> Native {
     }
 }
 
-/// The four families, in the order the host lists them.
+/// The families, in the order the host lists them.
 pub(crate) fn families() -> Vec<Native> {
     vec![
         native::<instances::Instances>(),
         native::<orgs::Orgs>(),
         native::<users::Users>(),
         native::<user_grants::UserGrants>(),
+        native::<policies::Policies>(),
+        native::<limits::Limits>(),
+        native::<sessions::Sessions>(),
+        native::<idps::Idps>(),
+        native::<system::System>(),
     ]
 }
 

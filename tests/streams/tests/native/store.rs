@@ -1,11 +1,15 @@
 //! In-memory tables that apply scoped mutations and refuse what the
 //! database refuses: an insert whose primary key is taken, a sub-table row
 //! whose parent row is missing. Deleting a parent row deletes its sub-table
-//! rows, as the declared parent's foreign key does.
+//! rows, as the declared parent's foreign key does. A copy inserts a row
+//! per matching source row, updating the copied columns of a row whose
+//! conflict columns match.
 
 use std::collections::{BTreeMap, HashMap};
 
-use projection_sdk::{ColumnOp, CompareOp, Condition, Description, Mutation, Predicate, Value};
+use projection_sdk::{
+    ColumnOp, CompareOp, Condition, CopySource, Description, Mutation, Predicate, Value,
+};
 
 type Row = BTreeMap<String, Value>;
 
@@ -78,9 +82,22 @@ fn assign(row: &mut Row, column: &str, op: &ColumnOp) {
             }
             _ => Value::TextArray(vec![t.clone()]),
         },
+        ColumnOp::ArrayAppend(Value::Int(n)) => match cell(row, column) {
+            Value::IntArray(mut items) => {
+                items.push(*n);
+                Value::IntArray(items)
+            }
+            _ => Value::IntArray(vec![*n]),
+        },
         ColumnOp::ArrayRemove(Value::Text(t)) => match cell(row, column) {
             Value::TextArray(items) => {
                 Value::TextArray(items.into_iter().filter(|i| i != t).collect())
+            }
+            other => other,
+        },
+        ColumnOp::ArrayRemove(Value::Int(n)) => match cell(row, column) {
+            Value::IntArray(items) => {
+                Value::IntArray(items.into_iter().filter(|i| i != n).collect())
             }
             other => other,
         },
@@ -186,7 +203,47 @@ impl Store {
                 self.cascade(table, &gone_keys);
                 Ok(())
             }
-            Mutation::Copy { table, .. } => Err(format!("copy into {table} is not modelled")),
+            Mutation::Copy {
+                table,
+                source_table,
+                columns,
+                conditions,
+                conflict,
+                ..
+            } => {
+                let sources: Vec<Row> = self
+                    .table(source_table)?
+                    .rows
+                    .iter()
+                    .filter(|r| matches(r, conditions))
+                    .cloned()
+                    .collect();
+                for source in sources {
+                    let copied: Row = columns
+                        .iter()
+                        .map(|c| {
+                            let value = match &c.source {
+                                CopySource::Column(from) => cell(&source, from),
+                                CopySource::Value(value) => value.clone(),
+                            };
+                            (c.column.clone(), value)
+                        })
+                        .collect();
+                    let rows = self.table(table)?;
+                    let wanted = key_of(&copied, conflict);
+                    match rows.rows.iter_mut().find(|r| key_of(r, conflict) == wanted) {
+                        Some(stored) => {
+                            for (column, value) in copied {
+                                if !conflict.contains(&column) {
+                                    stored.insert(column, value);
+                                }
+                            }
+                        }
+                        None => self.insert(table, copied)?,
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
