@@ -23,21 +23,29 @@ fn stream() -> Vec<Json> {
         feature("", "feature.system.login_v2.set", json!({"required": true})),
         feature("", "feature.system.user_schema.set", json!(true)),
         // A tenant's writer forges a system event.
-        feature("acme", "feature.system.improved_performance.set", json!([1])),
+        feature(
+            "acme",
+            "feature.system.improved_performance.set",
+            json!([1]),
+        ),
         feature("", "feature.system.user_schema.set", json!(false)),
         feature("", "feature.system.reset", Json::Null),
         feature("", "feature.system.login_default_org.set", json!(true)),
-        feature("", "feature.system.login_v2.set", json!({"required": false})),
+        feature(
+            "",
+            "feature.system.login_v2.set",
+            json!({"required": false}),
+        ),
     ]
 }
 
 /// (key, value) of the table's rows.
 async fn rows(t: &support::TestDb, plugins: &[host::plugin::Plugin]) -> Vec<(String, Json)> {
-    let mut rows: Vec<(String, Json)> = support::dump_all(&t.db, plugins).await
-        ["system_features_projection"]
-        .iter()
-        .map(|r| (r["key"].as_str().unwrap().to_owned(), r["value"].clone()))
-        .collect();
+    let mut rows: Vec<(String, Json)> =
+        support::dump_all(&t.db, plugins).await["system_features_projection"]
+            .iter()
+            .map(|r| (r["key"].as_str().unwrap().to_owned(), r["value"].clone()))
+            .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
 }
