@@ -304,86 +304,151 @@ pub async fn follow_measured(
     metrics: Option<&Metrics>,
 ) -> Result<(), RuntimeError> {
     let _running = metrics.map(Metrics::running);
-    let barrier = Barrier::new(db, options.barrier).await?;
-    // A refused family projects nothing (until a new version is swapped in
-    // and installs); the others follow.
-    let mut refused: HashSet<String> = super::install_all(db, plugins)
-        .await?
-        .into_iter()
-        .map(|r| r.family)
-        .collect();
+    let mut follower = Follower::start(db, plugins, options, &stop, swapper, metrics).await?;
     let mut waker = Waker::new(db).await?;
-    let every_family = ReplayOptions {
-        batch_size: options.batch_size,
-        barrier: options.barrier,
-        ..ReplayOptions::default()
-    };
-    let one_batch = Control {
-        max_batches: Some(1),
-        respect_backoff: true,
-        stop: Some(stop.clone()),
-        count_pending: false,
-        statement_per_event: false,
-    };
-    let mut missed_check = MissedCheck {
-        due: Instant::now(),
-        task: None,
-    };
-    let mut cursors: HashMap<String, Option<Event>> = HashMap::new();
-    let mut failures_seen = due_failures(db).await?;
-    let mut pauses = Pauses::default();
-    let mut lag_refresh: Option<LagRefresh> = None;
     loop {
         if *stop.borrow() {
             return Ok(());
         }
-        if let Some(swapper) = swapper {
-            for family in swapper.swap(db, plugins).await? {
-                cursors.remove(&family);
-                refused.remove(&family);
-            }
-        }
-        missed_check.start_if_due(db, plugins);
-        let failures_now = due_failures(db).await?;
-        if failures_now != failures_seen {
-            for (family, _, _) in failures_now.iter().chain(&failures_seen) {
-                cursors.remove(family);
-            }
-            failures_seen = failures_now;
-        }
-        pauses.refresh(db).await?;
-        if let Some(metrics) = metrics {
-            publish_round(metrics, plugins, &pauses, &failures_seen);
-            match &lag_refresh {
-                Some(refresh) => refresh.follow(plugins),
-                None => lag_refresh = Some(LagRefresh::start(db, metrics, plugins)),
-            }
-        }
-        let mut progressed = false;
-        for plugin in plugins.iter_mut() {
-            if refused.contains(plugin.family()) || pauses.contains(plugin.family()) {
-                continue;
-            }
-            let cursor = cursors.entry(plugin.family().to_owned()).or_default();
-            let replay = FamilyReplay::start(
-                db,
-                plugin,
-                &every_family,
-                &one_batch,
-                &barrier,
-                cursor.take(),
-            )
-            .await?;
-            let replay = match metrics {
-                Some(metrics) => replay.observed_by(metrics),
-                None => replay,
-            };
-            let (report, after) = replay.run(plugin, &every_family, progress).await?;
-            *cursor = after;
-            progressed |= report.n_batches > 0;
-        }
+        follower.between_rounds(plugins).await?;
+        let progressed = follower.round(plugins, progress).await?;
         if !progressed && waker.wait(options.poll_interval, &mut stop).await {
             return Ok(());
         }
+    }
+}
+
+/// The follow loop's state from round to round. Its steps: *between rounds*
+/// (swap changed plugins, start the look for missed events, forget the read
+/// cursors of families whose failed events changed, read the pauses,
+/// publish) and the *round* (one batch per family that is neither refused
+/// nor paused).
+struct Follower<'a> {
+    db: &'a Db,
+    swapper: Option<&'a Swapper>,
+    metrics: Option<&'a Metrics>,
+    barrier: Barrier,
+    /// What each family's replay reads (every tenant, the batch size).
+    every_family: ReplayOptions,
+    /// How it runs: one batch, failed events' back-off, the stop signal.
+    one_batch: Control,
+    /// Families whose tables the host refused: they project nothing until a
+    /// new version is swapped in and installs.
+    refused: HashSet<String>,
+    /// Per family, the last event its replay read (nothing new appears
+    /// before it).
+    cursors: HashMap<String, Option<Event>>,
+    /// The failed events seen at the last round (family, tenant, due).
+    failures_seen: Vec<(String, String, bool)>,
+    pauses: Pauses,
+    missed_check: MissedCheck,
+    lag_refresh: Option<LagRefresh>,
+}
+
+impl<'a> Follower<'a> {
+    /// Install every family (a refused one is left out) and start.
+    async fn start(
+        db: &'a Db,
+        plugins: &[Plugin],
+        options: &FollowOptions,
+        stop: &watch::Receiver<bool>,
+        swapper: Option<&'a Swapper>,
+        metrics: Option<&'a Metrics>,
+    ) -> Result<Follower<'a>, RuntimeError> {
+        let barrier = Barrier::new(db, options.barrier).await?;
+        let refused = super::install_all(db, plugins)
+            .await?
+            .into_iter()
+            .map(|r| r.family)
+            .collect();
+        Ok(Follower {
+            db,
+            swapper,
+            metrics,
+            barrier,
+            every_family: ReplayOptions {
+                batch_size: options.batch_size,
+                barrier: options.barrier,
+                ..ReplayOptions::default()
+            },
+            one_batch: Control {
+                max_batches: Some(1),
+                respect_backoff: true,
+                stop: Some(stop.clone()),
+                count_pending: false,
+                statement_per_event: false,
+            },
+            refused,
+            cursors: HashMap::new(),
+            failures_seen: due_failures(db).await?,
+            pauses: Pauses::default(),
+            missed_check: MissedCheck {
+                due: Instant::now(),
+                task: None,
+            },
+            lag_refresh: None,
+        })
+    }
+
+    /// A batch boundary for every family: swap, look for missed events,
+    /// reset cursors where failed events changed, read pauses, publish.
+    async fn between_rounds(&mut self, plugins: &mut [Plugin]) -> Result<(), RuntimeError> {
+        let db = self.db;
+        if let Some(swapper) = self.swapper {
+            for family in swapper.swap(db, plugins).await? {
+                self.cursors.remove(&family);
+                self.refused.remove(&family);
+            }
+        }
+        self.missed_check.start_if_due(db, plugins);
+        let failures_now = due_failures(db).await?;
+        if failures_now != self.failures_seen {
+            for (family, _, _) in failures_now.iter().chain(&self.failures_seen) {
+                self.cursors.remove(family);
+            }
+            self.failures_seen = failures_now;
+        }
+        self.pauses.refresh(db).await?;
+        if let Some(metrics) = self.metrics {
+            publish_round(metrics, plugins, &self.pauses, &self.failures_seen);
+            match &self.lag_refresh {
+                Some(refresh) => refresh.follow(plugins),
+                None => self.lag_refresh = Some(LagRefresh::start(db, metrics, plugins)),
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch for every family that is neither refused nor paused;
+    /// whether any batch applied.
+    async fn round(
+        &mut self,
+        plugins: &mut [Plugin],
+        progress: &dyn Progress,
+    ) -> Result<bool, RuntimeError> {
+        let mut progressed = false;
+        for plugin in plugins.iter_mut() {
+            if self.refused.contains(plugin.family()) || self.pauses.contains(plugin.family()) {
+                continue;
+            }
+            let cursor = self.cursors.entry(plugin.family().to_owned()).or_default();
+            let replay = FamilyReplay::start(
+                self.db,
+                plugin,
+                &self.every_family,
+                &self.one_batch,
+                &self.barrier,
+                cursor.take(),
+            )
+            .await?;
+            let replay = match self.metrics {
+                Some(metrics) => replay.observed_by(metrics),
+                None => replay,
+            };
+            let (report, after) = replay.run(plugin, &self.every_family, progress).await?;
+            *cursor = after;
+            progressed |= report.n_batches > 0;
+        }
+        Ok(progressed)
     }
 }
