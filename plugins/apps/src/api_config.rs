@@ -7,12 +7,12 @@
 //! The app's own row is touched by `app.rs`.
 
 use projection_sdk::{
-    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule,
-    UpdateBuilder, Value, insert, on, update,
+    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value,
+    insert, on,
 };
 
 use crate::app;
-use crate::field::{app_id, client_secret};
+use crate::field::{app_id, change, client_secret, set_secret};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_api_configs_projection";
@@ -38,11 +38,11 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         on("project", &[CHANGED], changed),
         on("project", &[SECRET_CHANGED], |event, _| {
             let payload = event.payload()?;
-            set_secret(&payload, client_secret(&payload)?)
+            set_secret(TABLE, &payload, client_secret(&payload)?)
         }),
         on("project", &[SECRET_UPDATED], |event, _| {
             let payload = event.payload()?;
-            set_secret(&payload, payload.text_or_empty("hashedSecret")?)
+            set_secret(TABLE, &payload, payload.text_or_empty("hashedSecret")?)
         }),
     ],
 );
@@ -60,11 +60,6 @@ fn table() -> Table {
         .primary_key(&["instance_id", "app_id"])
         .index("client_id", &["client_id"], &[])
         .parent(app::TABLE)
-}
-
-/// An update of the payload's app.
-fn row(payload: &Payload) -> Result<UpdateBuilder, ProjectionError> {
-    Ok(update(TABLE).eq("app_id", app_id(payload)?))
 }
 
 /// The columns an API config change sets: the auth method when present.
@@ -95,19 +90,7 @@ fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionE
 /// `project.application.config.api.changed`: nothing when it changes nothing.
 fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let changes = changes(&payload)?;
-    if changes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let update = changes
-        .into_iter()
-        .fold(row(&payload)?, |u, (column, value)| u.set(column, value));
-    Ok(vec![update.build()])
-}
-
-/// Replace the client secret.
-fn set_secret(payload: &Payload, secret: String) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![row(payload)?.set("client_secret", secret).build()])
+    change(TABLE, &payload, changes(&payload)?)
 }
 
 #[cfg(test)]

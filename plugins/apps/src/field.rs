@@ -9,7 +9,7 @@
 //! writes every column ([`all`]), a changed event only the present ones
 //! ([`present`]).
 
-use projection_sdk::{Payload, ProjectionError, Value};
+use projection_sdk::{Mutation, Payload, ProjectionError, UpdateBuilder, Value, update};
 use serde_json::Value as Json;
 
 /// How a payload field becomes a column value.
@@ -115,6 +115,43 @@ pub(crate) fn all(
             ))
         })
         .collect()
+}
+
+/// The update of an app's config row in `table`, found by the payload's
+/// `appId`.
+pub(crate) fn config_row(table: &str, payload: &Payload) -> Result<UpdateBuilder, ProjectionError> {
+    Ok(update(table).eq("app_id", app_id(payload)?))
+}
+
+/// A config change: the update of the app's config row with the columns
+/// it sets, or nothing when it sets none.
+pub(crate) fn change(
+    table: &str,
+    payload: &Payload,
+    changes: Vec<(&'static str, Value)>,
+) -> Result<Vec<Mutation>, ProjectionError> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let update = changes
+        .into_iter()
+        .fold(config_row(table, payload)?, |u, (column, value)| {
+            u.set(column, value)
+        });
+    Ok(vec![update.build()])
+}
+
+/// Replace the client secret of the app's config row.
+pub(crate) fn set_secret(
+    table: &str,
+    payload: &Payload,
+    secret: String,
+) -> Result<Vec<Mutation>, ProjectionError> {
+    Ok(vec![
+        config_row(table, payload)?
+            .set("client_secret", secret)
+            .build(),
+    ])
 }
 
 /// The payload's `appId`: the application a config event is about.

@@ -12,12 +12,12 @@
 //! is declared without a default.
 
 use projection_sdk::{
-    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule,
-    UpdateBuilder, Value, insert, on, update,
+    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value,
+    insert, on,
 };
 
 use crate::app;
-use crate::field::{Field, Kind, all, app_id, client_secret, field, present};
+use crate::field::{Field, Kind, all, app_id, change, client_secret, field, present, set_secret};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_oidc_configs_projection";
@@ -90,11 +90,11 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         on("project", &[CHANGED], changed),
         on("project", &[SECRET_CHANGED], |event, _| {
             let payload = event.payload()?;
-            set_secret(&payload, client_secret(&payload)?)
+            set_secret(TABLE, &payload, client_secret(&payload)?)
         }),
         on("project", &[SECRET_UPDATED], |event, _| {
             let payload = event.payload()?;
-            set_secret(&payload, payload.text_or_empty("hashedSecret")?)
+            set_secret(TABLE, &payload, payload.text_or_empty("hashedSecret")?)
         }),
     ],
 );
@@ -131,11 +131,6 @@ fn table() -> Table {
         .parent(app::TABLE)
 }
 
-/// An update of the payload's app.
-fn row(payload: &Payload) -> Result<UpdateBuilder, ProjectionError> {
-    Ok(update(TABLE).eq("app_id", app_id(payload)?))
-}
-
 /// The columns an OIDC config change sets: those of the fields it has.
 pub(crate) fn changes(payload: &Payload) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
     present(payload, FIELDS)
@@ -157,19 +152,7 @@ fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionE
 /// `project.application.config.oidc.changed`: nothing when it changes nothing.
 fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let changes = changes(&payload)?;
-    if changes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let update = changes
-        .into_iter()
-        .fold(row(&payload)?, |u, (column, value)| u.set(column, value));
-    Ok(vec![update.build()])
-}
-
-/// Replace the client secret.
-fn set_secret(payload: &Payload, secret: String) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![row(payload)?.set("client_secret", secret).build()])
+    change(TABLE, &payload, changes(&payload)?)
 }
 
 #[cfg(test)]

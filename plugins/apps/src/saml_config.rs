@@ -11,11 +11,11 @@
 
 use projection_sdk::{
     ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value,
-    insert, on, update,
+    insert, on,
 };
 
 use crate::app;
-use crate::field::{Field, Kind, all, app_id, field, present};
+use crate::field::{Field, Kind, all, app_id, change, field, present};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_saml_configs_projection";
@@ -89,15 +89,7 @@ fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionE
 /// `project.application.config.saml.changed`: nothing when it changes nothing.
 fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let changes = changes(&payload)?;
-    if changes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let row = update(TABLE).eq("app_id", app_id(&payload)?);
-    let update = changes
-        .into_iter()
-        .fold(row, |u, (column, value)| u.set(column, value));
-    Ok(vec![update.build()])
+    change(TABLE, &payload, changes(&payload)?)
 }
 
 #[cfg(test)]
