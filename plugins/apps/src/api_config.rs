@@ -7,12 +7,11 @@
 //! The app's own row is touched by `app.rs`.
 
 use projection_sdk::{
-    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value,
-    insert, on,
+    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value, on,
 };
 
 use crate::app;
-use crate::field::{app_id, change, client_secret, set_secret};
+use crate::field::{Columns, changed, client_row, secret_changed, secret_updated};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_api_configs_projection";
@@ -35,14 +34,14 @@ pub(crate) const MODULE: TableModule = TableModule::new(
     table,
     &[
         on("project", &[ADDED], added),
-        on("project", &[CHANGED], changed),
+        on("project", &[CHANGED], |event, _| {
+            changed(TABLE, event, changes)
+        }),
         on("project", &[SECRET_CHANGED], |event, _| {
-            let payload = event.payload()?;
-            set_secret(TABLE, &payload, client_secret(&payload)?)
+            secret_changed(TABLE, event)
         }),
         on("project", &[SECRET_UPDATED], |event, _| {
-            let payload = event.payload()?;
-            set_secret(TABLE, &payload, payload.text_or_empty("hashedSecret")?)
+            secret_updated(TABLE, event)
         }),
     ],
 );
@@ -63,7 +62,7 @@ fn table() -> Table {
 }
 
 /// The columns an API config change sets: the auth method when present.
-pub(crate) fn changes(payload: &Payload) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
+pub(crate) fn changes(payload: &Payload) -> Result<Columns, ProjectionError> {
     Ok(payload
         .int("authMethodType")?
         .map(|method| ("auth_method", Value::Int(method)))
@@ -74,36 +73,17 @@ pub(crate) fn changes(payload: &Payload) -> Result<Vec<(&'static str, Value)>, P
 /// `project.application.config.api.added`.
 fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    Ok(vec![
-        insert(TABLE)
-            .value("app_id", app_id(&payload)?)
-            .value("client_id", payload.text_or_empty("clientId")?)
-            .value("client_secret", client_secret(&payload)?)
-            .value(
-                "auth_method",
-                payload.int("authMethodType")?.unwrap_or_default(),
-            )
-            .build(),
-    ])
-}
-
-/// `project.application.config.api.changed`: nothing when it changes nothing.
-fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    let payload = event.payload()?;
-    change(TABLE, &payload, changes(&payload)?)
+    let row = client_row(TABLE, &payload)?;
+    let method = payload.int("authMethodType")?.unwrap_or_default();
+    Ok(vec![row.value("auth_method", method).build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
-    use projection_sdk::{Context, Mutation, NoEvents, insert, update};
+    use projection_sdk::{insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event("project", event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::reduce;
 
     #[test]
     fn added_stores_the_legacy_secrets_crypted_bytes_as_text() {
@@ -115,6 +95,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 super::ADDED,
                 r#"{"appId":"app-id","clientId":"client-id",
                     "clientSecret":{"CryptoType":1,"Algorithm":"bcrypt","Crypted":"c2VjcmV0"}}"#
@@ -132,7 +113,7 @@ mod tests {
             .value("auth_method", 0)
             .build();
         assert_eq!(
-            reduce(super::ADDED, r#"{"appId":"app-id"}"#),
+            reduce(&MODULE, super::ADDED, r#"{"appId":"app-id"}"#),
             Some(vec![expected])
         );
     }
@@ -140,7 +121,11 @@ mod tests {
     #[test]
     fn changed_without_an_auth_method_does_nothing() {
         assert_eq!(
-            reduce(super::CHANGED, r#"{"appId":"app-id","clientId":"c"}"#),
+            reduce(
+                &MODULE,
+                super::CHANGED,
+                r#"{"appId":"app-id","clientId":"c"}"#
+            ),
             Some(vec![])
         );
     }
@@ -153,6 +138,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 super::SECRET_UPDATED,
                 r#"{"appId":"app-id","hashedSecret":"new-hash"}"#
             ),

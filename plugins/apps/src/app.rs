@@ -140,15 +140,11 @@ fn touch_if(event: &Event, changed: bool) -> Result<Vec<Mutation>, ProjectionErr
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::{CREATED_AT, event};
-    use projection_sdk::{Context, Mutation, NoEvents, Value, delete, insert, update};
+    use projection_sdk::testing::CREATED_AT;
+    use projection_sdk::{Value, delete, insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event("project", event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::reduce;
 
     #[test]
     fn added_inserts_an_active_app_of_the_project() {
@@ -161,6 +157,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 "project.application.added",
                 r#"{"appId":"app-id","name":"my-app"}"#
             ),
@@ -170,7 +167,7 @@ mod tests {
 
     #[test]
     fn added_without_fields_inserts_empty_texts() {
-        let Some(mutations) = reduce("project.application.added", "{}") else {
+        let Some(mutations) = reduce(&MODULE, "project.application.added", "{}") else {
             panic!("not reduced");
         };
         let expected = insert(TABLE)
@@ -186,7 +183,10 @@ mod tests {
     #[test]
     fn changed_with_an_empty_name_does_nothing() {
         for payload in [r#"{"appId":"app-id"}"#, r#"{"appId":"app-id","name":""}"#] {
-            assert_eq!(reduce("project.application.changed", payload), Some(vec![]));
+            assert_eq!(
+                reduce(&MODULE, "project.application.changed", payload),
+                Some(vec![])
+            );
         }
     }
 
@@ -194,7 +194,11 @@ mod tests {
     fn removed_deletes_the_app_not_the_project() {
         let expected = delete(TABLE).eq("id", "app-id").build();
         assert_eq!(
-            reduce("project.application.removed", r#"{"appId":"app-id"}"#),
+            reduce(
+                &MODULE,
+                "project.application.removed",
+                r#"{"appId":"app-id"}"#
+            ),
             Some(vec![expected])
         );
     }
@@ -202,7 +206,10 @@ mod tests {
     #[test]
     fn project_removed_deletes_the_projects_apps() {
         let expected = delete(TABLE).eq("project_id", "agg-id").build();
-        assert_eq!(reduce("project.removed", "{}"), Some(vec![expected]));
+        assert_eq!(
+            reduce(&MODULE, "project.removed", "{}"),
+            Some(vec![expected])
+        );
     }
 
     #[test]
@@ -213,7 +220,7 @@ mod tests {
             "project.application.config.saml.changed",
         ] {
             assert_eq!(
-                reduce(event_type, r#"{"appId":"app-id"}"#),
+                reduce(&MODULE, event_type, r#"{"appId":"app-id"}"#),
                 Some(vec![]),
                 "{event_type}"
             );
@@ -229,6 +236,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 "project.application.config.oidc.secret.updated",
                 r#"{"appId":"app-id","hashedSecret":"h"}"#
             ),

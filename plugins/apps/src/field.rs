@@ -9,8 +9,13 @@
 //! writes every column ([`all`]), a changed event only the present ones
 //! ([`present`]).
 
-use projection_sdk::{Mutation, Payload, ProjectionError, UpdateBuilder, Value, update};
+use projection_sdk::{
+    Event, Mutation, Payload, ProjectionError, RowBuilder, UpdateBuilder, Value, insert, update,
+};
 use serde_json::Value as Json;
+
+/// Columns and their values, in order.
+pub(crate) type Columns = Vec<(&'static str, Value)>;
 
 /// How a payload field becomes a column value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +90,7 @@ pub(crate) const fn field(key: &'static str, column: &'static str, kind: Kind) -
 }
 
 /// The columns of the fields the payload has, in `fields` order.
-pub(crate) fn present(
-    payload: &Payload,
-    fields: &[Field],
-) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
+pub(crate) fn present(payload: &Payload, fields: &[Field]) -> Result<Columns, ProjectionError> {
     let mut columns = Vec::new();
     for f in fields {
         if let Some(value) = f.kind.read(payload, f.key)? {
@@ -100,10 +102,7 @@ pub(crate) fn present(
 
 /// Every field's column: the payload's value, or the zero value when the
 /// payload leaves the field out.
-pub(crate) fn all(
-    payload: &Payload,
-    fields: &[Field],
-) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
+pub(crate) fn all(payload: &Payload, fields: &[Field]) -> Result<Columns, ProjectionError> {
     fields
         .iter()
         .map(|f| {
@@ -117,18 +116,38 @@ pub(crate) fn all(
         .collect()
 }
 
+/// `row` with every field's column ([`all`]).
+pub(crate) fn with_all(
+    row: RowBuilder,
+    payload: &Payload,
+    fields: &[Field],
+) -> Result<RowBuilder, ProjectionError> {
+    Ok(all(payload, fields)?
+        .into_iter()
+        .fold(row, |r, (column, value)| r.value(column, value)))
+}
+
+/// The insert of an app's config row with a client into `table`: the app
+/// (`appId`), the client id and the client secret ([`client_secret`]).
+pub(crate) fn client_row(table: &str, payload: &Payload) -> Result<RowBuilder, ProjectionError> {
+    Ok(insert(table)
+        .value("app_id", app_id(payload)?)
+        .value("client_id", payload.text_or_empty("clientId")?)
+        .value("client_secret", client_secret(payload)?))
+}
+
 /// The update of an app's config row in `table`, found by the payload's
 /// `appId`.
-pub(crate) fn config_row(table: &str, payload: &Payload) -> Result<UpdateBuilder, ProjectionError> {
+fn config_row(table: &str, payload: &Payload) -> Result<UpdateBuilder, ProjectionError> {
     Ok(update(table).eq("app_id", app_id(payload)?))
 }
 
 /// A config change: the update of the app's config row with the columns
 /// it sets, or nothing when it sets none.
-pub(crate) fn change(
+fn change(
     table: &str,
     payload: &Payload,
-    changes: Vec<(&'static str, Value)>,
+    changes: Columns,
 ) -> Result<Vec<Mutation>, ProjectionError> {
     if changes.is_empty() {
         return Ok(Vec::new());
@@ -141,8 +160,32 @@ pub(crate) fn change(
     Ok(vec![update.build()])
 }
 
+/// A config changed event: the columns `changes` reads from its payload
+/// ([`change`]).
+pub(crate) fn changed(
+    table: &str,
+    event: &Event,
+    changes: fn(&Payload) -> Result<Columns, ProjectionError>,
+) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    change(table, &payload, changes(&payload)?)
+}
+
+/// A `*.secret.changed` event: the new client secret, a legacy CryptoValue
+/// or a hash ([`client_secret`]).
+pub(crate) fn secret_changed(table: &str, event: &Event) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    set_secret(table, &payload, client_secret(&payload)?)
+}
+
+/// A `*.secret.updated` event: the rehashed client secret (`hashedSecret`).
+pub(crate) fn secret_updated(table: &str, event: &Event) -> Result<Vec<Mutation>, ProjectionError> {
+    let payload = event.payload()?;
+    set_secret(table, &payload, payload.text_or_empty("hashedSecret")?)
+}
+
 /// Replace the client secret of the app's config row.
-pub(crate) fn set_secret(
+fn set_secret(
     table: &str,
     payload: &Payload,
     secret: String,

@@ -12,12 +12,14 @@
 //! is declared without a default.
 
 use projection_sdk::{
-    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, Value,
-    insert, on,
+    ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule, on,
 };
 
 use crate::app;
-use crate::field::{Field, Kind, all, app_id, change, client_secret, field, present, set_secret};
+use crate::field::{
+    Columns, Field, Kind, changed, client_row, field, present, secret_changed, secret_updated,
+    with_all,
+};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_oidc_configs_projection";
@@ -87,14 +89,14 @@ pub(crate) const MODULE: TableModule = TableModule::new(
     table,
     &[
         on("project", &[ADDED], added),
-        on("project", &[CHANGED], changed),
+        on("project", &[CHANGED], |event, _| {
+            changed(TABLE, event, changes)
+        }),
         on("project", &[SECRET_CHANGED], |event, _| {
-            let payload = event.payload()?;
-            set_secret(TABLE, &payload, client_secret(&payload)?)
+            secret_changed(TABLE, event)
         }),
         on("project", &[SECRET_UPDATED], |event, _| {
-            let payload = event.payload()?;
-            set_secret(TABLE, &payload, payload.text_or_empty("hashedSecret")?)
+            secret_updated(TABLE, event)
         }),
     ],
 );
@@ -132,40 +134,23 @@ fn table() -> Table {
 }
 
 /// The columns an OIDC config change sets: those of the fields it has.
-pub(crate) fn changes(payload: &Payload) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
+pub(crate) fn changes(payload: &Payload) -> Result<Columns, ProjectionError> {
     present(payload, FIELDS)
 }
 
 /// `project.application.config.oidc.added`: every column.
 fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let row = insert(TABLE)
-        .value("app_id", app_id(&payload)?)
-        .value("client_id", payload.text_or_empty("clientId")?)
-        .value("client_secret", client_secret(&payload)?);
-    let row = all(&payload, FIELDS)?
-        .into_iter()
-        .fold(row, |r, (column, value)| r.value(column, value));
-    Ok(vec![row.build()])
-}
-
-/// `project.application.config.oidc.changed`: nothing when it changes nothing.
-fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    let payload = event.payload()?;
-    change(TABLE, &payload, changes(&payload)?)
+    let row = client_row(TABLE, &payload)?;
+    Ok(vec![with_all(row, &payload, FIELDS)?.build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
-    use projection_sdk::{Context, Mutation, NoEvents, Value, insert, update};
+    use projection_sdk::{Value, insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event("project", event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::{reduce, try_reduce};
 
     #[test]
     fn added_without_optional_fields_writes_go_zero_values() {
@@ -193,7 +178,11 @@ mod tests {
             .value("login_base_uri", "")
             .build();
         assert_eq!(
-            reduce(super::ADDED, r#"{"appId":"app-id","clientId":"client-id"}"#),
+            reduce(
+                &MODULE,
+                super::ADDED,
+                r#"{"appId":"app-id","clientId":"client-id"}"#
+            ),
             Some(vec![expected])
         );
     }
@@ -209,24 +198,27 @@ mod tests {
             .build();
         let payload = r#"{"appId":"app-id","grantTypes":[0,2],"postLogoutRedirectUris":[],
             "clockSkew":2000000000,"loginBaseURI":"","devMode":null}"#;
-        assert_eq!(reduce(super::CHANGED, payload), Some(vec![expected]));
+        assert_eq!(
+            reduce(&MODULE, super::CHANGED, payload),
+            Some(vec![expected])
+        );
     }
 
     #[test]
     fn changed_without_fields_does_nothing() {
         assert_eq!(
-            reduce(super::CHANGED, r#"{"appId":"app-id","clientId":"c"}"#),
+            reduce(
+                &MODULE,
+                super::CHANGED,
+                r#"{"appId":"app-id","clientId":"c"}"#
+            ),
             Some(vec![])
         );
     }
 
     #[test]
     fn changed_rejects_a_clock_skew_that_is_not_an_integer() {
-        let e = event(
-            "project",
-            super::CHANGED,
-            Some(r#"{"appId":"app-id","clockSkew":"1s"}"#),
-        );
-        assert!(MODULE.reduce(&e, &Context::new(&NoEvents)).is_err());
+        let payload = r#"{"appId":"app-id","clockSkew":"1s"}"#;
+        assert!(try_reduce(&MODULE, super::CHANGED, payload).is_err());
     }
 }

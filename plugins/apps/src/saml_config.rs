@@ -15,7 +15,7 @@ use projection_sdk::{
 };
 
 use crate::app;
-use crate::field::{Field, Kind, all, app_id, change, field, present};
+use crate::field::{Columns, Field, Kind, app_id, changed, field, present, with_all};
 
 /// The table name.
 pub(crate) const TABLE: &str = "apps_saml_configs_projection";
@@ -41,7 +41,9 @@ pub(crate) const MODULE: TableModule = TableModule::new(
     table,
     &[
         on("project", &[ADDED], added),
-        on("project", &[CHANGED], changed),
+        on("project", &[CHANGED], |event, _| {
+            changed(TABLE, event, changes)
+        }),
     ],
 );
 
@@ -64,7 +66,7 @@ fn table() -> Table {
 
 /// The columns a SAML config change sets: the fields it has, the entity id
 /// when not empty.
-pub(crate) fn changes(payload: &Payload) -> Result<Vec<(&'static str, Value)>, ProjectionError> {
+pub(crate) fn changes(payload: &Payload) -> Result<Columns, ProjectionError> {
     let mut changes = present(payload, FIELDS)?;
     let entity_id = payload.text_or_empty("entityId")?;
     if !entity_id.is_empty() {
@@ -80,29 +82,15 @@ fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionE
     let row = insert(TABLE)
         .value("app_id", app_id(&payload)?)
         .value("entity_id", payload.text_or_empty("entityId")?);
-    let row = all(&payload, FIELDS)?
-        .into_iter()
-        .fold(row, |r, (column, value)| r.value(column, value));
-    Ok(vec![row.build()])
-}
-
-/// `project.application.config.saml.changed`: nothing when it changes nothing.
-fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    let payload = event.payload()?;
-    change(TABLE, &payload, changes(&payload)?)
+    Ok(vec![with_all(row, &payload, FIELDS)?.build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
-    use projection_sdk::{Context, Mutation, NoEvents, ProjectionError, Value, insert, update};
+    use projection_sdk::{ProjectionError, Value, insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(event_type: &str, payload: &str) -> Result<Option<Vec<Mutation>>, ProjectionError> {
-        let e = event("project", event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents))
-    }
+    use crate::tests::try_reduce;
 
     #[test]
     fn added_decodes_the_metadata() {
@@ -117,7 +105,10 @@ mod tests {
         let payload = r#"{"appId":"app-id","entityId":"https://sp.example","metadata":"PHhtbC8+",
             "metadata_url":"https://sp.example/metadata","loginVersion":2,
             "loginBaseURI":"https://login.example/"}"#;
-        assert_eq!(reduce(super::ADDED, payload), Ok(Some(vec![expected])));
+        assert_eq!(
+            try_reduce(&MODULE, super::ADDED, payload),
+            Ok(Some(vec![expected]))
+        );
     }
 
     #[test]
@@ -131,7 +122,7 @@ mod tests {
             .value("login_base_uri", "")
             .build();
         assert_eq!(
-            reduce(super::ADDED, r#"{"appId":"app-id"}"#),
+            try_reduce(&MODULE, super::ADDED, r#"{"appId":"app-id"}"#),
             Ok(Some(vec![expected]))
         );
     }
@@ -143,9 +134,16 @@ mod tests {
             .set("metadata_url", "https://sp.example/m")
             .build();
         let payload = r#"{"appId":"app-id","entityId":"","metadata_url":"https://sp.example/m"}"#;
-        assert_eq!(reduce(super::CHANGED, payload), Ok(Some(vec![expected])));
         assert_eq!(
-            reduce(super::CHANGED, r#"{"appId":"app-id","entityId":""}"#),
+            try_reduce(&MODULE, super::CHANGED, payload),
+            Ok(Some(vec![expected]))
+        );
+        assert_eq!(
+            try_reduce(
+                &MODULE,
+                super::CHANGED,
+                r#"{"appId":"app-id","entityId":""}"#
+            ),
             Ok(Some(vec![]))
         );
     }
@@ -157,13 +155,20 @@ mod tests {
             .set("entity_id", "https://new.example")
             .build();
         let payload = r#"{"appId":"app-id","entityId":"https://new.example"}"#;
-        assert_eq!(reduce(super::CHANGED, payload), Ok(Some(vec![expected])));
+        assert_eq!(
+            try_reduce(&MODULE, super::CHANGED, payload),
+            Ok(Some(vec![expected]))
+        );
     }
 
     #[test]
     fn metadata_that_is_not_base64_is_rejected() {
         assert!(matches!(
-            reduce(super::CHANGED, r#"{"appId":"app-id","metadata":"%%%"}"#),
+            try_reduce(
+                &MODULE,
+                super::CHANGED,
+                r#"{"appId":"app-id","metadata":"%%%"}"#
+            ),
             Err(ProjectionError::InvalidPayload(_))
         ));
     }

@@ -4,9 +4,32 @@ use projection_sdk::testing::{
     CREATED_AT, assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
     assert_rejects_unknown, assert_subscribes, event, no_errors,
 };
-use projection_sdk::{Context, Family, Mutation, NoEvents, Value, delete, insert, update};
+use projection_sdk::{
+    Context, Family, Mutation, NoEvents, ProjectionError, TableModule, Value, delete, insert,
+    update,
+};
 
 use crate::Apps;
+
+/// What one table's `module` makes of a `project` event, without earlier
+/// events.
+pub(crate) fn try_reduce(
+    module: &TableModule,
+    event_type: &str,
+    payload: &str,
+) -> Result<Option<Vec<Mutation>>, ProjectionError> {
+    let e = event("project", event_type, Some(payload));
+    module.reduce(&e, &Context::new(&NoEvents))
+}
+
+/// [`try_reduce`] of an event the module takes without an error.
+pub(crate) fn reduce(
+    module: &TableModule,
+    event_type: &str,
+    payload: &str,
+) -> Option<Vec<Mutation>> {
+    try_reduce(module, event_type, payload).unwrap()
+}
 
 fn handle(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Vec<Mutation> {
     let e = event(aggregate_type, event_type, payload);

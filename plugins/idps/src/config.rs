@@ -108,9 +108,10 @@ pub(crate) fn insert_row(
     fields: &[Field],
     constants: &[(&str, bool)],
 ) -> Result<Mutation, ProjectionError> {
-    let row = field::inserted(payload, fields)?
-        .into_iter()
-        .fold(insert(table).value("idp_id", id), |r, (c, v)| r.value(c, v));
+    let row = field::values(
+        insert(table).value("idp_id", id),
+        field::inserted(payload, fields)?,
+    );
     let row = constants.iter().fold(row, |r, (c, v)| r.value(c, *v));
     Ok(row.build())
 }
@@ -125,10 +126,7 @@ pub(crate) fn update_row(
     if changes.is_empty() {
         return None;
     }
-    let row = changes
-        .into_iter()
-        .fold(update(table).eq("idp_id", id), |u, (c, v)| u.set(c, v));
-    Some(row.build())
+    Some(field::sets(update(table).eq("idp_id", id), changes).build())
 }
 
 /// A legacy added event: the parent's type and touch, then the row.

@@ -14,7 +14,9 @@
 //! and the kind's empty value otherwise (an empty array, no bytes, JSON
 //! `null`), so an added event without optional fields never fails.
 
-use projection_sdk::{ColumnType, Payload, ProjectionError, Table, Value};
+use projection_sdk::{
+    ColumnType, Payload, ProjectionError, RowBuilder, Table, UpdateBuilder, Value,
+};
 use serde_json::Value as Json;
 
 use crate::secret;
@@ -213,6 +215,18 @@ pub(crate) fn present(
         }
     }
     Ok(columns)
+}
+
+/// `row` with the values of `columns` ([`inserted`], [`present`]), in
+/// order.
+pub(crate) fn values(row: RowBuilder, columns: Vec<(&'static str, Value)>) -> RowBuilder {
+    columns.into_iter().fold(row, |r, (c, v)| r.value(c, v))
+}
+
+/// `update` setting the values of `columns` ([`inserted`], [`present`]),
+/// in order.
+pub(crate) fn sets(update: UpdateBuilder, columns: Vec<(&'static str, Value)>) -> UpdateBuilder {
+    columns.into_iter().fold(update, |u, (c, v)| u.set(c, v))
 }
 
 /// A JSON array field, as JSON, if present.

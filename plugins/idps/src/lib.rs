@@ -20,7 +20,8 @@
 //! home too (`config.rs`). `field.rs` reads payload fields into columns
 //! (Go zero values for fields an added event leaves out), `secret.rs` keeps
 //! CryptoValue secrets as the reference stores them, `level.rs` tells an
-//! instance's IdP events from an org's.
+//! instance's IdP events from an org's, and `row.rs` writes what the legacy
+//! and the template IdP rows share.
 //!
 //! The IdP sub-tables are declared with their IdP table as parent: a
 //! removed IdP, org or instance deletes IdP rows only, and the provider and
@@ -36,6 +37,7 @@ mod field;
 mod idp;
 mod level;
 mod login_policy_link;
+mod row;
 mod secret;
 mod template;
 mod user_link;

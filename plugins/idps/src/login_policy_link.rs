@@ -119,15 +119,10 @@ fn idp_removed(event: &Event, key: &str, owned: bool) -> Result<Vec<Mutation>, P
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
-    use projection_sdk::{Context, Mutation, NoEvents, delete, insert};
+    use projection_sdk::{delete, insert};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(aggregate_type: &str, event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event(aggregate_type, event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::reduce;
 
     #[test]
     fn the_instance_policy_links_a_system_idp() {
@@ -139,6 +134,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 "instance",
                 "instance.policy.login.idpprovider.added",
                 r#"{"idpConfigId":"idp","idpProviderType":1}"#
@@ -154,12 +150,17 @@ mod tests {
             .eq("resource_owner", "ro-id")
             .build();
         assert_eq!(
-            reduce("org", "org.idp.removed", r#"{"id":"idp"}"#),
+            reduce(&MODULE, "org", "org.idp.removed", r#"{"id":"idp"}"#),
             Some(vec![owned])
         );
         let everywhere = delete(TABLE).eq("idp_id", "idp").build();
         assert_eq!(
-            reduce("instance", "instance.idp.removed", r#"{"id":"idp"}"#),
+            reduce(
+                &MODULE,
+                "instance",
+                "instance.idp.removed",
+                r#"{"id":"idp"}"#
+            ),
             Some(vec![everywhere])
         );
     }

@@ -4,7 +4,7 @@ use projection_sdk::testing::{
     assert_describes, assert_every_subscription_scopes, assert_instance_removed_clears,
     assert_rejects_unknown, assert_subscribes, event, no_errors,
 };
-use projection_sdk::{Context, Family, Mutation, NoEvents, ProjectionError, delete};
+use projection_sdk::{Context, Family, Mutation, NoEvents, ProjectionError, TableModule, delete};
 
 use crate::Idps;
 
@@ -46,6 +46,17 @@ const FULL_PAYLOAD: &str = r#"{
     "idpDisplayNameMapping": 1, "usernameMapping": 2, "jwtEndpoint": "j",
     "userId": "ext", "displayName": "d", "previousId": "p", "newId": "n", "username": "u"
 }"#;
+
+/// What one table's `module` makes of an event, without earlier events.
+pub(crate) fn reduce(
+    module: &TableModule,
+    aggregate_type: &str,
+    event_type: &str,
+    payload: &str,
+) -> Option<Vec<Mutation>> {
+    let e = event(aggregate_type, event_type, Some(payload));
+    module.reduce(&e, &Context::new(&NoEvents)).unwrap()
+}
 
 fn handle(aggregate_type: &str, event_type: &str, payload: Option<&str>) -> Vec<Mutation> {
     let e = event(aggregate_type, event_type, payload);

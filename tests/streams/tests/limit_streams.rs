@@ -5,13 +5,15 @@
 //! notifications fall due only while listed, and limits are set with
 //! varied fields and reset.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
-use streams::{Config, generate};
 
-/// The seeds of the default-size streams checked here.
-const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
+use common::{
+    SEEDS, assert_own_event_types, payload_keys, same_for_a_seed, stream, text, transactions,
+};
 
 /// The event types the limits family handles (besides `instance.removed`).
 const EVENT_TYPES: [&str; 9] = [
@@ -36,19 +38,6 @@ const MILESTONES: [&str; 6] = [
     "InstanceDeleted",
 ];
 
-/// The default-size stream of `seed`.
-fn stream(seed: u64) -> Vec<Value> {
-    generate(&Config {
-        seed,
-        ..Config::default()
-    })
-}
-
-/// A text field of an import line or payload ("" when absent).
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
 /// Whether an aggregate type is one of the family's.
 fn limits(aggregate_type: &str) -> bool {
     matches!(aggregate_type, "milestone" | "quota" | "limits")
@@ -57,37 +46,14 @@ fn limits(aggregate_type: &str) -> bool {
 #[test]
 fn every_event_type_of_the_limits_family_occurs() {
     for seed in SEEDS {
-        let lines = stream(seed);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for line in lines.iter().filter(|l| limits(text(l, "aggregate_type"))) {
-            *counts.entry(text(line, "event_type")).or_default() += 1;
-            assert_eq!(text(line, "owner"), text(line, "instance_id"), "{line}");
-        }
-        let missing: Vec<&str> = EVENT_TYPES
-            .into_iter()
-            .filter(|e| !counts.contains_key(e))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "seed {seed}: never written: {missing:?}"
-        );
-        let unexpected: Vec<&&str> = counts.keys().filter(|e| !EVENT_TYPES.contains(e)).collect();
-        assert!(unexpected.is_empty(), "seed {seed}: {unexpected:?}");
+        assert_own_event_types(seed, &stream(seed), limits, &EVENT_TYPES);
     }
 }
 
 #[test]
 fn a_seed_always_gives_the_same_limit_events() {
-    let events = |seed: u64| -> Vec<Value> {
-        stream(seed)
-            .into_iter()
-            .filter(|l| limits(text(l, "aggregate_type")))
-            .collect()
-    };
-    let first = events(5);
+    let first = same_for_a_seed(|l| limits(text(l, "aggregate_type")));
     assert!(first.len() > 60, "{} events", first.len());
-    assert_eq!(first, events(5));
-    assert_ne!(first, events(6));
 }
 
 #[test]
@@ -99,7 +65,7 @@ fn milestones_are_reached_once_and_pushed_after() {
         let mut reached: HashSet<(String, String)> = HashSet::new();
         let mut pushed: HashSet<(String, String)> = HashSet::new();
         let mut removed: HashSet<String> = HashSet::new();
-        for tx in lines.chunk_by(|a, b| a["position"] == b["position"]) {
+        for tx in transactions(&lines) {
             let removal = tx.iter().any(|l| l["event_type"] == "instance.removed");
             let set_up = tx.iter().any(|l| l["event_type"] == "instance.added");
             for line in tx {
@@ -235,10 +201,7 @@ fn limits_are_set_with_varied_fields_and_reset() {
             let aggregate = text(&line, "aggregate_id").to_owned();
             match text(&line, "event_type") {
                 "limits.set" => {
-                    let keys: Vec<String> = line["payload"]
-                        .as_object()
-                        .map(|m| m.keys().cloned().collect())
-                        .unwrap_or_default();
+                    let keys = payload_keys(&line);
                     if let Some(retention) = line["payload"].get("auditLogRetention") {
                         assert!(retention.as_u64().is_some_and(|n| n > 0), "{line}");
                     }

@@ -4,13 +4,14 @@
 //! are added, changed and removed in an order the tables accept, and the
 //! changed events carry some settings, now and then none.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
-use streams::{Config, generate};
+use streams::Config;
 
-/// The seeds of the default-size streams checked here.
-const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
+use common::{SEEDS, assert_written, key_sets, same_for_a_seed, stream, text, transactions};
 
 /// The event types the policies family handles (besides `org.removed` and
 /// `instance.removed`).
@@ -99,19 +100,6 @@ const SET_UP: [&str; 7] = [
     "notification",
 ];
 
-/// The default-size stream of `seed`.
-fn stream(seed: u64) -> Vec<Value> {
-    generate(&Config {
-        seed,
-        ..Config::default()
-    })
-}
-
-/// A text field of an import line or payload ("" when absent).
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
 /// Whether an event type is a policy event.
 fn policy(event_type: &str) -> bool {
     event_type.contains(".policy.")
@@ -121,18 +109,7 @@ fn policy(event_type: &str) -> bool {
 fn every_event_type_of_the_policies_family_occurs() {
     for seed in SEEDS {
         let lines = stream(seed);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for line in &lines {
-            *counts.entry(text(line, "event_type")).or_default() += 1;
-        }
-        let missing: Vec<&str> = EVENT_TYPES
-            .into_iter()
-            .filter(|e| !counts.contains_key(e))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "seed {seed}: never written: {missing:?}"
-        );
+        let counts = assert_written(seed, &lines, &EVENT_TYPES);
         for event_type in counts.keys().filter(|e| policy(e)) {
             let known = EVENT_TYPES.contains(event_type) || event_type.contains(".idpprovider.");
             assert!(known, "seed {seed}: unexpected {event_type}");
@@ -142,16 +119,8 @@ fn every_event_type_of_the_policies_family_occurs() {
 
 #[test]
 fn a_seed_always_gives_the_same_policy_events() {
-    let policies = |seed: u64| -> Vec<Value> {
-        stream(seed)
-            .into_iter()
-            .filter(|l| policy(text(l, "event_type")))
-            .collect()
-    };
-    let first = policies(5);
+    let first = same_for_a_seed(|l| policy(text(l, "event_type")));
     assert!(first.len() > 250, "{} policy events", first.len());
-    assert_eq!(first, policies(5));
-    assert_ne!(first, policies(6));
 }
 
 #[test]
@@ -159,7 +128,7 @@ fn every_instance_is_set_up_with_every_default_policy() {
     for seed in SEEDS {
         let lines = stream(seed);
         let mut set_ups = 0;
-        for tx in lines.chunk_by(|a, b| a["position"] == b["position"]) {
+        for tx in transactions(&lines) {
             if !tx.iter().any(|l| l["event_type"] == "instance.added") {
                 continue;
             }
@@ -342,20 +311,6 @@ fn label_changes_are_followed_by_activation() {
             "seed {seed}: {activated_after_change} activations after changes"
         );
     }
-}
-
-/// Per event type, the sets of payload keys it occurs with.
-fn key_sets(lines: &[Value]) -> BTreeMap<String, BTreeSet<Vec<String>>> {
-    let mut sets: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
-    for line in lines {
-        let keys: Vec<String> = line["payload"]
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        let event_type = text(line, "event_type").to_owned();
-        sets.entry(event_type).or_default().insert(keys);
-    }
-    sets
 }
 
 #[test]

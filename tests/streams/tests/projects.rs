@@ -4,13 +4,13 @@
 //! sometimes not, members name users and grants whose events came before,
 //! and removals come in every order.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
-use streams::{Config, generate};
 
-/// The seeds of the default-size streams checked here.
-const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
+use common::{SEEDS, assert_written, payload_keys, same_for_a_seed, stream, text};
 
 /// The `project` event types the projects and apps families handle.
 const EVENT_TYPES: [&str; 38] = [
@@ -54,35 +54,11 @@ const EVENT_TYPES: [&str; 38] = [
     "project.application.config.saml.changed",
 ];
 
-/// The default-size stream of `seed`.
-fn stream(seed: u64) -> Vec<Value> {
-    generate(&Config {
-        seed,
-        ..Config::default()
-    })
-}
-
-/// A text field of an import line or payload ("" when absent).
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
 #[test]
 fn every_event_type_of_the_projects_and_apps_families_occurs() {
     for seed in SEEDS {
         let lines = stream(seed);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for line in &lines {
-            *counts.entry(text(line, "event_type")).or_default() += 1;
-        }
-        let missing: Vec<&str> = EVENT_TYPES
-            .into_iter()
-            .filter(|e| !counts.contains_key(e))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "seed {seed}: never written: {missing:?}"
-        );
+        assert_written(seed, &lines, &EVENT_TYPES);
         for line in lines
             .iter()
             .filter(|l| text(l, "aggregate_type") == "project")
@@ -98,16 +74,8 @@ fn every_event_type_of_the_projects_and_apps_families_occurs() {
 
 #[test]
 fn a_seed_always_gives_the_same_project_events() {
-    let project = |seed: u64| -> Vec<Value> {
-        stream(seed)
-            .into_iter()
-            .filter(|l| text(l, "aggregate_type") == "project")
-            .collect()
-    };
-    let first = project(5);
+    let first = same_for_a_seed(|l| text(l, "aggregate_type") == "project");
     assert!(first.len() > 300, "{} project events", first.len());
-    assert_eq!(first, project(5));
-    assert_ne!(first, project(6));
 }
 
 /// Per event type, how many payloads carry each key, and how many there
@@ -124,10 +92,7 @@ impl Keys {
         for line in lines {
             let event_type = text(line, "event_type").to_owned();
             *self.events.entry(event_type.clone()).or_default() += 1;
-            let keys: Vec<String> = line["payload"]
-                .as_object()
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
+            let keys = payload_keys(line);
             for key in &keys {
                 *self
                     .with

@@ -5,13 +5,13 @@
 //! the user events that end sessions hit users with sessions, and auth
 //! requests end once, after they were added.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
-use streams::{Config, generate};
 
-/// The seeds of the default-size streams checked here.
-const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
+use common::{SEEDS, assert_own_event_types, same_for_a_seed, stream, text, transactions};
 
 /// The `session` and `auth_request` event types the sessions family
 /// handles (besides the user events and `instance.removed`).
@@ -54,19 +54,6 @@ const CREATIONS: [&str; 5] = [
     "user.machine.added",
 ];
 
-/// The default-size stream of `seed`.
-fn stream(seed: u64) -> Vec<Value> {
-    generate(&Config {
-        seed,
-        ..Config::default()
-    })
-}
-
-/// A text field of an import line or payload ("" when absent).
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
 /// Whether an aggregate type is one of the family's own.
 fn login(aggregate_type: &str) -> bool {
     matches!(aggregate_type, "session" | "auth_request")
@@ -75,36 +62,13 @@ fn login(aggregate_type: &str) -> bool {
 #[test]
 fn every_event_type_of_the_sessions_family_occurs() {
     for seed in SEEDS {
-        let lines = stream(seed);
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for line in lines.iter().filter(|l| login(text(l, "aggregate_type"))) {
-            *counts.entry(text(line, "event_type")).or_default() += 1;
-            assert_eq!(text(line, "owner"), text(line, "instance_id"), "{line}");
-        }
-        let missing: Vec<&str> = EVENT_TYPES
-            .into_iter()
-            .filter(|e| !counts.contains_key(e))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "seed {seed}: never written: {missing:?}"
-        );
-        let unexpected: Vec<&&str> = counts.keys().filter(|e| !EVENT_TYPES.contains(e)).collect();
-        assert!(unexpected.is_empty(), "seed {seed}: {unexpected:?}");
+        assert_own_event_types(seed, &stream(seed), login, &EVENT_TYPES);
     }
 }
 
 #[test]
 fn a_seed_always_gives_the_same_login_events() {
-    let events = |seed: u64| -> Vec<Value> {
-        stream(seed)
-            .into_iter()
-            .filter(|l| login(text(l, "aggregate_type")))
-            .collect()
-    };
-    let first = events(5);
-    assert_eq!(first, events(5));
-    assert_ne!(first, events(6));
+    same_for_a_seed(|l| login(text(l, "aggregate_type")));
 }
 
 #[test]
@@ -153,9 +117,7 @@ fn checks_come_in_order_for_users_who_may_log_in() {
         let lines = stream(seed);
         let mut users: HashMap<(String, String), User> = HashMap::new();
         let mut sessions: HashMap<(String, String), Session> = HashMap::new();
-        let transactions: Vec<&[Value]> = lines
-            .chunk_by(|a, b| a["position"] == b["position"])
-            .collect();
+        let transactions = transactions(&lines);
         for (i, tx) in transactions.iter().enumerate() {
             let mut changed: BTreeSet<(String, String)> = BTreeSet::new();
             let mut tokens: BTreeSet<(String, String)> = BTreeSet::new();

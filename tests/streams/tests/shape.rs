@@ -2,10 +2,14 @@
 //! `events2` data: the import fields, per-aggregate sequences, transactions
 //! sharing a position, tenants interleaved, and the texts real data holds.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 use streams::{Config, FIELDS, generate};
+
+use common::transactions;
 
 fn lines() -> Vec<Value> {
     generate(&Config::default())
@@ -179,13 +183,6 @@ fn payloads_hold_the_texts_real_data_holds() {
         .filter(|l| l["event_type"] == "user.human.added")
         .all(|l| l["payload"].get("userName").is_some());
     assert!(camel, "production keys are camelCase");
-}
-
-/// The transactions of a stream: the lines sharing a position.
-fn transactions(lines: &[Value]) -> Vec<&[Value]> {
-    lines
-        .chunk_by(|a, b| a["position"] == b["position"])
-        .collect()
 }
 
 #[test]

@@ -4,23 +4,15 @@
 //! subscribed event type occurs, and the streams are deterministic and
 //! vary their payloads.
 
+mod common;
 mod native;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 use streams::{Config, generate, write_jsonl};
 
-/// The seeds the validity tests run.
-const SEEDS: [u64; 3] = [1, 2, 0xC0FFEE];
-
-/// The default-size stream of `seed`.
-fn config(seed: u64) -> Config {
-    Config {
-        seed,
-        ..Config::default()
-    }
-}
+use common::{SEEDS, key_sets, stream};
 
 fn first_lines(outcome: &[String]) -> String {
     outcome
@@ -35,7 +27,7 @@ fn first_lines(outcome: &[String]) -> String {
 fn streams_of_three_seeds_project_without_errors_or_refusals() {
     let families = native::families();
     for seed in SEEDS {
-        let lines = generate(&config(seed));
+        let lines = stream(seed);
         assert_eq!(lines.len(), Config::default().events, "seed {seed}");
         let outcome = native::run(&families, &lines);
         assert!(
@@ -89,7 +81,7 @@ fn every_subscribed_event_type_occurs() {
     let subscribed = native::subscribed(&families);
     assert!(subscribed.len() > 100, "{} pairs", subscribed.len());
     for seed in SEEDS {
-        let outcome = native::run(&families, &generate(&config(seed)));
+        let outcome = native::run(&families, &stream(seed));
         let missing: Vec<String> = subscribed
             .iter()
             .filter(|pair| !outcome.handled.contains_key(*pair))
@@ -104,7 +96,10 @@ fn every_subscribed_event_type_occurs() {
 
 #[test]
 fn the_same_config_gives_the_same_stream() {
-    let config = config(7);
+    let config = Config {
+        seed: 7,
+        ..Config::default()
+    };
     assert_eq!(generate(&config), generate(&config));
     assert_ne!(generate(&config), generate(&Config { seed: 8, ..config }));
     let dir = std::env::temp_dir().join(format!("streams-{}", std::process::id()));
@@ -123,24 +118,10 @@ fn the_same_config_gives_the_same_stream() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The sets of payload keys each event type occurs with.
-fn key_sets(lines: &[Value]) -> BTreeMap<String, BTreeSet<Vec<String>>> {
-    let mut sets: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
-    for line in lines {
-        let keys = match &line["payload"] {
-            Value::Object(map) => map.keys().cloned().collect(),
-            _ => Vec::new(),
-        };
-        let event_type = line["event_type"].as_str().expect("a text event type");
-        sets.entry(event_type.to_owned()).or_default().insert(keys);
-    }
-    sets
-}
-
 #[test]
 fn events_of_one_type_differ_in_their_optional_fields_within_a_batch() {
     for seed in SEEDS {
-        let lines = generate(&config(seed));
+        let lines = stream(seed);
         let batch = key_sets(&lines[..1000]);
         for event_type in ["user.human.added", "user.machine.added"] {
             let sets = batch.get(event_type).map_or(0, BTreeSet::len);

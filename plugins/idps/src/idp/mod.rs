@@ -12,18 +12,15 @@ pub(crate) mod oidc_config;
 
 use projection_sdk::{
     ColumnType, Context, Event, Mutation, ProjectionError, Table, TableModule, aggregate_removed,
-    delete, insert, instance_removed, on, update,
+    instance_removed, on, update,
 };
 
 use crate::config::LEGACY_ID;
 use crate::field::{self, Field, Kind, field};
-use crate::level::owner_type;
+use crate::row::{self, STATE_ACTIVE};
 
 /// The table name.
 pub(crate) const TABLE: &str = "idps_projection";
-
-/// `state`: active.
-const STATE_ACTIVE: i64 = 1;
 
 /// `state`: inactive.
 const STATE_INACTIVE: i64 = 2;
@@ -56,8 +53,12 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         on("org", &["org.idp.config.reactivated"], |e, _| {
             state(e, STATE_ACTIVE)
         }),
-        on("instance", &["iam.idp.config.removed"], removed),
-        on("org", &["org.idp.config.removed"], removed),
+        on("instance", &["iam.idp.config.removed"], |e, _| {
+            row::removed(TABLE, e, LEGACY_ID)
+        }),
+        on("org", &["org.idp.config.removed"], |e, _| {
+            row::removed(TABLE, e, LEGACY_ID)
+        }),
         aggregate_removed("org", &["org.removed"], &["resource_owner"]),
         instance_removed(),
     ],
@@ -84,23 +85,13 @@ fn table() -> Table {
         .index("owner_removed", &["owner_removed"], &[])
 }
 
-/// The payload's IdP config.
-fn id(event: &Event) -> Result<String, ProjectionError> {
-    event.payload()?.text_or_empty(LEGACY_ID)
-}
-
 /// `*.idp.config.added`: an active IdP config of the event's level.
 fn added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let row = insert(TABLE)
-        .value("id", payload.text_or_empty(LEGACY_ID)?)
-        .value("state", STATE_ACTIVE)
-        .value("owner_type", owner_type(event))
-        .value("resource_owner", &event.owner);
-    let row = field::inserted(&payload, FIELDS)?
-        .into_iter()
-        .fold(row, |r, (c, v)| r.value(c, v));
-    Ok(vec![row.build()])
+    let row = row::added(TABLE, event, &payload.text_or_empty(LEGACY_ID)?, None);
+    Ok(vec![
+        field::values(row, field::inserted(&payload, FIELDS)?).build(),
+    ])
 }
 
 /// `*.idp.config.changed`: the fields present; nothing when none is.
@@ -111,36 +102,21 @@ fn changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, Projectio
         return Ok(Vec::new());
     }
     let row = update(TABLE).eq("id", payload.text_or_empty(LEGACY_ID)?);
-    let row = changes.into_iter().fold(row, |u, (c, v)| u.set(c, v));
-    Ok(vec![row.build()])
+    Ok(vec![field::sets(row, changes).build()])
 }
 
 /// Set the IdP config's state.
 fn state(event: &Event, state: i64) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![
-        update(TABLE)
-            .set("state", state)
-            .eq("id", id(event)?)
-            .build(),
-    ])
-}
-
-/// `*.idp.config.removed`: the IdP config (its sub-table rows go with it).
-fn removed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
-    Ok(vec![delete(TABLE).eq("id", id(event)?).build()])
+    let id = event.payload()?.text_or_empty(LEGACY_ID)?;
+    Ok(vec![update(TABLE).set("state", state).eq("id", id).build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::event;
-    use projection_sdk::{Context, Mutation, NoEvents, insert, update};
+    use projection_sdk::{insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(aggregate_type: &str, event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event(aggregate_type, event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::reduce;
 
     #[test]
     fn added_without_fields_writes_go_zero_values() {
@@ -154,7 +130,12 @@ mod tests {
             .value("auto_register", false)
             .build();
         assert_eq!(
-            reduce("org", "org.idp.config.added", r#"{"idpConfigId":"idp"}"#),
+            reduce(
+                &MODULE,
+                "org",
+                "org.idp.config.added",
+                r#"{"idpConfigId":"idp"}"#
+            ),
             Some(vec![expected])
         );
     }
@@ -164,6 +145,7 @@ mod tests {
         let expected = update(TABLE).eq("id", "idp").set("styling_type", 1).build();
         assert_eq!(
             reduce(
+                &MODULE,
                 "instance",
                 "iam.idp.config.changed",
                 r#"{"idpConfigId":"idp","stylingType":1}"#
@@ -172,6 +154,7 @@ mod tests {
         );
         assert_eq!(
             reduce(
+                &MODULE,
                 "instance",
                 "iam.idp.config.changed",
                 r#"{"idpConfigId":"idp"}"#
@@ -188,7 +171,7 @@ mod tests {
         ] {
             let expected = update(TABLE).set("state", state).eq("id", "idp").build();
             assert_eq!(
-                reduce("org", event_type, r#"{"idpConfigId":"idp"}"#),
+                reduce(&MODULE, "org", event_type, r#"{"idpConfigId":"idp"}"#),
                 Some(vec![expected])
             );
         }

@@ -30,21 +30,18 @@ pub(crate) mod zitadel;
 
 use projection_sdk::{
     ColumnType, Context, Event, Mutation, Payload, ProjectionError, Table, TableModule,
-    aggregate_removed, delete, insert, instance_removed, on,
+    aggregate_removed, instance_removed, on,
 };
 
 use crate::config::{LEGACY_ID, touch};
 use crate::field::{self, Field, Kind, field};
-use crate::level::owner_type;
+use crate::row;
 
 /// The table name.
 pub(crate) const TABLE: &str = "idp_templates_projection";
 
 /// The payload key of the new-style events' IdP.
 pub(crate) const ID: &str = "id";
-
-/// `state`: active.
-const STATE_ACTIVE: i64 = 1;
 
 /// An IdP's provider kind, the template's `type` (IDPType).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,13 +110,17 @@ pub(crate) const MODULE: TableModule = TableModule::new(
         on("instance", &["iam.idp.config.changed"], legacy_changed),
         on("org", &["org.idp.config.changed"], legacy_changed),
         on("instance", &["iam.idp.config.removed"], |e, _| {
-            removed(e, LEGACY_ID)
+            row::removed(TABLE, e, LEGACY_ID)
         }),
         on("org", &["org.idp.config.removed"], |e, _| {
-            removed(e, LEGACY_ID)
+            row::removed(TABLE, e, LEGACY_ID)
         }),
-        on("instance", &["instance.idp.removed"], |e, _| removed(e, ID)),
-        on("org", &["org.idp.removed"], |e, _| removed(e, ID)),
+        on("instance", &["instance.idp.removed"], |e, _| {
+            row::removed(TABLE, e, ID)
+        }),
+        on("org", &["org.idp.removed"], |e, _| {
+            row::removed(TABLE, e, ID)
+        }),
         aggregate_removed("org", &["org.removed"], &["resource_owner"]),
         instance_removed(),
     ],
@@ -157,16 +158,8 @@ pub(crate) fn inserted(
     id: &str,
     kind: IdpType,
 ) -> Result<Mutation, ProjectionError> {
-    let row = insert(TABLE)
-        .value("id", id)
-        .value("state", STATE_ACTIVE)
-        .value("owner_type", owner_type(event))
-        .value("type", kind.value())
-        .value("resource_owner", &event.owner);
-    let row = field::inserted(payload, NAME_AND_OPTIONS)?
-        .into_iter()
-        .fold(row, |r, (c, v)| r.value(c, v));
-    Ok(row.build())
+    let row = row::added(TABLE, event, id, Some(kind.value()));
+    Ok(field::values(row, field::inserted(payload, NAME_AND_OPTIONS)?).build())
 }
 
 /// The template row of a provider's changed event: touched, with the name
@@ -176,10 +169,8 @@ pub(crate) fn changed(
     payload: &Payload,
     id: &str,
 ) -> Result<Mutation, ProjectionError> {
-    let row = field::present(payload, NAME_AND_OPTIONS)?
-        .into_iter()
-        .fold(touch(TABLE, id, event), |u, (c, v)| u.set(c, v));
-    Ok(row.build())
+    let changes = field::present(payload, NAME_AND_OPTIONS)?;
+    Ok(field::sets(touch(TABLE, id, event), changes).build())
 }
 
 /// The template row of a migration to a provider of `kind`: touched, the
@@ -191,30 +182,22 @@ pub(crate) fn migrated(
     kind: IdpType,
 ) -> Result<Mutation, ProjectionError> {
     let row = touch(TABLE, id, event).set("type", kind.value());
-    let row = field::inserted(payload, NAME_AND_OPTIONS)?
-        .into_iter()
-        .fold(row, |u, (c, v)| u.set(c, v));
-    Ok(row.build())
+    Ok(field::sets(row, field::inserted(payload, NAME_AND_OPTIONS)?).build())
 }
 
 /// `*.idp.config.added`: a legacy IdP config as a template of unspecified
 /// type, creation and linking allowed, auto creation as `autoRegister`.
 fn legacy_added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
-    let row = insert(TABLE)
-        .value("id", payload.text_or_empty(LEGACY_ID)?)
-        .value("state", STATE_ACTIVE)
-        .value("owner_type", owner_type(event))
-        .value("type", IdpType::Unspecified.value())
-        .value("resource_owner", &event.owner)
+    let id = payload.text_or_empty(LEGACY_ID)?;
+    let row = row::added(TABLE, event, &id, Some(IdpType::Unspecified.value()))
         .value("is_creation_allowed", true)
         .value("is_linking_allowed", true)
         .value("is_auto_update", false)
         .value("auto_linking", 0);
-    let row = field::inserted(&payload, LEGACY_FIELDS)?
-        .into_iter()
-        .fold(row, |r, (c, v)| r.value(c, v));
-    Ok(vec![row.build()])
+    Ok(vec![
+        field::values(row, field::inserted(&payload, LEGACY_FIELDS)?).build(),
+    ])
 }
 
 /// `*.idp.config.changed`: touched, with the name and auto creation
@@ -222,30 +205,17 @@ fn legacy_added(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, Proj
 fn legacy_changed(event: &Event, _ctx: &Context<'_>) -> Result<Vec<Mutation>, ProjectionError> {
     let payload = event.payload()?;
     let id = payload.text_or_empty(LEGACY_ID)?;
-    let row = field::present(&payload, LEGACY_FIELDS)?
-        .into_iter()
-        .fold(touch(TABLE, &id, event), |u, (c, v)| u.set(c, v));
-    Ok(vec![row.build()])
-}
-
-/// Delete the IdP whose id is the payload's `key` (its provider row goes
-/// with it).
-fn removed(event: &Event, key: &str) -> Result<Vec<Mutation>, ProjectionError> {
-    let id = event.payload()?.text_or_empty(key)?;
-    Ok(vec![delete(TABLE).eq("id", id).build()])
+    let changes = field::present(&payload, LEGACY_FIELDS)?;
+    Ok(vec![field::sets(touch(TABLE, &id, event), changes).build()])
 }
 
 #[cfg(test)]
 mod tests {
-    use projection_sdk::testing::{CREATED_AT, event};
-    use projection_sdk::{Context, Mutation, NoEvents, Value, delete, insert, update};
+    use projection_sdk::testing::CREATED_AT;
+    use projection_sdk::{Value, delete, insert, update};
 
     use super::{MODULE, TABLE};
-
-    fn reduce(aggregate_type: &str, event_type: &str, payload: &str) -> Option<Vec<Mutation>> {
-        let e = event(aggregate_type, event_type, Some(payload));
-        MODULE.reduce(&e, &Context::new(&NoEvents)).unwrap()
-    }
+    use crate::tests::reduce;
 
     #[test]
     fn a_legacy_config_without_fields_is_an_unnamed_template() {
@@ -264,6 +234,7 @@ mod tests {
             .build();
         assert_eq!(
             reduce(
+                &MODULE,
                 "instance",
                 "iam.idp.config.added",
                 r#"{"idpConfigId":"idp"}"#
@@ -280,7 +251,12 @@ mod tests {
             .eq("id", "idp")
             .build();
         assert_eq!(
-            reduce("org", "org.idp.config.changed", r#"{"idpConfigId":"idp"}"#),
+            reduce(
+                &MODULE,
+                "org",
+                "org.idp.config.changed",
+                r#"{"idpConfigId":"idp"}"#
+            ),
             Some(vec![expected])
         );
     }
@@ -289,11 +265,12 @@ mod tests {
     fn new_style_and_legacy_removals_name_the_idp_by_their_own_key() {
         let expected = delete(TABLE).eq("id", "idp").build();
         assert_eq!(
-            reduce("org", "org.idp.removed", r#"{"id":"idp"}"#),
+            reduce(&MODULE, "org", "org.idp.removed", r#"{"id":"idp"}"#),
             Some(vec![expected.clone()])
         );
         assert_eq!(
             reduce(
+                &MODULE,
                 "instance",
                 "iam.idp.config.removed",
                 r#"{"idpConfigId":"idp"}"#
