@@ -4,6 +4,7 @@
 #![allow(unreachable_pub, clippy::unwrap_used)]
 
 mod bench;
+mod bluegreen;
 mod cache;
 mod check;
 mod cli;
@@ -19,6 +20,7 @@ mod live;
 mod merged;
 mod metrics;
 mod mutations;
+mod online;
 mod ownership;
 mod pause;
 mod policies;
@@ -26,5 +28,6 @@ mod replay;
 mod support;
 mod swap;
 mod system;
+mod verify;
 mod views;
 mod zitadel;

@@ -33,7 +33,7 @@ async fn run_cli(url: &str, args: &[&str]) -> Result<ExitCode, String> {
 
 /// `projector status` in a child process (the `zitadel::child_cli` entry of
 /// this test binary), its standard output.
-async fn status_output(url: &str) -> String {
+pub(crate) async fn status_output(url: &str) -> String {
     let plugins = support::plugin_dir(&["instances", "orgs"]);
     let cache = tempfile::tempdir().unwrap();
     let args = [

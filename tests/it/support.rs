@@ -79,7 +79,7 @@ pub struct Guests {
 impl Guests {
     /// The component of one guest crate.
     pub fn wasm(&self, name: &str) -> PathBuf {
-        let build = if matches!(name, "wrong_orgs" | "orgs_v2") {
+        let build = if matches!(name, "wrong_orgs" | "orgs_v2" | "orgs_v3") {
             "wrong"
         } else {
             "main"
@@ -101,7 +101,7 @@ pub fn guests() -> &'static Guests {
             .unwrap_or_else(|| root.join("target"))
             .join("guests");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // wrong_orgs and orgs_v2 embed orgs without its export: a build
+        // wrong_orgs, orgs_v2 and orgs_v3 embed orgs without its export: a build
         // (and target directory) of their own, so their orgs is not the
         // exporting plugin.
         let main: Vec<&str> = FAMILIES
@@ -109,7 +109,10 @@ pub fn guests() -> &'static Guests {
             .copied()
             .chain(["hostile", "hostile_tables", "future_contract"])
             .collect();
-        for (dir, packages) in [("main", &main[..]), ("wrong", &["wrong_orgs", "orgs_v2"])] {
+        for (dir, packages) in [
+            ("main", &main[..]),
+            ("wrong", &["wrong_orgs", "orgs_v2", "orgs_v3"]),
+        ] {
             let status = Command::new(&cargo)
                 .current_dir(&root)
                 .args([

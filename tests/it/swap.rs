@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use host::plugin::Limits;
-use host::plugin::registry::{self, RegistryError, Swapper};
+use host::plugin::registry::{self, Deployed, Stage, Swapper};
 use host::runtime::Quiet;
 use host::runtime::follow::{FollowOptions, follow};
 use host::store::{Db, state};
@@ -87,15 +87,19 @@ async fn hot_swap(store: Store) {
         assert!(before.iter().all(|(_, name)| name.starts_with("org ")));
 
         // Deploy 0.2.0; the next batch runs on it.
-        let v2 = registry::deploy(
+        let deployed = registry::deploy(
             &t.db,
             &support::guests().wasm("orgs_v2"),
             "tester",
             Some(cache.path()),
             Limits::default(),
+            false,
         )
         .await
         .unwrap();
+        let Deployed::Active(v2) = deployed else {
+            panic!("same tables: active at once, not {deployed:?}");
+        };
         let deployed_at = Instant::now();
         import_orgs(&t.db, 100..200).await;
         let mut first_batch = None;
@@ -203,19 +207,17 @@ async fn hot_swap_applies_the_new_version_at_a_batch_boundary_on_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_version_with_other_tables_is_refused_until_a_rebuild() {
+async fn a_version_with_other_tables_is_staged_not_activated() {
     let t = support::test_db(Store::Sqlite).await;
     let dir = support::plugin_dir(&["orgs", "hostile"]);
     let plugins = registry::effective(&t.db, dir.path(), None, Limits::default())
         .await
         .unwrap();
     host::runtime::install_all(&t.db, &plugins).await.unwrap();
-    // Same tables: accepted.
     let hostile = support::guests().wasm("hostile");
-    registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
-        .await
-        .unwrap();
-    // Views that differ from the live declaration: refused, named.
+    let deploy = || registry::deploy(&t.db, &hostile, "tester", None, Limits::default(), false);
+    let active = |d: &[registry::Deployment]| d.iter().filter(|d| d.active).count();
+    // Views that differ from the live declaration: staged to be built.
     swap_description(&t.db, |d| {
         let table = d.tables[0].name.clone();
         let mut view = projection_sdk::View::new("hostile_names", &table, "h");
@@ -224,22 +226,33 @@ async fn a_version_with_other_tables_is_refused_until_a_rebuild() {
         d.views.push(view);
     })
     .await;
-    let err = registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, RegistryError::TablesChanged { .. }), "{err}");
-    assert!(err.to_string().contains("hostile_names"), "{err}");
-    // Tables that differ from the live declaration: refused.
+    let staged = deploy().await.unwrap();
+    assert!(
+        matches!(staged, Deployed::Staged(_, Stage::Building)),
+        "{staged:?}"
+    );
+    let deployments = registry::deployments(&t.db).await.unwrap();
+    assert_eq!(active(&deployments), 0, "{deployments:?}");
+    assert_eq!(deployments[0].stage, Some(Stage::Building));
+    // Tables that differ: staged too; the version is not active until its
+    // tables are built and cut over.
     swap_description(&t.db, |d| {
         d.views.clear();
         d.tables[0].columns.pop();
     })
     .await;
-    let err = registry::deploy(&t.db, &hostile, "tester", None, Limits::default())
+    let staged = deploy().await.unwrap();
+    assert!(
+        matches!(staged, Deployed::Staged(_, Stage::Building)),
+        "{staged:?}"
+    );
+    let effective = registry::effective(&t.db, dir.path(), None, Limits::default())
         .await
-        .unwrap_err();
-    assert!(matches!(err, RegistryError::TablesChanged { .. }), "{err}");
-    assert!(err.to_string().contains("a rebuild is needed"), "{err}");
+        .unwrap();
+    assert!(
+        effective.iter().all(|p| !p.deployed),
+        "the directory's versions stay effective"
+    );
     t.finish().await;
 }
 

@@ -12,7 +12,7 @@ use host::config::{DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
 use host::plugin::{Limits, Plugin};
 
 use crate::scratch::Scratch;
-use crate::{barrier, live, sessions, throughput};
+use crate::{barrier, live, online, sessions, throughput};
 
 /// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
 macro_rules! say {
@@ -72,6 +72,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
         batch_size: usize,
     },
+    /// The users family changed without downtime: a rebuild in place, the
+    /// same built aside and cut over with a reader polling, and verify.
+    Online {
+        /// Events in the users stream.
+        #[arg(long, default_value_t = 100_000, value_parser = at_least_one)]
+        events: usize,
+        /// Tenants it is spread over.
+        #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+        tenants: usize,
+        /// Events per plugin call and transaction.
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        batch_size: usize,
+    },
     /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
     Live {
         /// Events to time, one per transaction.
@@ -116,6 +129,18 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 batch_size,
             };
             bench_sessions(&cli.database_url, &cli.plugins, &cli.cache, options).await
+        }
+        Some(BenchCommand::Online {
+            events,
+            tenants,
+            batch_size,
+        }) => {
+            let options = online::Options {
+                events,
+                tenants,
+                batch_size,
+            };
+            bench_online(&cli.database_url, &cli.plugins, &cli.cache, options).await
         }
         Some(BenchCommand::Live { events }) => {
             bench_live(&cli.database_url, &cli.plugins, events).await
@@ -163,6 +188,37 @@ async fn bench_throughput(
     scratch.drop_database().await?;
     let figures = result?;
     say!("{}", figures.summary_line());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_online(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    options: online::Options,
+) -> Result<ExitCode> {
+    let path = plugin_dir.join("users.wasm");
+    let users = Plugin::load(&path, Some(cache_dir), Limits::default())
+        .with_context(|| format!("the bench needs the users plugin at {}", path.display()))?;
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "online bench on {} ({} events, batches of {})",
+        host::store::redacted_url(&scratch.url),
+        options.events,
+        options.batch_size
+    );
+    let result = online::run(&scratch, users, options, &mut |line| println!("{line}")).await;
+    scratch.drop_database().await?;
+    let f = result?;
+    say!(
+        "blue_green/rebuild={:.2} cutover_ms={:.1} longest_read_ms={:.1} median_read_ms={:.2} verify/rebuild={:.2} drifted={}",
+        f.blue_green.as_secs_f64() / f.rebuild.as_secs_f64().max(1e-9),
+        f.cutover.as_secs_f64() * 1e3,
+        f.longest_read.as_secs_f64() * 1e3,
+        f.median_read.as_secs_f64() * 1e3,
+        f.verify.as_secs_f64() / f.rebuild.as_secs_f64().max(1e-9),
+        f.drifted
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,12 +8,15 @@
 //! - [`barrier`]: what the read barrier adds per batch;
 //! - [`sessions`]: the sessions family's replay throughput next to the users
 //!   family's;
+//! - [`online`]: a rebuild in place against the same version built aside and
+//!   cut over (with a reader's waits), and `verify`;
 //! - [`cli`]: the `projector-bench` command line.
 
 pub mod barrier;
 pub mod ceiling;
 pub mod cli;
 pub mod live;
+pub mod online;
 pub mod scratch;
 pub mod sessions;
 pub mod stream;

@@ -30,6 +30,7 @@ mod plugin;
 mod replay;
 mod show;
 mod status;
+mod verify;
 
 pub use events::EventsCommand;
 pub use failed::FailedCommand;
@@ -37,6 +38,7 @@ pub use family::FamilyCommand;
 pub use follow::RunArgs;
 pub use plugin::PluginCommand;
 pub use replay::ReplayArgs;
+pub use verify::VerifyArgs;
 
 /// Multi-tenant read models from an event store, one sandboxed WASM plugin per table family.
 #[derive(Debug, Parser)]
@@ -100,6 +102,8 @@ pub enum Command {
     /// Families: pause, resume.
     #[command(subcommand)]
     Family(FamilyCommand),
+    /// Replay families into scratch tables and compare them with the live rows; exit 1 on drift.
+    Verify(VerifyArgs),
 }
 
 /// A projection schema name: a plain identifier, not a reserved schema.
@@ -163,6 +167,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Check { paths } => check::check(&config, &paths).await,
         Command::Show { tables, limit } => show::show(&config, &tables, limit).await,
         Command::Plugin(command) => plugin::plugins(&config, command).await,
+        Command::Verify(args) => verify::verify(&config, args).await,
     }
 }
 

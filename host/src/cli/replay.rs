@@ -34,7 +34,8 @@ pub struct ReplayArgs {
 }
 
 /// A progress bar per family, then a closing events/s line.
-struct Bars {
+#[derive(Default)]
+pub(super) struct Bars {
     bar: std::sync::Mutex<Option<ProgressBar>>,
 }
 
@@ -99,9 +100,7 @@ pub(super) async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode
         batch_size: args.batch_size,
         barrier: args.barrier,
     };
-    let bars = Bars {
-        bar: std::sync::Mutex::new(None),
-    };
+    let bars = Bars::default();
     let reports = runtime::replay(&db, &mut plugins, &options, &bars).await?;
     db.close().await;
     let mut code = ExitCode::SUCCESS;

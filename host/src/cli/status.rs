@@ -1,6 +1,6 @@
 //! `projector status`: per family and tenant, the checkpoint, the events
-//! behind and the failed events; then paused families, missed and failed
-//! events line by line.
+//! behind and the failed events; then versions being built aside or run as
+//! shadows, paused families, missed and failed events line by line.
 
 use std::process::ExitCode;
 
@@ -9,7 +9,9 @@ use anyhow::Result;
 use super::{load_plugins, open};
 use crate::config::Config;
 use crate::plugin::Plugin;
+use crate::plugin::registry;
 use crate::runtime;
+use crate::store::lane::Lane;
 use crate::store::{Db, pause, state};
 use crate::time;
 
@@ -31,6 +33,7 @@ pub(super) async fn status(config: &Config) -> Result<ExitCode> {
     for plugin in &plugins {
         missed.extend(family_rows(&db, plugin, &checkpoints, &failures).await?);
     }
+    staged(&db, &plugins, &checkpoints).await?;
     for p in &paused {
         say!(
             "paused: {} since {} by {}: `run` starts no batch of it (projector family resume {})",
@@ -62,6 +65,40 @@ pub(super) async fn status(config: &Config) -> Result<ExitCode> {
     }
     db.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line per version being built aside or run as a shadow: its events
+/// applied and still to apply (counted with the live version's
+/// subscriptions).
+async fn staged(db: &Db, plugins: &[Plugin], checkpoints: &[state::Checkpoint]) -> Result<()> {
+    for d in registry::deployments(db).await? {
+        let (Some(stage), false) = (d.stage, d.active) else {
+            continue;
+        };
+        let key = Lane::Next.key(&d.family);
+        let applied: i64 = checkpoints
+            .iter()
+            .filter(|c| c.family == key)
+            .map(|c| c.n_consumed)
+            .sum();
+        let behind = match plugins.iter().find(|p| p.family() == d.family) {
+            Some(live) => runtime::pending_in(db, live, Lane::Next)
+                .await?
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<i64>()
+                .to_string(),
+            None => "?".to_owned(),
+        };
+        say!(
+            "{}: {} {} sha256:{}: {applied} events applied, {behind} to go (tables projector_next_*)",
+            stage.as_str(),
+            d.family,
+            d.version,
+            d.hash
+        );
+    }
+    Ok(())
 }
 
 /// Print one line per tenant of `plugin`; returns the tenants with events

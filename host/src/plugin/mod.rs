@@ -31,6 +31,7 @@ pub use cache::Origin;
 pub use limits::Limits;
 
 use crate::store::Db;
+use crate::store::lane::Lane;
 
 /// The contract version this host serves (the WIT package version).
 pub const CONTRACT_VERSION: &str = "0.2.0";
@@ -310,6 +311,9 @@ pub struct Plugin {
     pre: Option<PluginPre<HostState>>,
     live: Option<(Store<HostState>, Bindings)>,
     native: Option<NativeHandle>,
+    /// Set while the plugin builds its family aside: the lane, and the
+    /// family's own description ([`Plugin::enter_lane`]).
+    lane: Option<(Lane, Description)>,
 }
 
 /// A family's handler compiled natively into the calling binary (the bench:
@@ -416,6 +420,7 @@ impl Plugin {
             pre: Some(pre),
             live: None,
             native: None,
+            lane: None,
         };
         let description = plugin.describe().map_err(|e| match e {
             PluginError::Trap { message, .. } if message.contains("type mismatch") => invalid(format!(
@@ -524,11 +529,50 @@ impl Plugin {
         }
     }
 
-    /// Handle a batch; one outcome per event, in order.
+    /// Build the family aside: from now on the plugin describes the lane's
+    /// tables and its mutations write them ([`Lane`]), until
+    /// [`Plugin::leave_lane`]. Entering another lane leaves the first.
+    pub fn enter_lane(&mut self, lane: Lane) {
+        self.leave_lane();
+        let lane_description = lane.describe(&self.description);
+        let canonical = std::mem::replace(&mut self.description, lane_description);
+        self.lane = Some((lane, canonical));
+    }
+
+    /// Back to the family's own tables.
+    pub fn leave_lane(&mut self) {
+        if let Some((_, canonical)) = self.lane.take() {
+            self.description = canonical;
+        }
+    }
+
+    /// The family's own description, in a lane or not.
+    pub fn canonical(&self) -> &Description {
+        self.lane.as_ref().map_or(&self.description, |(_, d)| d)
+    }
+
+    /// Handle a batch; one outcome per event, in order. In a lane, the
+    /// mutations are renamed to the lane's tables.
     ///
     /// A trap, time-out or oversized output fails the whole call and discards
     /// the instance; the caller narrows the batch down to the bad event.
     pub fn handle(
+        &mut self,
+        events: &[Event],
+        lookup: LookupSource,
+    ) -> Result<Vec<Outcome>, PluginError> {
+        let outcomes = self.handle_own(events, lookup)?;
+        let Some((lane, _)) = &self.lane else {
+            return Ok(outcomes);
+        };
+        let lane = *lane;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.map(|ms| ms.into_iter().map(|m| lane.mutation(m)).collect()))
+            .collect())
+    }
+
+    fn handle_own(
         &mut self,
         events: &[Event],
         lookup: LookupSource,
@@ -640,6 +684,7 @@ impl Plugin {
             pre: None,
             live: None,
             native: Some(handle),
+            lane: None,
         }
     }
 }

@@ -4,8 +4,10 @@
 //! deployed with `projector plugin deploy`; from then on the active deployed
 //! version (stored in `projector_plugins`, named by its content hash) wins.
 //! A deployment whose tables differ from the family's live declaration is
-//! refused: that needs a rebuild. `run` checks the active versions at every
-//! batch boundary and swaps plugins in place ([`Swapper`]).
+//! staged, not activated: its tables are built aside and cut over
+//! (`runtime::deploy`), and the cutover activates it. `run` checks the
+//! active versions at every batch boundary and swaps plugins in place
+//! ([`Swapper`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,18 @@ pub enum RegistryError {
     /// Nothing to roll back to.
     #[error("family {0:?} has no earlier version to roll back to")]
     NoEarlierVersion(String),
+    /// The earlier version declares other tables, and they were not kept
+    /// (dropped by `plugin gc`, or never cut over from).
+    #[error(
+        "family {family:?}: version {version} declares other tables than the live ones, and they \
+         are not kept any more (plugin gc drops them); deploy it again to rebuild them"
+    )]
+    NotKept {
+        /// Family.
+        family: String,
+        /// The version rolled back to.
+        version: String,
+    },
 }
 
 /// One deployed version.
@@ -62,20 +76,55 @@ pub struct Deployment {
     pub deployed_by: String,
     /// Whether it is the family's active version.
     pub active: bool,
+    /// A version that is not live yet: [`Stage::Building`] while its tables
+    /// are built aside, [`Stage::Shadow`] while it runs beside the live one.
+    pub stage: Option<Stage>,
+}
+
+/// A deployed version on its way to going live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Its tables differ from the live ones and are being built aside;
+    /// it is cut over when they have caught up (`plugin deploy`).
+    Building,
+    /// It runs beside the live version into tables of its own until
+    /// `plugin promote` or `plugin discard` (`plugin deploy --shadow`).
+    Shadow,
+}
+
+impl Stage {
+    /// As stored in `projector_plugins.stage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Building => "building",
+            Stage::Shadow => "shadow",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Stage, StoreError> {
+        match text {
+            "building" => Ok(Stage::Building),
+            "shadow" => Ok(Stage::Shadow),
+            other => Err(StoreError::Corrupt(format!(
+                "projector_plugins.stage {other:?} is neither building nor shadow"
+            ))),
+        }
+    }
 }
 
 /// Every deployment, oldest first.
 pub async fn deployments(db: &Db) -> Result<Vec<Deployment>, StoreError> {
     let sql = match db.dialect() {
         Dialect::Sqlite => {
-            "SELECT family, hash, version, deployed_at, deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
+            "SELECT family, hash, version, deployed_at, deployed_by, active, stage FROM projector_plugins ORDER BY deployed_at, family"
         }
         Dialect::Postgres => {
-            "SELECT family, hash, version, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), deployed_by, active FROM projector_plugins ORDER BY deployed_at, family"
+            "SELECT family, hash, version, to_char(deployed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), deployed_by, active, stage FROM projector_plugins ORDER BY deployed_at, family"
         }
     };
     let rows = fetch_rows!(db, sql, |r| {
         let at: String = r.try_get(3)?;
+        let stage: Option<String> = r.try_get(6)?;
         (
             Deployment {
                 family: r.try_get(0)?,
@@ -84,12 +133,15 @@ pub async fn deployments(db: &Db) -> Result<Vec<Deployment>, StoreError> {
                 deployed_at: 0,
                 deployed_by: r.try_get(4)?,
                 active: r.try_get(5)?,
+                stage: None,
             },
             at,
+            stage,
         )
     });
     rows.into_iter()
-        .map(|(mut deployment, at)| {
+        .map(|(mut deployment, at, stage)| {
+            deployment.stage = stage.as_deref().map(Stage::parse).transpose()?;
             deployment.deployed_at = time::parse_rfc3339(&at).ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "projector_plugins.deployed_at {at:?} of {} sha256:{} is not an RFC 3339 time",
@@ -142,64 +194,36 @@ async fn check_tables(db: &Db, plugin: &Plugin) -> Result<(), RegistryError> {
 }
 
 async fn activate(db: &Db, family: &str, hash: Option<&str>) -> Result<(), StoreError> {
-    let d = db.dialect();
     let mut tx = db.begin().await?;
-    let off = crate::store::Statement {
-        sql: format!(
-            "UPDATE projector_plugins SET active = {} WHERE family = {}",
-            ph(d, 1, "BOOLEAN"),
-            ph(d, 2, "TEXT")
-        ),
-        binds: vec![
-            (
-                projection_sdk::Value::Boolean(false),
-                projection_sdk::ColumnType::Boolean,
-            ),
-            (
-                projection_sdk::Value::Text(family.to_owned()),
-                projection_sdk::ColumnType::Text,
-            ),
-        ],
-        arrays: Vec::new(),
-    };
-    tx.execute(&off).await?;
-    if let Some(hash) = hash {
-        let on = crate::store::Statement {
-            sql: format!(
-                "UPDATE projector_plugins SET active = {} WHERE family = {} AND hash = {}",
-                ph(d, 1, "BOOLEAN"),
-                ph(d, 2, "TEXT"),
-                ph(d, 3, "TEXT")
-            ),
-            binds: vec![
-                (
-                    projection_sdk::Value::Boolean(true),
-                    projection_sdk::ColumnType::Boolean,
-                ),
-                (
-                    projection_sdk::Value::Text(family.to_owned()),
-                    projection_sdk::ColumnType::Text,
-                ),
-                (
-                    projection_sdk::Value::Text(hash.to_owned()),
-                    projection_sdk::ColumnType::Text,
-                ),
-            ],
-            arrays: Vec::new(),
-        };
-        tx.execute(&on).await?;
-    }
+    state::activate_version(&mut tx, family, hash).await?;
     tx.commit().await
 }
 
-/// Deploy a plugin file: store it and make it the family's active version.
+/// What a deployment did.
+#[derive(Debug)]
+pub enum Deployed {
+    /// The version declares the live tables: it is active now, and a running
+    /// `run` switches to it at its next batch.
+    Active(Plugin),
+    /// The version is stored but not active: its tables must be built aside
+    /// first (it declares other tables than the live ones), or it was
+    /// deployed as a shadow.
+    Staged(Plugin, Stage),
+}
+
+/// Deploy a plugin file: store it, and make it the family's active version
+/// when it declares the live tables. A version whose tables differ, or a
+/// `shadow`, is stored with its [`Stage`] and stays inactive until its
+/// tables are built aside and cut over (`runtime::deploy`). A family has
+/// one staged version at a time: an earlier one not cut over is dropped.
 pub async fn deploy(
     db: &Db,
     path: &Path,
     by: &str,
     cache: Option<&Path>,
     limits: Limits,
-) -> Result<Plugin, RegistryError> {
+    shadow: bool,
+) -> Result<Deployed, RegistryError> {
     let bytes = std::fs::read(path).map_err(|cause| PluginError::Read {
         path: path.to_owned(),
         cause,
@@ -207,8 +231,27 @@ pub async fn deploy(
     let plugin = Plugin::from_bytes(&bytes, path, cache, limits)?;
     crate::store::owner::check_reserved(&plugin.description)?;
     crate::store::ddl::check_description(&plugin.description)?;
-    check_tables(db, &plugin).await?;
+    let stage = match (shadow, check_tables(db, &plugin).await) {
+        (true, Ok(()) | Err(RegistryError::TablesChanged { .. })) => Some(Stage::Shadow),
+        (false, Err(RegistryError::TablesChanged { .. })) => Some(Stage::Building),
+        (false, Ok(())) => None,
+        (_, Err(other)) => return Err(other),
+    };
+    use projection_sdk::{ColumnType as T, Value as V};
     let d = db.dialect();
+    let mut tx = db.begin().await?;
+    if stage.is_some() {
+        // The family's earlier staged version, if any, never went live.
+        tx.execute(&crate::store::Statement {
+            sql: format!(
+                "DELETE FROM projector_plugins WHERE family = {} AND stage IS NOT NULL AND NOT active",
+                ph(d, 1, "TEXT")
+            ),
+            binds: vec![(V::Text(plugin.family().to_owned()), T::Text)],
+            arrays: Vec::new(),
+        })
+        .await?;
+    }
     let p = placeholders(
         d,
         1,
@@ -220,14 +263,15 @@ pub async fn deploy(
             "TIMESTAMPTZ",
             "TEXT",
             "BOOLEAN",
+            "TEXT",
         ],
     );
-    use projection_sdk::{ColumnType as T, Value as V};
-    let insert = crate::store::Statement {
+    let stage_text = stage.map_or(V::Null, |s| V::Text(s.as_str().to_owned()));
+    tx.execute(&crate::store::Statement {
         sql: format!(
-            "INSERT INTO projector_plugins (family, hash, version, wasm, deployed_at, deployed_by, active) VALUES ({}) \
-             ON CONFLICT (family, hash) DO UPDATE SET deployed_at = excluded.deployed_at, deployed_by = excluded.deployed_by",
-            p
+            "INSERT INTO projector_plugins (family, hash, version, wasm, deployed_at, deployed_by, active, stage) \
+             VALUES ({p}) ON CONFLICT (family, hash) DO UPDATE SET deployed_at = excluded.deployed_at, \
+             deployed_by = excluded.deployed_by, stage = excluded.stage",
         ),
         binds: vec![
             (V::Text(plugin.family().to_owned()), T::Text),
@@ -237,12 +281,61 @@ pub async fn deploy(
             (V::Timestamp(time::now_micros()), T::Timestamp),
             (V::Text(by.to_owned()), T::Text),
             (V::Boolean(false), T::Boolean),
+            (stage_text, T::Text),
         ],
         arrays: Vec::new(),
+    })
+    .await?;
+    match stage {
+        None => {
+            state::activate_version(&mut tx, plugin.family(), Some(&plugin.hash)).await?;
+            tx.commit().await?;
+            Ok(Deployed::Active(plugin))
+        }
+        Some(stage) => {
+            tx.commit().await?;
+            Ok(Deployed::Staged(plugin, stage))
+        }
+    }
+}
+
+/// The family's staged version (building or shadow), loaded, with its stage.
+pub async fn staged(
+    db: &Db,
+    family: &str,
+    cache: Option<&Path>,
+    limits: Limits,
+) -> Result<Option<(Plugin, Stage)>, RegistryError> {
+    let Some(deployment) = deployments(db)
+        .await?
+        .into_iter()
+        .find(|d| d.family == family && d.stage.is_some() && !d.active)
+    else {
+        return Ok(None);
     };
-    db.execute(&insert).await?;
-    activate(db, plugin.family(), Some(&plugin.hash)).await?;
-    Ok(plugin)
+    let bytes = wasm_of(db, family, &deployment.hash).await?;
+    let plugin = deployed_plugin(&bytes, family, &deployment.hash, cache, limits)?;
+    Ok(deployment.stage.map(|stage| (plugin, stage)))
+}
+
+/// Forget a staged version that never went live (`plugin discard`).
+pub async fn unstage(db: &Db, family: &str, hash: &str) -> Result<(), StoreError> {
+    let d = db.dialect();
+    use projection_sdk::{ColumnType as T, Value as V};
+    db.execute(&crate::store::Statement {
+        sql: format!(
+            "DELETE FROM projector_plugins WHERE family = {} AND hash = {} AND NOT active",
+            ph(d, 1, "TEXT"),
+            ph(d, 2, "TEXT")
+        ),
+        binds: vec![
+            (V::Text(family.to_owned()), T::Text),
+            (V::Text(hash.to_owned()), T::Text),
+        ],
+        arrays: Vec::new(),
+    })
+    .await?;
+    Ok(())
 }
 
 /// Re-activate the version deployed before the active one (or, with no
@@ -274,8 +367,36 @@ pub async fn rollback(
             None => return Err(RegistryError::NoEarlierVersion(family.to_owned())),
         },
     };
-    check_tables(db, &plugin).await?;
-    activate(db, family, target.as_deref()).await?;
+    match check_tables(db, &plugin).await {
+        Ok(()) => activate(db, family, target.as_deref()).await?,
+        Err(RegistryError::TablesChanged { .. }) => {
+            // A version with other tables: the ones a cutover kept aside,
+            // if they are this version's.
+            let kept = state::kept_description(db, family).await?;
+            let live = state::stored_description(db, family).await?;
+            match (kept, live) {
+                (Some(kept), Some(live))
+                    if crate::store::ddl::first_difference(&kept, &plugin.description)
+                        .is_none() =>
+                {
+                    crate::store::cutover::exchange_with_prev(
+                        db,
+                        &live,
+                        &plugin.description,
+                        target.as_deref(),
+                    )
+                    .await?;
+                }
+                _ => {
+                    return Err(RegistryError::NotKept {
+                        family: family.to_owned(),
+                        version: plugin.description.version.clone(),
+                    });
+                }
+            }
+        }
+        Err(other) => return Err(other),
+    }
     Ok(target)
 }
 

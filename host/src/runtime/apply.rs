@@ -16,7 +16,7 @@ use projection_sdk::{Description, Event};
 use super::merge;
 use super::plan::{EventFailure, Plan, Stops};
 use crate::store::sql::Statement;
-use crate::store::{Db, StoreError, Tx, state};
+use crate::store::{Db, StoreError, Tx, fence, state};
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,6 +44,9 @@ pub(super) struct Family {
     pub(super) failing: std::sync::Arc<HashSet<FailureKey>>,
     /// One statement per mutation, each event in a savepoint (a baseline).
     pub(super) statement_per_event: bool,
+    /// The family's generation when its checkpoints were read: an apply
+    /// after it moved is refused ([`fence`]; `None` for a lane).
+    pub(super) generation: Option<i64>,
 }
 
 /// Apply a batch in one transaction with its checkpoints, on owned data, for
@@ -75,6 +78,7 @@ async fn apply_batch(
         events,
         plans,
         failing: &family.failing,
+        generation: family.generation,
     };
     if family.statement_per_event {
         return batch.run(db, None).await;
@@ -94,6 +98,7 @@ struct Batch<'a> {
     events: &'a [Event],
     plans: &'a [Plan],
     failing: &'a HashSet<FailureKey>,
+    generation: Option<i64>,
 }
 
 impl Batch<'_> {
@@ -103,6 +108,12 @@ impl Batch<'_> {
         let careful = merged.is_none();
         let family = self.description.name.as_str();
         let mut tx = db.begin().await?;
+        if let Err(error) = fence::check(&mut tx, family, self.generation).await {
+            // Roll back now: a dropped transaction would hold SQLite's
+            // write lock until its connection is used again.
+            tx.rollback().await?;
+            return Err(error);
+        }
         let mut outcome = BatchOutcome::default();
         let mut stops = Stops::default();
         let mut last_applied: HashMap<&str, (&Event, i64)> = HashMap::new();

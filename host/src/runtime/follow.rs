@@ -34,10 +34,10 @@ use tokio::sync::watch;
 
 use std::collections::{HashMap, HashSet};
 
-use projection_sdk::{Event, Subscription};
+use projection_sdk::Subscription;
 
 use super::apply::BatchOutcome;
-use super::replay::{BatchObserver, FamilyReplay};
+use super::replay::{BatchObserver, Cursor, FamilyReplay};
 use super::{Control, Progress, ReplayOptions, RuntimeError};
 use crate::metrics::{LagRefresh, Metrics};
 use crate::plugin::Plugin;
@@ -337,7 +337,7 @@ struct Follower<'a> {
     refused: HashSet<String>,
     /// Per family, the last event its replay read (nothing new appears
     /// before it).
-    cursors: HashMap<String, Option<Event>>,
+    cursors: HashMap<String, Option<Cursor>>,
     /// The failed events seen at the last round (family, tenant, due).
     failures_seen: Vec<(String, String, bool)>,
     pauses: Pauses,
@@ -432,22 +432,35 @@ impl<'a> Follower<'a> {
                 continue;
             }
             let cursor = self.cursors.entry(plugin.family().to_owned()).or_default();
-            let replay = FamilyReplay::start(
-                self.db,
-                plugin,
-                &self.every_family,
-                &self.one_batch,
-                &self.barrier,
-                cursor.take(),
-            )
-            .await?;
-            let replay = match self.metrics {
-                Some(metrics) => replay.observed_by(metrics),
-                None => replay,
+            let taken = cursor.take();
+            let ran = async {
+                let replay = FamilyReplay::start(
+                    self.db,
+                    plugin,
+                    &self.every_family,
+                    &self.one_batch,
+                    &self.barrier,
+                    taken,
+                )
+                .await?;
+                let replay = match self.metrics {
+                    Some(metrics) => replay.observed_by(metrics),
+                    None => replay,
+                };
+                replay.run(plugin, &self.every_family, progress).await
             };
-            let (report, after) = replay.run(plugin, &self.every_family, progress).await?;
-            *cursor = after;
-            progressed |= report.n_batches > 0;
+            match ran.await {
+                Ok((report, after)) => {
+                    *cursor = after;
+                    progressed |= report.n_batches > 0;
+                }
+                Err(RuntimeError::Store(StoreError::Superseded { family })) => {
+                    // Cut over to another version: nothing of the batch was
+                    // applied; the swap between rounds loads the new one.
+                    tracing::info!(family = %family, "cut over to another version; switching plugins");
+                }
+                Err(other) => return Err(other),
+            }
         }
         Ok(progressed)
     }

@@ -14,11 +14,14 @@
 //! ([`FamilyReport::refused`], [`Refusal`]), and the other families go on.
 
 mod apply;
+mod aside;
+pub mod deploy;
 pub mod follow;
 mod merge;
 mod pipeline;
 mod plan;
 mod replay;
+pub mod verify;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -156,6 +159,18 @@ pub struct FamilyReport {
     pub refused: Option<String>,
 }
 
+impl FamilyReport {
+    /// This report followed by `then`, of the same family: counts added.
+    fn and(mut self, then: &FamilyReport) -> FamilyReport {
+        self.n_applied += then.n_applied;
+        self.n_failed += then.n_failed;
+        self.n_mutations += then.n_mutations;
+        self.n_batches += then.n_batches;
+        self.elapsed += then.elapsed;
+        self
+    }
+}
+
 /// Progress callbacks (a progress bar in the CLI, nothing in tests).
 pub trait Progress: Send + Sync {
     /// A family starts; `total` events are pending.
@@ -267,13 +282,24 @@ pub async fn replay_controlled(
             Some(error) => Err(error),
             None => prepare(db, plugin, options, &rivals).await,
         };
-        if let Err(error) = prepared {
-            tracing::error!(family = plugin.family(), "not installed: {error}");
-            reports.push(FamilyReport {
-                family: plugin.family().to_owned(),
-                refused: Some(error.to_string()),
-                ..FamilyReport::default()
-            });
+        let start = match prepared {
+            Ok(start) => start,
+            Err(error) => {
+                tracing::error!(family = plugin.family(), "not installed: {error}");
+                reports.push(FamilyReport {
+                    family: plugin.family().to_owned(),
+                    refused: Some(error.to_string()),
+                    ..FamilyReport::default()
+                });
+                continue;
+            }
+        };
+        if start == Start::Online {
+            // Built up to the last event, then swapped in: the live tables
+            // are caught up as of the swap. No replay of the live tables
+            // follows, so none competes with a `run` following them.
+            let run = (options, control, &barrier);
+            reports.push(aside::rebuild_online(db, plugin, run, progress).await?);
             continue;
         }
         let replay =
@@ -283,22 +309,55 @@ pub async fn replay_controlled(
     Ok(reports)
 }
 
+/// How a family's replay starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// From its checkpoints, on its live tables.
+    InPlace,
+    /// Rebuilt online first: built aside and swapped in.
+    Online,
+}
+
+/// Install the family's tables, or prepare its rebuild. `--from-start` on an
+/// installed family whose tables keep their shape is an online rebuild
+/// (built aside, swapped in); when the tables change shape the family's
+/// tables are dropped and rebuilt in place, and readers see them fill up.
 async fn prepare(
     db: &Db,
     plugin: &Plugin,
     options: &ReplayOptions,
     rivals: &[&Description],
-) -> Result<(), RuntimeError> {
+) -> Result<Start, RuntimeError> {
     let (description, hash) = (&plugin.description, plugin.hash.as_str());
-    match (options.from_start, options.instance_id.as_deref()) {
-        (true, None) => ddl::rebuild_among(db, description, hash, rivals).await?,
-        (true, Some(instance)) => {
+    if !options.from_start {
+        ddl::install_among(db, description, hash, rivals).await?;
+        return Ok(Start::InPlace);
+    }
+    let stored = state::stored_description(db, &description.name).await?;
+    let changes_shape = match &stored {
+        Some(stored) if ddl::first_difference(stored, description).is_none() => {
+            ddl::install_among(db, description, hash, rivals).await?;
+            return Ok(Start::Online);
+        }
+        Some(_) => true,
+        None => false,
+    };
+    match options.instance_id.as_deref() {
+        None => {
+            if changes_shape {
+                tracing::warn!(
+                    family = %description.name,
+                    "the tables change shape: dropped and rebuilt in place"
+                );
+            }
+            ddl::rebuild_among(db, description, hash, rivals).await?;
+        }
+        Some(instance) => {
             ddl::install_among(db, description, hash, rivals).await?;
             ddl::rebuild_instance(db, description, instance).await?;
         }
-        (false, _) => ddl::install_among(db, description, hash, rivals).await?,
     }
-    Ok(())
+    Ok(Start::InPlace)
 }
 
 fn subscription_lists(plugin: &Plugin) -> (Vec<String>, Vec<String>) {
@@ -319,6 +378,18 @@ fn subscription_lists(plugin: &Plugin) -> (Vec<String>, Vec<String>) {
 pub async fn pending(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64)>, StoreError> {
     let (aggregate_types, event_types) = subscription_lists(plugin);
     source::events_behind(db, plugin.family(), &aggregate_types, &event_types).await
+}
+
+/// Events a family built aside in `lane` has still to apply, per tenant
+/// (with `plugin`'s subscriptions).
+pub async fn pending_in(
+    db: &Db,
+    plugin: &Plugin,
+    lane: crate::store::lane::Lane,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let (aggregate_types, event_types) = subscription_lists(plugin);
+    let key = lane.key(plugin.canonical().name.as_str());
+    source::events_behind(db, &key, &aggregate_types, &event_types).await
 }
 
 /// Per tenant, every committed event the family has not applied: after its

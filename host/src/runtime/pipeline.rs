@@ -26,6 +26,9 @@ pub(super) struct Reader<'a> {
     pub(super) limit: i64,
     /// Per tenant, the last event applied when the replay started.
     pub(super) checkpoints: HashMap<String, Checkpoint>,
+    /// Per tenant, the last event to take (`verify` replays up to the live
+    /// checkpoints); a tenant without one takes nothing. `None`: no bound.
+    pub(super) until: Option<HashMap<String, Checkpoint>>,
     /// How to wait for writers in flight before each read.
     pub(super) barrier: &'a Barrier,
     /// A stop request ends a wait of the barrier (nothing is read).
@@ -90,6 +93,13 @@ impl Reader<'_> {
                 self.checkpoints
                     .get(&e.instance_id)
                     .is_none_or(|c| c.is_before(e))
+            })
+            .filter(|e| {
+                self.until.as_ref().is_none_or(|until| {
+                    until
+                        .get(&e.instance_id)
+                        .is_some_and(|last| !last.is_before(e))
+                })
             })
             .collect();
         Ok(Some(Read {

@@ -11,7 +11,7 @@
 //! A [`BatchObserver`] (the follow loop's metrics) is told of every batch
 //! that commits, with how long its transaction took.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use super::plan::Stops;
 use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pending};
 use crate::plugin::Plugin;
 use crate::source::order::Barrier;
-use crate::store::{Db, StoreError, state};
+use crate::store::{Db, StoreError, fence, state};
 
 /// Told of every batch that commits.
 pub(super) trait BatchObserver: Sync {
@@ -51,35 +51,25 @@ pub(super) struct FamilyReplay<'a> {
 impl<'a> FamilyReplay<'a> {
     /// Start from the family's checkpoints and failed events. `cursor` is
     /// where a previous run of the follow loop stopped reading (`None`:
-    /// from the checkpoints).
+    /// from the checkpoints); it is dropped when the family was rebuilt
+    /// since (its generation moved), as the checkpoints it rested on are
+    /// gone.
     pub(super) async fn start(
         db: &'a Db,
         plugin: &Plugin,
         options: &'a ReplayOptions,
         control: &'a Control,
         barrier: &'a Barrier,
-        cursor: Option<Event>,
+        cursor: Option<Cursor>,
     ) -> Result<FamilyReplay<'a>, RuntimeError> {
         let family = plugin.family().to_owned();
-        let now = crate::time::now_micros();
-        let mut stops = Stops::default();
-        let mut failing = HashSet::new();
-        for failure in state::family_failures(db, &family).await? {
-            if control.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
-                stops.stop(&failure.instance_id);
-            }
-            failing.insert((
-                failure.instance_id,
-                failure.aggregate_type,
-                failure.aggregate_id,
-                failure.sequence,
-            ));
+        let from = Resume::load(db, &family, control).await?;
+        let cursor = cursor.filter(|c| c.generation == from.generation);
+        if cursor.is_none() && !still_live(db, plugin).await? {
+            // Cut over to another version since this plugin was loaded.
+            return Err(StoreError::Superseded { family }.into());
         }
-        let checkpoints = state::family_checkpoints(db, &family)
-            .await?
-            .into_iter()
-            .map(|c| (c.instance_id.clone(), c))
-            .collect();
+        let cursor = cursor.map(|c| c.after);
         let (aggregate_types, event_types) = super::subscription_lists(plugin);
         let reader = Reader {
             db,
@@ -87,7 +77,8 @@ impl<'a> FamilyReplay<'a> {
             event_types,
             instance_id: options.instance_id.as_deref(),
             limit: i64::try_from(options.batch_size.max(1)).unwrap_or(1000),
-            checkpoints,
+            checkpoints: from.checkpoints,
+            until: None,
             barrier,
             stop: control.stop.as_ref(),
         };
@@ -98,10 +89,11 @@ impl<'a> FamilyReplay<'a> {
                 db: db.clone(),
                 description: Arc::new(plugin.description.clone()),
                 version: super::plugin_version(plugin),
-                failing: Arc::new(failing),
+                failing: Arc::new(from.failing),
                 statement_per_event: control.statement_per_event,
+                generation: from.generation,
             },
-            stops,
+            stops: from.stops,
             cursor,
             report: FamilyReport {
                 family,
@@ -110,6 +102,25 @@ impl<'a> FamilyReplay<'a> {
             control,
             observer: None,
         })
+    }
+
+    /// Start again from the family's checkpoints and failures as they are
+    /// now (after a swap moved them), reading from the first event.
+    async fn restart(&mut self) -> Result<(), RuntimeError> {
+        let from = Resume::load(self.db, &self.report.family, self.control).await?;
+        self.reader.checkpoints = from.checkpoints;
+        self.family.failing = Arc::new(from.failing);
+        self.family.generation = from.generation;
+        self.stops = from.stops;
+        self.cursor = None;
+        Ok(())
+    }
+
+    /// Take no event of a tenant after its entry in `until`, and none of a
+    /// tenant without one.
+    pub(super) fn until(mut self, until: HashMap<String, state::Checkpoint>) -> FamilyReplay<'a> {
+        self.reader.until = Some(until);
+        self
     }
 
     /// Tell `observer` of every batch that commits.
@@ -127,7 +138,7 @@ impl<'a> FamilyReplay<'a> {
         plugin: &mut Plugin,
         options: &ReplayOptions,
         progress: &dyn Progress,
-    ) -> Result<(FamilyReport, Option<Event>), RuntimeError> {
+    ) -> Result<(FamilyReport, Option<Cursor>), RuntimeError> {
         let started = Instant::now();
         let total = if self.control.count_pending {
             pending(self.db, plugin)
@@ -161,7 +172,25 @@ impl<'a> FamilyReplay<'a> {
             } else {
                 self.read_and_plan(plugin, Some(last.clone())).await
             };
-            let (outcome, took) = applying.finish().await?;
+            let (outcome, took) = match applying.finish().await {
+                Err(RuntimeError::Store(StoreError::Superseded { family })) => {
+                    // Rebuilt under us: nothing of the batch committed, and
+                    // the batch read ahead was planned on old checkpoints.
+                    // Cut over to another version: this plugin is not the
+                    // live one any more, and the caller must switch.
+                    if !still_live(self.db, plugin).await? {
+                        return Err(StoreError::Superseded { family }.into());
+                    }
+                    tracing::info!(
+                        family = %self.report.family,
+                        "the family was rebuilt meanwhile; going on from its new checkpoints"
+                    );
+                    self.restart().await?;
+                    next = self.read_and_plan(plugin, None).await?;
+                    continue;
+                }
+                other => other?,
+            };
             if let Some(observer) = self.observer {
                 observer.committed(&self.report.family, &outcome, took);
             }
@@ -175,7 +204,9 @@ impl<'a> FamilyReplay<'a> {
         }
         self.report.elapsed = started.elapsed();
         progress.finish(&self.report);
-        Ok((self.report, self.cursor))
+        let generation = self.family.generation;
+        let cursor = self.cursor.map(|after| Cursor { after, generation });
+        Ok((self.report, cursor))
     }
 
     /// *Read* and *plan*: the batch after `after`, handled by the plugin.
@@ -264,6 +295,63 @@ impl<'a> FamilyReplay<'a> {
         self.control
             .max_batches
             .is_some_and(|max| n_batches >= max as u64)
+    }
+}
+
+/// Whether the family's live tables are the ones `plugin` declares (a
+/// family built aside, in a lane, has no live tables of its own: yes).
+async fn still_live(db: &Db, plugin: &Plugin) -> Result<bool, RuntimeError> {
+    Ok(state::stored_description(db, plugin.family())
+        .await?
+        .is_none_or(|live| {
+            crate::store::ddl::first_difference(&live, &plugin.description).is_none()
+        }))
+}
+
+/// Where a replay stopped reading, valid while the family's generation is
+/// the one it was read under.
+pub(super) struct Cursor {
+    after: Event,
+    generation: Option<i64>,
+}
+
+/// Where a family's replay starts: what its checkpoints and failures say,
+/// read after its generation ([`crate::store::fence`]).
+struct Resume {
+    generation: Option<i64>,
+    checkpoints: HashMap<String, state::Checkpoint>,
+    failing: HashSet<apply::FailureKey>,
+    stops: Stops,
+}
+
+impl Resume {
+    async fn load(db: &Db, family: &str, control: &Control) -> Result<Resume, RuntimeError> {
+        let generation = fence::generation(db, family).await?;
+        let now = crate::time::now_micros();
+        let mut stops = Stops::default();
+        let mut failing = HashSet::new();
+        for failure in state::family_failures(db, family).await? {
+            if control.respect_backoff && failure.retry_after.is_some_and(|t| t > now) {
+                stops.stop(&failure.instance_id);
+            }
+            failing.insert((
+                failure.instance_id,
+                failure.aggregate_type,
+                failure.aggregate_id,
+                failure.sequence,
+            ));
+        }
+        let checkpoints = state::family_checkpoints(db, family)
+            .await?
+            .into_iter()
+            .map(|c| (c.instance_id.clone(), c))
+            .collect();
+        Ok(Resume {
+            generation,
+            checkpoints,
+            failing,
+            stops,
+        })
     }
 }
 

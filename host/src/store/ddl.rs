@@ -248,6 +248,9 @@ pub async fn install_among(
         });
     }
     let mut tx = db.begin().await?;
+    // The family's row before its tables, in the order every apply takes
+    // them (`fence`), so an install beside a running apply cannot deadlock.
+    super::fence::hold(&mut tx, &description.name).await?;
     super::owner::check(&mut tx, description, rivals).await?;
     create_tables(&mut tx, description).await?;
     super::state::record_tables(&mut tx, description).await?;
@@ -314,6 +317,7 @@ pub async fn rebuild_among(
     check_description(description)?;
     let stored = super::state::stored_description(db, &description.name).await?;
     let mut tx = db.begin().await?;
+    super::fence::supersede_if_installed(&mut tx, &description.name).await?;
     super::owner::check(&mut tx, description, rivals).await?;
     let owned = super::state::family_relations(&mut tx, &description.name).await?;
     let is_owned = |name: &str, kind: &str| owned.iter().any(|r| r.name == name && r.kind == kind);
@@ -360,6 +364,7 @@ pub async fn rebuild_instance(
 ) -> Result<(), StoreError> {
     let system = instance_id == projection_sdk::validate::SYSTEM_TENANT;
     let mut tx = db.begin().await?;
+    super::fence::supersede_if_installed(&mut tx, &description.name).await?;
     for table in description.tables.iter().rev() {
         let statement = match (table.is_system_scoped(), system) {
             (true, false) => continue,

@@ -16,8 +16,13 @@ use super::{Db, Dialect, StoreError};
 pub type JsonRow = Map<String, Json>;
 
 fn select_expr(dialect: Dialect, name: &str, kind: ColumnType) -> Result<String, StoreError> {
-    let col = quote(name)?;
-    Ok(match (dialect, kind) {
+    Ok(text_of(dialect, &quote(name)?, kind))
+}
+
+/// The SQL expression `col` (a column, possibly qualified) as text, in the
+/// canonical form of its kind.
+pub(super) fn text_of(dialect: Dialect, col: &str, kind: ColumnType) -> String {
+    match (dialect, kind) {
         (Dialect::Postgres, ColumnType::Timestamp) => {
             format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         }
@@ -47,7 +52,7 @@ fn select_expr(dialect: Dialect, name: &str, kind: ColumnType) -> Result<String,
             format!("CASE WHEN {col} THEN 'true' WHEN NOT {col} THEN 'false' END")
         }
         (Dialect::Sqlite, _) => format!("CAST({col} AS TEXT)"),
-    })
+    }
 }
 
 fn canonical(dialect: Dialect, kind: ColumnType, text: Option<String>) -> Result<Json, StoreError> {

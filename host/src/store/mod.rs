@@ -23,14 +23,19 @@
 //! [`APPLICATION_NAME`], which the read barrier uses.
 
 pub mod bind;
+pub mod compare;
+pub mod cutover;
 pub mod ddl;
 pub mod dump;
+pub mod fence;
 pub mod fold;
+pub mod lane;
 pub mod literal;
 pub mod owner;
 pub mod pause;
 pub mod sql;
 pub mod state;
+pub mod swap;
 pub mod view;
 
 use std::str::FromStr;
@@ -185,6 +190,21 @@ pub enum StoreError {
     /// Stored data the host cannot read.
     #[error("unreadable stored data: {0}")]
     Corrupt(String),
+    /// The family has no row in `projector_families`: it was never
+    /// installed.
+    #[error("family {0:?} is not installed")]
+    NotInstalled(String),
+    /// The family's rows and checkpoints were replaced (an online rebuild's
+    /// swap) after this batch was planned: nothing of it was committed, and
+    /// the replay starts again from the checkpoints ([`fence`]).
+    #[error(
+        "family {family:?} was rebuilt or cut over to another version while this batch was \
+         planned; nothing of it was applied"
+    )]
+    Superseded {
+        /// The family.
+        family: String,
+    },
     /// `failed retry` / `failed skip` named an id that is not a failed event.
     #[error("no failed event with id {0} (see `projector failed list`)")]
     NoFailedEvent(i64),
@@ -301,12 +321,15 @@ async fn bootstrap_postgres(conn: &mut PgConnection, schema: &str) -> Result<(),
 }
 
 /// Refuse a projection schema holding a relation with a host table's name:
-/// it would come first in the search path.
+/// it would come first in the search path. The host's own tables built
+/// aside (lanes, `projector_<lane>_<table>`) are recorded as such and pass.
 async fn check_not_shadowed(conn: &mut PgConnection, schema: &str) -> Result<(), StoreError> {
     let shadow: Option<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
          AND (left(c.relname, 10) = 'projector_' OR c.relname = '_sqlx_migrations') \
+         AND NOT EXISTS (SELECT 1 FROM projector.projector_tables t \
+                         WHERE t.name = c.relname AND t.family LIKE '%@%') \
          ORDER BY c.relname LIMIT 1",
     )
     .bind(schema)

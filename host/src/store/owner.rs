@@ -176,6 +176,11 @@ async fn catalog(tx: &mut Tx, name: &str) -> Result<Option<Relation>, StoreError
     }))
 }
 
+/// Whether a table, view or index of this name exists in the catalog.
+pub async fn exists(tx: &mut Tx, name: &str) -> Result<bool, StoreError> {
+    Ok(catalog(tx, name).await?.is_some())
+}
+
 /// Check, inside the transaction that will create them, that the family may
 /// create every table, view and index it declares. `rivals` are the other
 /// families loaded in the same run.

@@ -43,6 +43,50 @@ pub async fn stored_description(db: &Db, family: &str) -> Result<Option<Descript
         .transpose()
 }
 
+/// The description of the version whose tables a cutover kept aside
+/// (lane `prev`), if any.
+pub async fn kept_description(db: &Db, family: &str) -> Result<Option<Description>, StoreError> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => "SELECT kept_description FROM projector_families WHERE name = ?1",
+        Dialect::Postgres => {
+            "SELECT kept_description::text FROM projector_families WHERE name = $1"
+        }
+    };
+    let rows = fetch_rows!(db, sql, binds = [family], |r| r
+        .try_get::<Option<String>, _>(0)?);
+    rows.into_iter()
+        .flatten()
+        .next()
+        .map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+/// Record which version's tables lane `prev` holds (`None`: none).
+pub async fn set_kept_description(
+    tx: &mut Tx,
+    family: &str,
+    kept: Option<&Description>,
+) -> Result<(), StoreError> {
+    let d = tx.dialect();
+    let json = kept
+        .map(|k| serde_json::to_string(k).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()?;
+    tx.execute(&Statement {
+        sql: format!(
+            "UPDATE projector_families SET kept_description = {} WHERE name = {}",
+            ph(d, 1, "JSONB"),
+            ph(d, 2, "TEXT")
+        ),
+        binds: vec![
+            (json.map_or(Value::Null, Value::Json), ColumnType::Json),
+            text(family),
+        ],
+        arrays: Vec::new(),
+    })
+    .await?;
+    Ok(())
+}
+
 /// Record the family's description (after creating its tables).
 pub async fn record_family(
     tx: &mut Tx,
@@ -185,6 +229,57 @@ pub async fn record_tables(tx: &mut Tx, description: &Description) -> Result<(),
         })
         .await?;
     }
+    Ok(())
+}
+
+/// Make `hash` the family's active deployed version (no longer staged), or
+/// (`None`) none, so the plugin directory's file is the effective one.
+pub async fn activate_version(
+    tx: &mut Tx,
+    family: &str,
+    hash: Option<&str>,
+) -> Result<(), StoreError> {
+    let d = tx.dialect();
+    let boolean = |b: bool| (Value::Boolean(b), ColumnType::Boolean);
+    tx.execute(&Statement {
+        sql: format!(
+            "UPDATE projector_plugins SET active = {} WHERE family = {}",
+            ph(d, 1, "BOOLEAN"),
+            ph(d, 2, "TEXT")
+        ),
+        binds: vec![boolean(false), text(family)],
+        arrays: Vec::new(),
+    })
+    .await?;
+    if let Some(hash) = hash {
+        tx.execute(&Statement {
+            sql: format!(
+                "UPDATE projector_plugins SET active = {}, stage = NULL WHERE family = {} AND hash = {}",
+                ph(d, 1, "BOOLEAN"),
+                ph(d, 2, "TEXT"),
+                ph(d, 3, "TEXT")
+            ),
+            binds: vec![boolean(true), text(family), text(hash)],
+            arrays: Vec::new(),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forget the records of the tables and views of a family (or a lane's
+/// key), once they are dropped.
+pub async fn forget_relations(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
+    let d = tx.dialect();
+    tx.execute(&Statement {
+        sql: format!(
+            "DELETE FROM projector_tables WHERE family = {}",
+            ph(d, 1, "TEXT")
+        ),
+        binds: vec![text(family)],
+        arrays: Vec::new(),
+    })
+    .await?;
     Ok(())
 }
 
@@ -497,30 +592,66 @@ fn family_filter(d: Dialect) -> &'static str {
     }
 }
 
-async fn checkpoints_of(db: &Db, family: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
-    let position = match db.dialect() {
+fn checkpoints_sql(d: Dialect) -> String {
+    let position = match d {
         Dialect::Sqlite => "printf('%.6f', \"position\")",
         Dialect::Postgres => "\"position\"::text",
     };
-    let sql = format!(
+    format!(
         "SELECT family, instance_id, {position}, CAST(in_tx_order AS BIGINT), aggregate_type, aggregate_id, \
          \"sequence\", plugin_version, CAST(n_consumed AS BIGINT) FROM projector_checkpoints{} \
          ORDER BY family, instance_id",
-        family_filter(db.dialect())
-    );
-    Ok(fetch_rows!(db, &sql, binds = [family], |r| {
+        family_filter(d)
+    )
+}
+
+macro_rules! checkpoint_row {
+    ($r:ident) => {
         Checkpoint {
-            family: r.try_get(0)?,
-            instance_id: r.try_get(1)?,
-            position: r.try_get(2)?,
-            in_tx_order: r.try_get(3)?,
-            aggregate_type: r.try_get(4)?,
-            aggregate_id: r.try_get(5)?,
-            sequence: r.try_get(6)?,
-            plugin_version: r.try_get(7)?,
-            n_consumed: r.try_get(8)?,
+            family: $r.try_get(0)?,
+            instance_id: $r.try_get(1)?,
+            position: $r.try_get(2)?,
+            in_tx_order: $r.try_get(3)?,
+            aggregate_type: $r.try_get(4)?,
+            aggregate_id: $r.try_get(5)?,
+            sequence: $r.try_get(6)?,
+            plugin_version: $r.try_get(7)?,
+            n_consumed: $r.try_get(8)?,
         }
-    }))
+    };
+}
+
+async fn checkpoints_of(db: &Db, family: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
+    let sql = checkpoints_sql(db.dialect());
+    Ok(fetch_rows!(
+        db,
+        &sql,
+        binds = [family],
+        |r| checkpoint_row!(r)
+    ))
+}
+
+/// One family's checkpoints, by tenant, read inside a transaction.
+pub async fn family_checkpoints_in(
+    tx: &mut Tx,
+    family: &str,
+) -> Result<Vec<Checkpoint>, StoreError> {
+    let sql = checkpoints_sql(tx.dialect());
+    macro_rules! fetch {
+        ($t:expr) => {
+            sqlx::query(&sql)
+                .bind(family)
+                .fetch_all(&mut **$t)
+                .await?
+                .iter()
+                .map(|r| Ok(checkpoint_row!(r)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?
+        };
+    }
+    Ok(match tx {
+        Tx::Sqlite(t) => fetch!(t),
+        Tx::Postgres(t) => fetch!(t),
+    })
 }
 
 /// All failed events.
