@@ -12,8 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser as _;
-use host::cli::{self, Cli};
 use host::plugin::registry::{self, Deployed, Stage, Swapper};
 use host::plugin::{Limits, Plugin};
 use host::runtime::follow::{FollowOptions, follow};
@@ -293,29 +291,6 @@ async fn a_version_with_a_new_column_is_built_aside_and_cut_over_on_postgres() {
     blue_green(Store::Postgres).await;
 }
 
-async fn run_cli(url: &str, plugins: &str, cache: &str, args: &[&str]) -> ExitCode {
-    let argv: Vec<String> = [
-        "projector",
-        "--database-url",
-        url,
-        "--plugins",
-        plugins,
-        "--cache",
-        cache,
-    ]
-    .iter()
-    .chain(args)
-    .map(|a| (*a).to_owned())
-    .collect();
-    tokio::task::spawn_blocking(move || {
-        std::thread::spawn(move || cli::run(Cli::parse_from(argv)).expect("the command runs"))
-            .join()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
 /// Shadows through the command line: a shadow of the same tables shows the
 /// rows it changes and is discarded; a shadow with a new column shows the
 /// column and is promoted.
@@ -325,7 +300,7 @@ async fn shadows(store: Store) {
     let dir = support::plugin_dir(&["orgs"]);
     let cache = tempfile::tempdir().unwrap();
     let (dir_s, cache_s) = (dir.path().to_str().unwrap(), cache.path().to_str().unwrap());
-    let cli = |args: &'static [&'static str]| run_cli(&t.url, dir_s, cache_s, args);
+    let cli = |args: &'static [&'static str]| support::run_cli(&t.url, dir_s, cache_s, args);
     assert_eq!(cli(&["replay"]).await, ExitCode::SUCCESS);
     let before = all_rows(&t.db, &support::plugins(&["orgs"])).await;
 
@@ -333,7 +308,7 @@ async fn shadows(store: Store) {
     let v2 = v2.to_str().unwrap().to_owned();
     let deploy_v2 = ["plugin", "deploy", "--shadow", v2.as_str()];
     assert_eq!(
-        run_cli(&t.url, dir_s, cache_s, &deploy_v2).await,
+        support::run_cli(&t.url, dir_s, cache_s, &deploy_v2).await,
         ExitCode::SUCCESS
     );
     let status = crate::pause::status_output(&t.url).await;
@@ -375,7 +350,7 @@ async fn shadows(store: Store) {
     let v3 = v3.to_str().unwrap().to_owned();
     let deploy_v3 = ["plugin", "deploy", "--shadow", v3.as_str()];
     assert_eq!(
-        run_cli(&t.url, dir_s, cache_s, &deploy_v3).await,
+        support::run_cli(&t.url, dir_s, cache_s, &deploy_v3).await,
         ExitCode::SUCCESS
     );
     support::import_json(&t.db, &org_events(60..90)).await;

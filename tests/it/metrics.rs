@@ -282,3 +282,33 @@ async fn an_oversized_request_is_refused() {
     let long = format!("GET /metrics HTTP/1.1\r\nX-Filler: {}", "a".repeat(10_000));
     assert_eq!(send(serving.local_addr(), &long).await.status, 431);
 }
+
+/// A client that starts a request and sends no more is answered 408 once
+/// the read timeout passes, and the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_stalls_times_out() {
+    let (_metrics, serving) = served(0).await;
+    let addr = serving.local_addr();
+    let started = std::time::Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(get(addr, "/livez").await.status, 503);
+}

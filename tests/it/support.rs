@@ -334,3 +334,38 @@ pub fn assert_golden(name: &str, actual: &Json) {
         panic!("{} differs from the projection:\n{got}", path.display());
     }
 }
+
+/// Run the command line in this process, on a thread of its own (it starts
+/// its own runtime), against `url` with the plugins in `plugins` and the
+/// compile cache in `cache`; its exit code. A command that errs fails the
+/// test.
+pub async fn run_cli(
+    url: &str,
+    plugins: &str,
+    cache: &str,
+    args: &[&str],
+) -> std::process::ExitCode {
+    use clap::Parser as _;
+    let argv: Vec<String> = [
+        "projector",
+        "--database-url",
+        url,
+        "--plugins",
+        plugins,
+        "--cache",
+        cache,
+    ]
+    .iter()
+    .chain(args)
+    .map(|a| (*a).to_owned())
+    .collect();
+    tokio::task::spawn_blocking(move || {
+        std::thread::spawn(move || {
+            host::cli::run(host::cli::Cli::parse_from(argv)).expect("the command runs")
+        })
+        .join()
+        .unwrap()
+    })
+    .await
+    .unwrap()
+}

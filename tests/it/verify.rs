@@ -5,8 +5,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-use host::cli::{self, Cli};
 use host::runtime::verify::{self, Verdict, VerifyOptions};
 use host::runtime::{Quiet, ReplayOptions};
 use host::store::compare::DriftKind;
@@ -84,30 +82,8 @@ fn copy_org(from: &(String, String), tenant: &str, id: &str) -> String {
 }
 
 async fn run_cli(url: &str, plugins: &str, args: &[&str]) -> ExitCode {
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = cache_dir.path().to_str().unwrap().to_owned();
-    let argv: Vec<String> = [
-        "projector",
-        "--database-url",
-        url,
-        "--plugins",
-        plugins,
-        "--cache",
-        &cache,
-    ]
-    .iter()
-    .chain(args)
-    .map(|a| (*a).to_owned())
-    .collect();
-    let code = tokio::task::spawn_blocking(move || {
-        std::thread::spawn(move || cli::run(Cli::parse_from(argv)).expect("the command runs"))
-            .join()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    drop(cache_dir);
-    code
+    let cache = tempfile::tempdir().unwrap();
+    support::run_cli(url, plugins, cache.path().to_str().unwrap(), args).await
 }
 
 fn verdict<'a>(verdicts: &'a [Verdict], family: &str) -> &'a Verdict {

@@ -168,15 +168,25 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// A family's plugin from the plugin directory, or an error naming where
+/// the bench looked.
+fn load_plugin(
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    name: &str,
+) -> Result<Plugin> {
+    let path = plugin_dir.join(format!("{name}.wasm"));
+    Plugin::load(&path, Some(cache_dir), Limits::default())
+        .with_context(|| format!("the bench needs the {name} plugin at {}", path.display()))
+}
+
 async fn bench_throughput(
     database_url: &str,
     plugin_dir: &std::path::Path,
     cache_dir: &std::path::Path,
     options: throughput::Options,
 ) -> Result<ExitCode> {
-    let path = plugin_dir.join("users.wasm");
-    let wasm = Plugin::load(&path, Some(cache_dir), Limits::default())
-        .with_context(|| format!("the bench needs the users plugin at {}", path.display()))?;
+    let wasm = load_plugin(plugin_dir, cache_dir, "users")?;
     let scratch = Scratch::create(database_url).await?;
     say!(
         "bench on {} ({} events, batches of {})",
@@ -197,9 +207,7 @@ async fn bench_online(
     cache_dir: &std::path::Path,
     options: online::Options,
 ) -> Result<ExitCode> {
-    let path = plugin_dir.join("users.wasm");
-    let users = Plugin::load(&path, Some(cache_dir), Limits::default())
-        .with_context(|| format!("the bench needs the users plugin at {}", path.display()))?;
+    let users = load_plugin(plugin_dir, cache_dir, "users")?;
     let scratch = Scratch::create(database_url).await?;
     say!(
         "online bench on {} ({} events, batches of {})",
@@ -228,12 +236,8 @@ async fn bench_sessions(
     cache_dir: &std::path::Path,
     options: sessions::Options,
 ) -> Result<ExitCode> {
-    let load = |name: &str| {
-        let path = plugin_dir.join(format!("{name}.wasm"));
-        Plugin::load(&path, Some(cache_dir), Limits::default())
-            .with_context(|| format!("the bench needs the {name} plugin at {}", path.display()))
-    };
-    let (users, sessions) = (load("users")?, load("sessions")?);
+    let users = load_plugin(plugin_dir, cache_dir, "users")?;
+    let sessions = load_plugin(plugin_dir, cache_dir, "sessions")?;
     let scratch = Scratch::create(database_url).await?;
     say!(
         "sessions bench on {} ({} events a family, batches of {})",

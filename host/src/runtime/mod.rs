@@ -247,6 +247,20 @@ pub async fn replay(
     replay_controlled(db, plugins, options, &Control::default(), progress).await
 }
 
+/// Refuse a family name no loaded plugin has, naming those it has.
+fn known_family(plugins: &[Plugin], family: Option<&str>) -> Result<(), RuntimeError> {
+    match family {
+        Some(family) if !plugins.iter().any(|p| p.family() == family) => {
+            let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
+            Err(RuntimeError::UnknownFamily(
+                family.to_owned(),
+                names.join(", "),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// [`replay`], driven by `control`.
 pub async fn replay_controlled(
     db: &Db,
@@ -255,15 +269,7 @@ pub async fn replay_controlled(
     control: &Control,
     progress: &dyn Progress,
 ) -> Result<Vec<FamilyReport>, RuntimeError> {
-    if let Some(family) = &options.family
-        && !plugins.iter().any(|p| p.family() == family)
-    {
-        let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
-        return Err(RuntimeError::UnknownFamily(
-            family.clone(),
-            names.join(", "),
-        ));
-    }
+    known_family(plugins, options.family.as_deref())?;
     let barrier = Barrier::new(db, options.barrier).await?;
     let descriptions: Vec<Description> = plugins.iter().map(|p| p.description.clone()).collect();
     let duplicates: Vec<Option<RuntimeError>> =

@@ -109,15 +109,7 @@ pub async fn verify(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<Verdict>, RuntimeError> {
-    if let Some(family) = &options.family
-        && !plugins.iter().any(|p| p.family() == family)
-    {
-        let names: Vec<&str> = plugins.iter().map(Plugin::family).collect();
-        return Err(RuntimeError::UnknownFamily(
-            family.clone(),
-            names.join(", "),
-        ));
-    }
+    super::known_family(plugins, options.family.as_deref())?;
     let barrier = Barrier::new(db, options.barrier).await?;
     let mut verdicts = Vec::new();
     for plugin in plugins.iter_mut() {

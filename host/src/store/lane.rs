@@ -90,63 +90,7 @@ impl Lane {
 
     /// A plugin's mutation as the lane applies it: its tables renamed.
     pub fn mutation(self, mutation: Mutation) -> Mutation {
-        let rename = |table: String| self.table(&table);
-        match mutation {
-            Mutation::Insert {
-                table,
-                values,
-                bump,
-            } => Mutation::Insert {
-                table: rename(table),
-                values,
-                bump,
-            },
-            Mutation::Upsert {
-                table,
-                values,
-                conflict,
-                keep_on_conflict,
-                update_when,
-                bump,
-            } => Mutation::Upsert {
-                table: rename(table),
-                values,
-                conflict,
-                keep_on_conflict,
-                update_when,
-                bump,
-            },
-            Mutation::Update {
-                table,
-                set,
-                conditions,
-                bump,
-            } => Mutation::Update {
-                table: rename(table),
-                set,
-                conditions,
-                bump,
-            },
-            Mutation::Delete { table, conditions } => Mutation::Delete {
-                table: rename(table),
-                conditions,
-            },
-            Mutation::Copy {
-                table,
-                source_table,
-                columns,
-                conditions,
-                conflict,
-                bump,
-            } => Mutation::Copy {
-                table: rename(table),
-                source_table: rename(source_table),
-                columns,
-                conditions,
-                conflict,
-                bump,
-            },
-        }
+        mutation.rename_tables(|table| self.table(table))
     }
 }
 

@@ -225,6 +225,26 @@ pub enum Mutation {
 }
 
 impl Mutation {
+    /// The mutation with every table it names (the one it writes, and a
+    /// copy's source) renamed by `rename`.
+    pub fn rename_tables(mut self, rename: impl Fn(&str) -> String) -> Mutation {
+        match &mut self {
+            Mutation::Insert { table, .. }
+            | Mutation::Upsert { table, .. }
+            | Mutation::Update { table, .. }
+            | Mutation::Delete { table, .. } => *table = rename(table),
+            Mutation::Copy {
+                table,
+                source_table,
+                ..
+            } => {
+                *table = rename(table);
+                *source_table = rename(source_table);
+            }
+        }
+        self
+    }
+
     /// The table the mutation writes.
     pub fn table(&self) -> &str {
         match self {
