@@ -318,11 +318,7 @@ async fn shadows(store: Store) {
     );
     assert!(relations_like(&t.db, "projector_next_").await > 0);
     // Same tables, capitalised names: every added org's name differs.
-    let mut plugin = registry::staged(&t.db, "orgs", Some(cache.path()), Limits::default())
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    let mut plugin = staged_orgs(&t.db, cache.path()).await;
     let verdict = deploy::diff(&t.db, &mut plugin, &verify_options(), &Quiet)
         .await
         .unwrap();
@@ -354,11 +350,7 @@ async fn shadows(store: Store) {
         ExitCode::SUCCESS
     );
     support::import_json(&t.db, &org_events(60..90)).await;
-    let mut plugin = registry::staged(&t.db, "orgs", Some(cache.path()), Limits::default())
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    let mut plugin = staged_orgs(&t.db, cache.path()).await;
     // The live version has not applied the new events: only the tenants
     // at the same place are compared, and the shape differs.
     let verdict = deploy::diff(&t.db, &mut plugin, &verify_options(), &Quiet)
@@ -391,6 +383,12 @@ async fn clean_replay_single(
     let rows = all_rows(&clean.db, &plugins).await;
     clean.finish().await;
     rows
+}
+
+/// The orgs family's staged version, loaded.
+async fn staged_orgs(db: &Db, cache: &std::path::Path) -> Plugin {
+    let staged = registry::staged(db, "orgs", Some(cache), Limits::default()).await;
+    staged.unwrap().expect("a staged version").0
 }
 
 fn verify_options() -> host::runtime::verify::VerifyOptions {

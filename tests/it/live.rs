@@ -11,6 +11,20 @@ use tokio::sync::watch;
 
 use crate::support::{self, Store};
 
+/// Events of these families not applied yet.
+pub(crate) async fn behind(db: &Db, plugins: &[host::plugin::Plugin]) -> i64 {
+    let mut n = 0;
+    for plugin in plugins {
+        n += host::runtime::pending(db, plugin)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>();
+    }
+    n
+}
+
 /// Wait until no family has events after its checkpoints.
 pub(crate) async fn wait_until_caught_up(
     db: &Db,
@@ -19,15 +33,7 @@ pub(crate) async fn wait_until_caught_up(
 ) {
     let started = Instant::now();
     loop {
-        let mut behind = 0;
-        for plugin in plugins {
-            behind += host::runtime::pending(db, plugin)
-                .await
-                .unwrap()
-                .iter()
-                .map(|(_, n)| n)
-                .sum::<i64>();
-        }
+        let behind = behind(db, plugins).await;
         if behind == 0 {
             return;
         }

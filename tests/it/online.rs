@@ -15,6 +15,7 @@ use serde_json::{Value as Json, json};
 use tokio::sync::watch;
 
 use crate::differential::all_rows;
+use crate::live::behind;
 use crate::support::{self, Store};
 
 /// The families a rebuild is tried on, with tables a reader polls.
@@ -314,20 +315,6 @@ async fn rebuilds_while_following_apply_every_event_once_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuilds_while_following_apply_every_event_once_on_postgres() {
     rebuilds_while_following(Store::Postgres).await;
-}
-
-/// Events of these families not applied yet.
-async fn behind(db: &Db, plugins: &[host::plugin::Plugin]) -> i64 {
-    let mut n = 0;
-    for plugin in plugins {
-        n += host::runtime::pending(db, plugin)
-            .await
-            .unwrap()
-            .iter()
-            .map(|(_, n)| n)
-            .sum::<i64>();
-    }
-    n
 }
 
 /// A batch planned under one generation is refused once a swap moved it.

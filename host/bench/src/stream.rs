@@ -103,3 +103,17 @@ pub async fn load(db: &Db, n_events: usize, tenants: usize) -> Result<usize, Sto
     }
     Ok(n)
 }
+
+/// Planner statistics for the events just loaded (PostgreSQL): a store in
+/// use has them, a freshly loaded one gets them now.
+pub async fn analyze(db: &Db) -> Result<(), StoreError> {
+    if matches!(db, Db::Postgres(_)) {
+        db.execute(&host::store::Statement {
+            sql: "ANALYZE eventstore.events2".into(),
+            binds: Vec::new(),
+            arrays: Vec::new(),
+        })
+        .await?;
+    }
+    Ok(())
+}

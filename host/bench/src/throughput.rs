@@ -169,15 +169,7 @@ pub async fn run(
     let db = &scratch.db;
     let started = Instant::now();
     let n_events = stream::load(db, options.events, options.tenants).await?;
-    if matches!(db, Db::Postgres(_)) {
-        // A store in use has statistics; a freshly loaded one gets them now.
-        db.execute(&host::store::Statement {
-            sql: "ANALYZE eventstore.events2".into(),
-            binds: Vec::new(),
-            arrays: Vec::new(),
-        })
-        .await?;
-    }
+    stream::analyze(db).await?;
     let load = started.elapsed();
     say(format!(
         "loaded {n_events} events over {} tenants in {:.1} s",
