@@ -28,6 +28,7 @@ mod legacy;
 mod links;
 mod providers;
 
+use crate::concat;
 use providers::{MIGRATED, PROVIDERS, Provider};
 
 /// Per mille of the generator's steps that pick an action of this module.
@@ -44,22 +45,6 @@ const REMOVED: [&str; 2] = ["instance.idp.removed", "org.idp.removed"];
 
 /// The situation of a template's change carrying none of its fields.
 const UNCHANGED: &str = "*.idp.*.changed/unchanged";
-
-/// The event types of `parts`, one after the other.
-const fn concat<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let (mut i, mut p) = (0, 0);
-    while p < parts.len() {
-        let mut j = 0;
-        while j < parts[p].len() {
-            out[i] = parts[p][j];
-            i += 1;
-            j += 1;
-        }
-        p += 1;
-    }
-    out
-}
 
 /// The action preferring the family's actions not taken so far (named by
 /// the family's first event type; it writes any of them).

@@ -130,3 +130,19 @@ pub fn write_jsonl(config: &Config, path: &Path) -> std::io::Result<usize> {
     out.flush()?;
     Ok(lines.len())
 }
+
+/// The event types of `parts`, one after the other.
+pub(crate) const fn concat<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut j = 0;
+        while j < parts[p].len() {
+            out[i] = parts[p][j];
+            i += 1;
+            j += 1;
+        }
+        p += 1;
+    }
+    out
+}

@@ -19,6 +19,7 @@
 
 use serde_json::Value;
 
+use crate::concat;
 use crate::generator::{Action, Gen};
 use crate::world::{Life, Org};
 
@@ -104,22 +105,6 @@ const ORG_ADDED_FOR: [&str; 37] = concat(&[
 
 /// The situation of an org's policy added again after its removal.
 const ADDED_AGAIN: &str = "org.policy.added/after its removal";
-
-/// The event types of `parts`, one after the other.
-const fn concat<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let (mut i, mut p) = (0, 0);
-    while p < parts.len() {
-        let mut j = 0;
-        while j < parts[p].len() {
-            out[i] = parts[p][j];
-            i += 1;
-            j += 1;
-        }
-        p += 1;
-    }
-    out
-}
 
 /// Per mille of the generator's steps that pick an action of this module.
 pub(crate) const PER_MILLE: usize = 20;
