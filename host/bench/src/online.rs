@@ -120,7 +120,7 @@ pub async fn run(
     let live = users.description.clone();
     // The version cut over to is the same plugin: what is measured is the
     // build beside the live tables and the renames, whatever they hold.
-    host::store::cutover::cut_over(db, &live, users.canonical(), None).await?;
+    host::store::cutover::cut_over(db, &live, users.canonical(), &users.hash, None).await?;
     let cutover = cut.elapsed();
     let blue_green = started.elapsed();
     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -383,6 +383,7 @@ pub async fn rollback(
                         db,
                         &live,
                         &plugin.description,
+                        &plugin.hash,
                         target.as_deref(),
                     )
                     .await?;

@@ -63,7 +63,8 @@ pub async fn cut_over(
         .await?
         .ok_or_else(|| StoreError::NotInstalled(family.clone()))?;
     let report = build(db, plugin, false, options, progress).await?;
-    cutover::cut_over(db, &old, plugin.canonical(), Some(&plugin.hash)).await?;
+    let hash = plugin.hash.as_str();
+    cutover::cut_over(db, &old, plugin.canonical(), hash, Some(hash)).await?;
     Ok(report)
 }
 

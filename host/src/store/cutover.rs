@@ -25,13 +25,14 @@ use super::{Db, Dialect, Statement, StoreError, Tx, fence, state};
 
 /// Make the tables built in lane `next` for `new` the family's live tables,
 /// keeping the live ones (`old`'s) in lane `prev` (replacing what `prev`
-/// held), and make `hash` the active version (`None`: the plugin
-/// directory's).
+/// held), recorded as installed by the plugin of `plugin_hash`, and make
+/// `active` the active deployed version (`None`: the plugin directory's).
 pub async fn cut_over(
     db: &Db,
     old: &Description,
     new: &Description,
-    hash: Option<&str>,
+    plugin_hash: &str,
+    active: Option<&str>,
 ) -> Result<(), StoreError> {
     let family = new.name.as_str();
     let mut tx = db.begin().await?;
@@ -42,19 +43,21 @@ pub async fn cut_over(
     rename(&mut tx, new, Some(Lane::Next), None).await?;
     move_key(&mut tx, family, &Lane::Prev.key(family)).await?;
     move_key(&mut tx, &Lane::Next.key(family), family).await?;
-    finish(&mut tx, new, old, hash).await?;
+    finish(&mut tx, new, old, plugin_hash, active).await?;
     tx.commit().await
 }
 
 /// Exchange the live tables (`live`'s) with those kept in lane `prev`
 /// (`prev`'s): `prev` becomes live again, with its checkpoints (a replay
-/// catches them up), and the live ones are kept in `prev`. `hash` is the
-/// version made active.
+/// catches them up), and the live ones are kept in `prev`. `plugin_hash`
+/// is the plugin now installed, `active` the deployed version made active
+/// (`None`: the plugin directory's).
 pub async fn exchange_with_prev(
     db: &Db,
     live: &Description,
     prev: &Description,
-    hash: Option<&str>,
+    plugin_hash: &str,
+    active: Option<&str>,
 ) -> Result<(), StoreError> {
     let family = live.name.as_str();
     let (prev_key, swap_key) = (Lane::Prev.key(family), Lane::Swap.key(family));
@@ -67,7 +70,7 @@ pub async fn exchange_with_prev(
     move_key(&mut tx, family, &swap_key).await?;
     move_key(&mut tx, &prev_key, family).await?;
     move_key(&mut tx, &swap_key, &prev_key).await?;
-    finish(&mut tx, prev, live, hash).await?;
+    finish(&mut tx, prev, live, plugin_hash, active).await?;
     tx.commit().await
 }
 
@@ -88,7 +91,8 @@ async fn finish(
     tx: &mut Tx,
     live: &Description,
     kept: &Description,
-    hash: Option<&str>,
+    plugin_hash: &str,
+    active: Option<&str>,
 ) -> Result<(), StoreError> {
     for view in &live.views {
         tx.execute_plain(&create_view_sql(tx.dialect(), live, view)?)
@@ -104,10 +108,9 @@ async fn finish(
     }
     state::record_tables(tx, live).await?;
     state::record_tables(tx, &Lane::Prev.describe(kept)).await?;
-    let plugin_hash = hash.unwrap_or("directory");
     state::record_family(tx, live, plugin_hash).await?;
     state::set_kept_description(tx, family, Some(kept)).await?;
-    state::activate_version(tx, family, hash).await
+    state::activate_version(tx, family, active).await
 }
 
 async fn drop_views(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
