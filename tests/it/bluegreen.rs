@@ -24,7 +24,7 @@ use crate::differential::all_rows;
 use crate::support::{self, Store};
 
 /// Org events: an org added, and every third one renamed.
-fn org_events(range: std::ops::Range<usize>) -> Vec<Json> {
+pub(crate) fn org_events(range: std::ops::Range<usize>) -> Vec<Json> {
     let mut events = Vec::new();
     for n in range {
         let tenant = format!("t{}", n % 3);
@@ -60,10 +60,10 @@ async fn ids(db: &Db) -> Result<BTreeSet<String>, sqlx::Error> {
 }
 
 /// A follower on a task of its own.
-type Following = tokio::task::JoinHandle<Result<(), host::runtime::RuntimeError>>;
+pub(crate) type Following = tokio::task::JoinHandle<Result<(), host::runtime::RuntimeError>>;
 
 /// Relations whose name starts with `prefix`.
-async fn relations_like(db: &Db, prefix: &str) -> i64 {
+pub(crate) async fn relations_like(db: &Db, prefix: &str) -> i64 {
     let sql = match db.dialect() {
         Dialect::Sqlite => {
             format!("SELECT count(*) FROM sqlite_master WHERE name LIKE '{prefix}%'")
@@ -79,7 +79,7 @@ async fn relations_like(db: &Db, prefix: &str) -> i64 {
 }
 
 /// The orgs tables after a clean replay of `events` by `plugin`.
-async fn clean_replay(
+pub(crate) async fn clean_replay(
     store: Store,
     events: &[Json],
     plugin: &str,
@@ -95,7 +95,39 @@ async fn clean_replay(
     rows
 }
 
-async fn caught_up(db: &Db, plugin: &Plugin, follower: &Following) {
+/// `run` with deployed versions on a task of its own: the effective plugins
+/// of `dir`, swapped when the active versions change, staged versions built
+/// beside them.
+pub(crate) fn follower(
+    db: &Db,
+    dir: &std::path::Path,
+    cache: &std::path::Path,
+    stop: watch::Receiver<bool>,
+) -> Following {
+    let (db, dir, cache) = (db.clone(), dir.to_owned(), cache.to_owned());
+    tokio::spawn(async move {
+        let swapper = Swapper {
+            dir: dir.clone(),
+            cache: Some(cache.clone()),
+            limits: Limits::default(),
+        };
+        let mut plugins = registry::effective(&db, &dir, Some(&cache), Limits::default())
+            .await
+            .unwrap();
+        let options = FollowOptions {
+            batch_size: 30,
+            poll_interval: Duration::from_millis(5),
+            ..FollowOptions::default()
+        };
+        let followed = follow(&db, &mut plugins, &options, stop, Some(&swapper), &Quiet).await;
+        if let Err(e) = &followed {
+            eprintln!("the follower stopped: {e}");
+        }
+        followed
+    })
+}
+
+pub(crate) async fn caught_up(db: &Db, plugin: &Plugin, follower: &Following) {
     let within = Duration::from_secs(30);
     let started = Instant::now();
     loop {
@@ -128,30 +160,7 @@ async fn blue_green(store: Store) {
     let dir = support::plugin_dir(&["orgs"]);
     let cache = tempfile::tempdir().unwrap();
     let (stop, stop_rx) = watch::channel(false);
-    let follower = {
-        let (db, dir, cache) = (t.db.clone(), dir.path().to_owned(), cache.path().to_owned());
-        tokio::spawn(async move {
-            let swapper = Swapper {
-                dir: dir.clone(),
-                cache: Some(cache.clone()),
-                limits: Limits::default(),
-            };
-            let mut plugins = registry::effective(&db, &dir, Some(&cache), Limits::default())
-                .await
-                .unwrap();
-            let options = FollowOptions {
-                batch_size: 30,
-                poll_interval: Duration::from_millis(5),
-                ..FollowOptions::default()
-            };
-            let followed =
-                follow(&db, &mut plugins, &options, stop_rx, Some(&swapper), &Quiet).await;
-            if let Err(e) = &followed {
-                eprintln!("the follower stopped: {e}");
-            }
-            followed
-        })
-    };
+    let follower = follower(&t.db, dir.path(), cache.path(), stop_rx);
     let v1 = support::plugins(&["orgs"]).remove(0);
     caught_up(&t.db, &v1, &follower).await;
 

@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used)]
 
+mod appliers;
 mod bench;
 mod bluegreen;
 mod cache;
@@ -14,6 +15,7 @@ mod distributed;
 mod failed;
 mod fastpath;
 mod hostile;
+mod hosts;
 mod import;
 mod isolation;
 mod live;
@@ -25,6 +27,7 @@ mod ownership;
 mod pause;
 mod policies;
 mod replay;
+mod staged;
 mod support;
 mod swap;
 mod system;

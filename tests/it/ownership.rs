@@ -32,6 +32,8 @@ const HOST_TABLES: &[&str] = &[
     "projector_checkpoints",
     "projector_failed_events",
     "projector_families",
+    "projector_hosts",
+    "projector_leases",
     "projector_plugins",
     "projector_skipped_events",
     "projector_tables",
@@ -277,6 +279,8 @@ const TABLE_ATTACKS: &[(&str, &str, &str, &str)] = &[
     ("h_families", "projector_families", "name", "orgs"),
     ("h_plugins", "projector_plugins", "family", "orgs"),
     ("h_tables", "projector_tables", "family", "orgs"),
+    ("h_hosts", "projector_hosts", "host", "h1"),
+    ("h_leases", "projector_leases", "family", "orgs"),
     ("h_migrations", "_sqlx_migrations", "description", "x"),
     ("h_legacy", "legacy_accounts", "secret", "s"),
     ("h_legacy_view", "legacy_report", "secret", "s"),
@@ -288,7 +292,7 @@ fn attack<const N: usize>(_event: &Event, _ctx: &Context<'_>) -> Outcome {
     Ok(vec![delete(table).eq(column, value).build()])
 }
 
-const ATTACK_HANDLERS: [NativeHandle; 11] = [
+const ATTACK_HANDLERS: [NativeHandle; 13] = [
     attack::<0>,
     attack::<1>,
     attack::<2>,
@@ -300,6 +304,8 @@ const ATTACK_HANDLERS: [NativeHandle; 11] = [
     attack::<8>,
     attack::<9>,
     attack::<10>,
+    attack::<11>,
+    attack::<12>,
 ];
 
 /// A family claiming `table`, keyed by the tenant and `column`.

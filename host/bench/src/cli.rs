@@ -12,7 +12,7 @@ use host::config::{DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
 use host::plugin::{Limits, Plugin};
 
 use crate::scratch::Scratch;
-use crate::{barrier, live, online, sessions, throughput};
+use crate::{barrier, live, online, realistic, sessions, throughput};
 
 /// Print a line to stdout; a closed pipe ends the command quietly (see `main`).
 macro_rules! say {
@@ -85,6 +85,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
         batch_size: usize,
     },
+    /// Every family of the plugin directory on the realistic stream: the
+    /// full path, the same on several workers, and the reference's way per
+    /// (family, tenant); each must leave the same tables.
+    Realistic {
+        /// Events in the stream.
+        #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
+        events: usize,
+        /// Tenants it interleaves.
+        #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+        tenants: usize,
+        /// Events per plugin call and transaction (full path).
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        batch_size: usize,
+        /// Workers of the second path.
+        #[arg(long, default_value_t = 2, value_parser = at_least_one)]
+        workers: usize,
+    },
     /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
     Live {
         /// Events to time, one per transaction.
@@ -141,6 +158,20 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 batch_size,
             };
             bench_online(&cli.database_url, &cli.plugins, &cli.cache, options).await
+        }
+        Some(BenchCommand::Realistic {
+            events,
+            tenants,
+            batch_size,
+            workers,
+        }) => {
+            let options = realistic::Options {
+                events,
+                tenants,
+                batch_size,
+                workers,
+            };
+            bench_realistic(&cli.database_url, &cli.plugins, &cli.cache, options).await
         }
         Some(BenchCommand::Live { events }) => {
             bench_live(&cli.database_url, &cli.plugins, events).await
@@ -227,6 +258,41 @@ async fn bench_online(
         f.verify.as_secs_f64() / f.rebuild.as_secs_f64().max(1e-9),
         f.drifted
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bench_realistic(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    options: realistic::Options,
+) -> Result<ExitCode> {
+    let mut names: Vec<String> = std::fs::read_dir(plugin_dir)
+        .with_context(|| format!("the bench reads the families at {}", plugin_dir.display()))?
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".wasm").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    let plugins = names
+        .iter()
+        .map(|name| load_plugin(plugin_dir, cache_dir, name))
+        .collect::<Result<Vec<_>>>()?;
+    let scratch = Scratch::create(database_url).await?;
+    say!(
+        "realistic bench on {} ({} events over {} tenants, {} families, batches of {})",
+        host::store::redacted_url(&scratch.url),
+        options.events,
+        options.tenants,
+        plugins.len(),
+        options.batch_size
+    );
+    let result = realistic::run(&scratch, plugins, options, &mut |line| println!("{line}")).await;
+    scratch.drop_database().await?;
+    let figures = result?;
+    say!("{}", figures.summary_line(options.workers));
     Ok(ExitCode::SUCCESS)
 }
 

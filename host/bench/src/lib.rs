@@ -10,6 +10,9 @@
 //!   family's;
 //! - [`online`]: a rebuild in place against the same version built aside and
 //!   cut over (with a reader's waits), and `verify`;
+//! - [`realistic`]: every family on the realistic stream: the full path,
+//!   the same on several workers, and the reference's way per (family,
+//!   tenant);
 //! - [`cli`]: the `projector-bench` command line.
 
 pub mod barrier;
@@ -17,6 +20,7 @@ pub mod ceiling;
 pub mod cli;
 pub mod live;
 pub mod online;
+pub mod realistic;
 pub mod scratch;
 pub mod sessions;
 pub mod stream;

@@ -81,7 +81,10 @@ impl Figures {
 }
 
 /// Row count and checksum of every table of the family.
-async fn fingerprint(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64, String)>, StoreError> {
+pub(crate) async fn fingerprint(
+    db: &Db,
+    plugin: &Plugin,
+) -> Result<Vec<(String, i64, String)>, StoreError> {
     let mut out = Vec::new();
     for table in &plugin.description.tables {
         let name = quote(&table.name)?;

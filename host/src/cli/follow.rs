@@ -47,6 +47,34 @@ pub struct RunArgs {
     /// after the checkpoints once per family).
     #[arg(long, default_value_t = 5, value_parser = at_least_one, value_name = "SECS")]
     pub lag_refresh_secs: usize,
+    /// Seconds a lease on a unit of work lasts past its renewal
+    /// (PostgreSQL: hosts running `run` on one database share the work; a
+    /// host that dies has its units taken over after this long).
+    #[arg(long, default_value_t = 10, value_parser = at_least_one, value_name = "SECS")]
+    pub lease_secs: usize,
+    /// This host's name among the hosts sharing the database (default:
+    /// the machine's host name, the process id and a random suffix).
+    #[arg(long, env = "PROJECTOR_HOST_ID", value_name = "NAME")]
+    pub host_id: Option<String>,
+    /// Workers applying groups of (family, part) units side by side, each
+    /// with a plugin instance of its own (1: one family after another).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, value_name = "N")]
+    pub workers: usize,
+}
+
+/// A name no other running host has: the machine's name, the process id,
+/// a random suffix.
+fn host_id() -> String {
+    let machine = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "host".to_owned());
+    let mut suffix = [0u8; 3];
+    let random =
+        getrandom::getrandom(&mut suffix).map_or_else(|_| "0".to_owned(), |()| hex::encode(suffix));
+    format!("{machine}-{}-{random}", std::process::id())
 }
 
 /// Progress for `run`: one line per family and cycle that applied something.
@@ -112,6 +140,11 @@ pub(super) async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode>
         batch_size: args.batch_size,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
         barrier: args.barrier,
+        workers: args.workers,
+        lease: matches!(db, Db::Postgres(_)).then(|| runtime::LeaseOptions {
+            host: args.host_id.clone().unwrap_or_else(host_id),
+            ttl: Duration::from_secs(args.lease_secs as u64),
+        }),
     };
     if args.notify_trigger && db.install_notify_trigger().await? {
         eprintln!("installed the notify trigger projector_notify_events on eventstore.events2");
@@ -136,6 +169,13 @@ pub(super) async fn run_live(config: &Config, args: RunArgs) -> Result<ExitCode>
         crate::store::redacted_url(&config.database_url),
         args.barrier
     );
+    if let Some(lease) = &options.lease {
+        eprintln!(
+            "sharing the work as host {:?}: leases of {} s on (family, part) units",
+            lease.host,
+            lease.ttl.as_secs()
+        );
+    }
     if let Some(serving) = &serving {
         eprintln!(
             "metrics on http://{0}/metrics (and /livez, /readyz)",

@@ -31,6 +31,10 @@ pub struct ReplayArgs {
     /// How reads wait for writers in flight (PostgreSQL).
     #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]
     pub barrier: BarrierMode,
+    /// Workers replaying groups of (family, part) units side by side, each
+    /// with a plugin instance of its own (1: one family after another).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, value_name = "N")]
+    pub workers: usize,
 }
 
 /// A progress bar per family, then a closing events/s line.
@@ -99,6 +103,7 @@ pub(super) async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode
         from_start: args.from_start,
         batch_size: args.batch_size,
         barrier: args.barrier,
+        workers: args.workers,
     };
     let bars = Bars::default();
     let reports = runtime::replay(&db, &mut plugins, &options, &bars).await?;

@@ -12,7 +12,7 @@ use crate::plugin::Plugin;
 use crate::plugin::registry;
 use crate::runtime;
 use crate::store::lane::Lane;
-use crate::store::{Db, pause, state};
+use crate::store::{Db, lease, pause, state};
 use crate::time;
 
 pub(super) async fn status(config: &Config) -> Result<ExitCode> {
@@ -34,6 +34,7 @@ pub(super) async fn status(config: &Config) -> Result<ExitCode> {
         missed.extend(family_rows(&db, plugin, &checkpoints, &failures).await?);
     }
     staged(&db, &plugins, &checkpoints).await?;
+    leases(&db).await?;
     for p in &paused {
         say!(
             "paused: {} since {} by {}: `run` starts no batch of it (projector family resume {})",
@@ -143,4 +144,36 @@ async fn family_rows<'a>(
         );
     }
     Ok(missed)
+}
+
+/// Which host holds which units (PostgreSQL, once a `run` shared the work):
+/// a line per host with its units per family, then the free ones.
+async fn leases(db: &Db) -> Result<()> {
+    use std::collections::BTreeMap;
+    let mut by_host: BTreeMap<String, BTreeMap<String, Vec<i32>>> = BTreeMap::new();
+    for unit in lease::holders(db).await? {
+        let host = match (&unit.owner, unit.expired) {
+            (Some(owner), false) => format!("host {owner}"),
+            (Some(owner), true) => format!("expired (last held by {owner})"),
+            (None, _) => "free".to_owned(),
+        };
+        by_host
+            .entry(host)
+            .or_default()
+            .entry(unit.family)
+            .or_default()
+            .push(unit.part);
+    }
+    for (host, families) in by_host {
+        let n: usize = families.values().map(Vec::len).sum();
+        let list: Vec<String> = families
+            .iter()
+            .map(|(family, parts)| {
+                let parts: Vec<String> = parts.iter().map(i32::to_string).collect();
+                format!("{family} [{}]", parts.join(" "))
+            })
+            .collect();
+        say!("units: {host}: {n} of (family, part): {}", list.join(", "));
+    }
+    Ok(())
 }

@@ -670,6 +670,24 @@ impl Plugin {
 }
 
 impl Plugin {
+    /// Another instance of the same plugin, sharing its compiled code: a
+    /// worker applies some of the family's units with it while this one
+    /// applies others. It is instantiated at its first call.
+    pub fn fork(&self) -> Plugin {
+        Plugin {
+            description: self.description.clone(),
+            hash: self.hash.clone(),
+            path: self.path.clone(),
+            origin: self.origin,
+            deployed: self.deployed,
+            limits: self.limits,
+            pre: self.pre.clone(),
+            live: None,
+            native: self.native,
+            lane: self.lane.clone(),
+        }
+    }
+
     /// A family compiled natively: same description and handler as its
     /// plugin, called directly (for measuring what WASM costs).
     pub fn native(description: Description, handle: NativeHandle) -> Plugin {

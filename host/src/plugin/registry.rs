@@ -318,6 +318,16 @@ pub async fn staged(
     Ok(deployment.stage.map(|stage| (plugin, stage)))
 }
 
+/// Every staged version: (family, hash, stage).
+pub async fn staged_versions(db: &Db) -> Result<Vec<(String, String, Stage)>, StoreError> {
+    Ok(deployments(db)
+        .await?
+        .into_iter()
+        .filter(|d| !d.active)
+        .filter_map(|d| d.stage.map(|stage| (d.family, d.hash, stage)))
+        .collect())
+}
+
 /// Forget a staged version that never went live (`plugin discard`).
 pub async fn unstage(db: &Db, family: &str, hash: &str) -> Result<(), StoreError> {
     let d = db.dialect();
@@ -478,6 +488,19 @@ pub struct Swapper {
 }
 
 impl Swapper {
+    /// A staged deployment of `family`, loaded (`run` builds it beside the
+    /// live version).
+    pub async fn load(&self, db: &Db, family: &str, hash: &str) -> Result<Plugin, RegistryError> {
+        let bytes = wasm_of(db, family, hash).await?;
+        Ok(deployed_plugin(
+            &bytes,
+            family,
+            hash,
+            self.cache.as_deref(),
+            self.limits,
+        )?)
+    }
+
     /// Replace every plugin whose effective version changed; returns the
     /// families swapped.
     pub async fn swap(

@@ -15,8 +15,10 @@ use projection_sdk::{Description, Event};
 
 use super::merge;
 use super::plan::{EventFailure, Plan, Stops};
+use crate::store::claim::{self, Expected};
+use crate::store::lease::{self, Share};
 use crate::store::sql::Statement;
-use crate::store::{Db, StoreError, Tx, fence, state};
+use crate::store::{Db, StoreError, Tx, fence, lane, state};
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,6 +29,9 @@ pub struct BatchOutcome {
     pub n_mutations: u64,
     /// Tenants stopped by a failed event, with the failure.
     pub failed: Vec<(String, EventFailure)>,
+    /// Per tenant with applied events, how many: what its checkpoint's
+    /// `n_consumed` grew by.
+    pub consumed: Vec<(String, i64)>,
 }
 
 /// A failed event's identity within its family: tenant, aggregate type,
@@ -47,6 +52,9 @@ pub(super) struct Family {
     /// The family's generation when its checkpoints were read: an apply
     /// after it moved is refused ([`fence`]; `None` for a lane).
     pub(super) generation: Option<i64>,
+    /// The units this host holds, when it shares the work with others:
+    /// every apply checks its leases ([`lease::check`]).
+    pub(super) share: Option<std::sync::Arc<Share>>,
 }
 
 /// Apply a batch in one transaction with its checkpoints, on owned data, for
@@ -56,12 +64,13 @@ pub(super) async fn apply_owned(
     events: Vec<Event>,
     plans: Vec<Plan>,
     merged: Result<Vec<Statement>, StoreError>,
+    expected: Expected,
 ) -> Result<BatchOutcome, StoreError> {
     // Boxed as `dyn Future + Send` here, where the borrows have one concrete
     // lifetime, so the spawned task is provably `Send`.
     let apply: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<BatchOutcome, StoreError>> + Send + '_>,
-    > = Box::pin(apply_batch(&family, &events, &plans, merged));
+    > = Box::pin(apply_batch(&family, &events, &plans, merged, &expected));
     apply.await
 }
 
@@ -70,6 +79,7 @@ async fn apply_batch(
     events: &[Event],
     plans: &[Plan],
     merged: Result<Vec<Statement>, StoreError>,
+    expected: &Expected,
 ) -> Result<BatchOutcome, StoreError> {
     let db = &family.db;
     let batch = Batch {
@@ -79,6 +89,8 @@ async fn apply_batch(
         plans,
         failing: &family.failing,
         generation: family.generation,
+        share: family.share.as_deref(),
+        expected,
     };
     if family.statement_per_event {
         return batch.run(db, None).await;
@@ -99,6 +111,9 @@ struct Batch<'a> {
     plans: &'a [Plan],
     failing: &'a HashSet<FailureKey>,
     generation: Option<i64>,
+    share: Option<&'a Share>,
+    /// Each tenant's checkpoint as the replay planned the batch on it.
+    expected: &'a Expected,
 }
 
 impl Batch<'_> {
@@ -108,7 +123,11 @@ impl Batch<'_> {
         let careful = merged.is_none();
         let family = self.description.name.as_str();
         let mut tx = db.begin().await?;
-        if let Err(error) = fence::check(&mut tx, family, self.generation).await {
+        let fenced = match fence::check(&mut tx, family, self.generation).await {
+            Ok(()) => self.check(&mut tx).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = fenced {
             // Roll back now: a dropped transaction would hold SQLite's
             // write lock until its connection is used again.
             tx.rollback().await?;
@@ -155,9 +174,26 @@ impl Batch<'_> {
         let mut checkpoints: Vec<(&Event, i64)> = last_applied.into_values().collect();
         checkpoints.sort_by(|a, b| a.0.instance_id.cmp(&b.0.instance_id));
         state::save_checkpoints(&mut tx, family, self.version, &checkpoints).await?;
+        outcome.consumed = checkpoints
+            .iter()
+            .map(|(event, n)| (event.instance_id.clone(), *n))
+            .collect();
 
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// What an apply checks after the fence, before it writes: the lane is
+    /// there, this host holds the batch's units, the tenants' checkpoints
+    /// are where the batch was planned on them.
+    async fn check(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        let family = self.description.name.as_str();
+        lane::check_present(tx, family).await?;
+        if let Some(share) = self.share {
+            let tenants = self.events.iter().map(|e| e.instance_id.as_str());
+            lease::check(tx, &share.host, &share.family, &share.tokens_of(tenants)).await?;
+        }
+        claim::claim(tx, family, self.expected).await
     }
 
     /// Run an event's mutations inside a savepoint; a refused statement rolls

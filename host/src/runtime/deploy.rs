@@ -7,6 +7,7 @@
 use super::verify::{self, Verdict, VerifyOptions};
 use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, aside};
 use crate::plugin::Plugin;
+use crate::plugin::registry;
 use crate::source::order::{Barrier, BarrierMode};
 use crate::store::lane::{self, Lane};
 use crate::store::{Db, StoreError, cutover, state};
@@ -62,10 +63,32 @@ pub async fn cut_over(
     let old = state::stored_description(db, &family)
         .await?
         .ok_or_else(|| StoreError::NotInstalled(family.clone()))?;
-    let report = build(db, plugin, false, options, progress).await?;
-    let hash = plugin.hash.as_str();
-    cutover::cut_over(db, &old, plugin.canonical(), hash, Some(hash)).await?;
-    Ok(report)
+    let hash = plugin.hash.clone();
+    let cut = async {
+        let report = build(db, plugin, false, options, progress).await?;
+        cutover::cut_over(db, &old, plugin.canonical(), &hash, Some(&hash)).await?;
+        Ok::<_, RuntimeError>(report)
+    };
+    match cut.await {
+        // `run` (or another deploy) cut over to this very version meanwhile.
+        Err(RuntimeError::Store(StoreError::LaneGone(_)))
+            if is_active(db, &family, &hash).await? =>
+        {
+            Ok(FamilyReport {
+                family,
+                ..FamilyReport::default()
+            })
+        }
+        other => other,
+    }
+}
+
+/// Whether `hash` is `family`'s active deployed version.
+async fn is_active(db: &Db, family: &str, hash: &str) -> Result<bool, StoreError> {
+    Ok(registry::deployments(db)
+        .await?
+        .iter()
+        .any(|d| d.family == family && d.hash == hash && d.active))
 }
 
 /// Build a version from the first event and cut over to it (`plugin deploy`

@@ -32,17 +32,22 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use projection_sdk::Subscription;
 
 use super::apply::BatchOutcome;
+use super::leasing::{LeaseOptions, Leasing};
 use super::replay::{BatchObserver, Cursor, FamilyReplay};
+use super::staged::StagedLanes;
+use super::workers;
 use super::{Control, Progress, ReplayOptions, RuntimeError};
 use crate::metrics::{LagRefresh, Metrics};
 use crate::plugin::Plugin;
 use crate::plugin::registry::Swapper;
 use crate::source::order::{Barrier, BarrierMode};
+use crate::store::lease::Share;
 use crate::store::{Db, StoreError, pause};
 
 /// How often `run` looks for events below a checkpoint that were never
@@ -62,6 +67,11 @@ pub struct FollowOptions {
     /// How reads wait for writers in flight (PostgreSQL; see
     /// [`crate::source::order`]).
     pub barrier: BarrierMode,
+    /// Share the work with other hosts by leases (PostgreSQL); `None`: this
+    /// host takes every tenant.
+    pub lease: Option<LeaseOptions>,
+    /// Workers applying groups of units side by side ([`workers`]).
+    pub workers: usize,
 }
 
 impl Default for FollowOptions {
@@ -70,6 +80,8 @@ impl Default for FollowOptions {
             batch_size: 1000,
             poll_interval: Duration::from_millis(50),
             barrier: BarrierMode::default(),
+            lease: None,
+            workers: 1,
         }
     }
 }
@@ -306,16 +318,132 @@ pub async fn follow_measured(
     let _running = metrics.map(Metrics::running);
     let mut follower = Follower::start(db, plugins, options, &stop, swapper, metrics).await?;
     let mut waker = Waker::new(db).await?;
-    loop {
-        if *stop.borrow() {
-            return Ok(());
-        }
-        follower.between_rounds(plugins).await?;
-        let progressed = follower.round(plugins, progress).await?;
-        if !progressed && waker.wait(options.poll_interval, &mut stop).await {
-            return Ok(());
+    let followed = async {
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            follower.between_rounds(plugins).await?;
+            let progressed = follower.round(plugins, progress).await?;
+            if !progressed && waker.wait(options.poll_interval, &mut stop).await {
+                return Ok(());
+            }
         }
     }
+    .await;
+    if let Some(leasing) = &follower.leasing {
+        // Stopping (or failing): the other hosts take the units at once
+        // rather than after the lease time.
+        if let Err(e) = leasing.resign(db).await {
+            tracing::warn!("giving the leases back failed (they expire): {e}");
+        }
+    }
+    followed
+}
+
+/// A group of a family's parts (`None`: every tenant, one worker).
+type Group = Option<BTreeSet<i32>>;
+
+/// The follower's per-family state the work items borrow.
+struct Groups<'s, 'p> {
+    /// Per family, the plugin instances of its groups after the first.
+    forks: &'p mut HashMap<String, Vec<Plugin>>,
+    /// Per family and group, the read cursor.
+    cursors: &'s mut HashMap<String, Vec<Option<Cursor>>>,
+}
+
+/// A round's work: per family not left out (and of which this host holds
+/// units), one item per group of its units, each with a plugin instance of
+/// its own and its read cursor (taken out of `state`).
+fn work_items<'p>(
+    plugins: &'p mut [Plugin],
+    state: Groups<'_, 'p>,
+    left_out: &dyn Fn(&str) -> bool,
+    leasing: Option<&Leasing>,
+    n_workers: usize,
+) -> Vec<WorkItem<'p>> {
+    let Groups { forks, cursors } = state;
+    // Per family taken: its index, share and groups of parts.
+    let mut wanted: Vec<(usize, Option<Arc<Share>>, Vec<Group>)> = Vec::new();
+    for (index, plugin) in plugins.iter_mut().enumerate() {
+        let family = plugin.family().to_owned();
+        if left_out(&family) {
+            continue;
+        }
+        let share = match leasing {
+            Some(leasing) => match leasing.share(&family) {
+                Some(share) => Some(share),
+                // No unit of the family held: other hosts apply it.
+                None => continue,
+            },
+            None => None,
+        };
+        let groups: Vec<Group> = if n_workers > 1 {
+            let parts: Vec<i32> = share
+                .as_ref()
+                .map_or_else(workers::all_parts, |s| s.tokens.keys().copied().collect());
+            workers::groups(&parts, n_workers)
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![None]
+        };
+        let forks = forks.entry(family.clone()).or_default();
+        if forks.len() + 1 != groups.len() || forks.iter().any(|f| f.hash != plugin.hash) {
+            *forks = workers::instances(plugin, groups.len());
+        }
+        let cursors = cursors.entry(family).or_default();
+        if cursors.len() != groups.len() {
+            *cursors = groups.iter().map(|_| None).collect();
+        }
+        wanted.push((index, share, groups));
+    }
+    let mut instances_of: HashMap<&str, &mut Vec<Plugin>> = forks
+        .iter_mut()
+        .map(|(family, forks)| (family.as_str(), forks))
+        .collect();
+    let mut items = Vec::new();
+    let mut wanted = wanted.into_iter().peekable();
+    for (index, plugin) in plugins.iter_mut().enumerate() {
+        let Some((_, share, groups)) = wanted.next_if(|(i, _, _)| *i == index) else {
+            continue;
+        };
+        let family = plugin.family().to_owned();
+        let cursors = cursors.get_mut(&family);
+        let mut cursors: Vec<Option<Cursor>> = cursors
+            .map(|c| c.iter_mut().map(Option::take).collect())
+            .unwrap_or_default();
+        cursors.resize_with(groups.len(), || None);
+        let mut instances: Vec<&mut Plugin> = vec![plugin];
+        if let Some(forks) = instances_of.remove(family.as_str()) {
+            instances.extend(forks.iter_mut());
+        }
+        for (group, ((parts, cursor), plugin)) in
+            groups.into_iter().zip(cursors).zip(instances).enumerate()
+        {
+            items.push(WorkItem {
+                family: family.clone(),
+                group,
+                plugin,
+                cursor,
+                share: share.clone(),
+                parts,
+            });
+        }
+    }
+    items
+}
+
+/// A group of one family's units, replayed for one batch by a worker.
+struct WorkItem<'p> {
+    family: String,
+    /// Its index among the family's groups (its read cursor's).
+    group: usize,
+    plugin: &'p mut Plugin,
+    cursor: Option<Cursor>,
+    share: Option<Arc<Share>>,
+    parts: Group,
 }
 
 /// The follow loop's state from round to round. Its steps: *between rounds*
@@ -335,14 +463,22 @@ struct Follower<'a> {
     /// Families whose tables the host refused: they project nothing until a
     /// new version is swapped in and installs.
     refused: HashSet<String>,
-    /// Per family, the last event its replay read (nothing new appears
-    /// before it).
-    cursors: HashMap<String, Option<Cursor>>,
+    /// Per family and group of its units, the last event its replay read
+    /// (nothing new appears before it).
+    cursors: HashMap<String, Vec<Option<Cursor>>>,
+    /// Workers applying groups of units side by side ([`workers`]).
+    workers: usize,
+    /// Per family, the plugin instances of its groups after the first.
+    forks: HashMap<String, Vec<Plugin>>,
     /// The failed events seen at the last round (family, tenant, due).
     failures_seen: Vec<(String, String, bool)>,
     pauses: Pauses,
     missed_check: MissedCheck,
     lag_refresh: Option<LagRefresh>,
+    /// The staged versions built beside the live ones (with a swapper).
+    staged: StagedLanes,
+    /// The units held, when the host shares the work.
+    leasing: Option<Leasing>,
 }
 
 impl<'a> Follower<'a> {
@@ -380,6 +516,8 @@ impl<'a> Follower<'a> {
             },
             refused,
             cursors: HashMap::new(),
+            workers: options.workers.max(1),
+            forks: HashMap::new(),
             failures_seen: due_failures(db).await?,
             pauses: Pauses::default(),
             missed_check: MissedCheck {
@@ -387,6 +525,8 @@ impl<'a> Follower<'a> {
                 task: None,
             },
             lag_refresh: None,
+            staged: StagedLanes::default(),
+            leasing: options.lease.as_ref().map(Leasing::new),
         })
     }
 
@@ -400,6 +540,12 @@ impl<'a> Follower<'a> {
                 self.refused.remove(&family);
             }
         }
+        if let Some(leasing) = &mut self.leasing {
+            let families: Vec<String> = plugins.iter().map(|p| p.family().to_owned()).collect();
+            for family in leasing.refresh(db, &families).await? {
+                self.cursors.remove(&family);
+            }
+        }
         self.missed_check.start_if_due(db, plugins);
         let failures_now = due_failures(db).await?;
         if failures_now != self.failures_seen {
@@ -409,6 +555,14 @@ impl<'a> Follower<'a> {
             self.failures_seen = failures_now;
         }
         self.pauses.refresh(db).await?;
+        if let Some(swapper) = self.swapper {
+            let families = plugins
+                .iter()
+                .map(|p| p.family().to_owned())
+                .filter(|f| !self.refused.contains(f))
+                .collect();
+            self.staged.refresh(db, swapper, &families).await?;
+        }
         if let Some(metrics) = self.metrics {
             publish_round(metrics, plugins, &self.pauses, &self.failures_seen);
             match &self.lag_refresh {
@@ -427,31 +581,60 @@ impl<'a> Follower<'a> {
         progress: &dyn Progress,
     ) -> Result<bool, RuntimeError> {
         let mut progressed = false;
-        for plugin in plugins.iter_mut() {
-            if self.refused.contains(plugin.family()) || self.pauses.contains(plugin.family()) {
-                continue;
-            }
-            let cursor = self.cursors.entry(plugin.family().to_owned()).or_default();
-            let taken = cursor.take();
+        let left_out = |family: &str| self.refused.contains(family) || self.pauses.contains(family);
+        let state = Groups {
+            forks: &mut self.forks,
+            cursors: &mut self.cursors,
+        };
+        let items = work_items(
+            plugins,
+            state,
+            &left_out,
+            self.leasing.as_ref(),
+            self.workers,
+        );
+        let (db, options, control) = (self.db, &self.every_family, &self.one_batch);
+        let (barrier, metrics) = (&self.barrier, self.metrics);
+        let results = workers::parallel(self.workers, items, |item: WorkItem<'_>| async move {
+            let WorkItem {
+                family,
+                group,
+                plugin,
+                cursor,
+                share,
+                parts,
+            } = item;
             let ran = async {
-                let replay = FamilyReplay::start(
-                    self.db,
-                    plugin,
-                    &self.every_family,
-                    &self.one_batch,
-                    &self.barrier,
-                    taken,
-                )
-                .await?;
-                let replay = match self.metrics {
+                let replay =
+                    FamilyReplay::start(db, plugin, options, control, barrier, cursor).await?;
+                let replay = match share {
+                    Some(share) => replay.leased(share),
+                    None => replay,
+                };
+                let replay = match parts {
+                    Some(parts) => replay.only_parts(parts),
+                    None => replay,
+                };
+                let replay = match metrics {
                     Some(metrics) => replay.observed_by(metrics),
                     None => replay,
                 };
-                replay.run(plugin, &self.every_family, progress).await
+                replay.run(plugin, options, progress).await
             };
-            match ran.await {
+            (family, group, ran.await)
+        })
+        .await;
+        let mut failed = None;
+        for (family, group, result) in results {
+            match result {
                 Ok((report, after)) => {
-                    *cursor = after;
+                    if let Some(slot) = self
+                        .cursors
+                        .get_mut(&family)
+                        .and_then(|cursors| cursors.get_mut(group))
+                    {
+                        *slot = after;
+                    }
                     progressed |= report.n_batches > 0;
                 }
                 Err(RuntimeError::Store(StoreError::Superseded { family })) => {
@@ -459,9 +642,31 @@ impl<'a> Follower<'a> {
                     // applied; the swap between rounds loads the new one.
                     tracing::info!(family = %family, "cut over to another version; switching plugins");
                 }
-                Err(other) => return Err(other),
+                Err(RuntimeError::Store(StoreError::LeaseLost { family, part })) => {
+                    // Paused or cut off past the lease: another host may
+                    // hold the unit now. Nothing of the batch was applied.
+                    tracing::warn!(family = %family, part, "lost the lease on a unit; its batch was not applied");
+                    self.cursors.remove(&family);
+                    if let Some(leasing) = &mut self.leasing {
+                        leasing.lost();
+                    }
+                }
+                Err(other) => failed = failed.or(Some(other)),
             }
         }
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        let left_out = |family: &str| self.refused.contains(family) || self.pauses.contains(family);
+        let staged = super::staged::Round {
+            db: self.db,
+            options: &self.every_family,
+            control: &self.one_batch,
+            barrier: &self.barrier,
+            left_out: &left_out,
+            leasing: self.leasing.as_ref(),
+        };
+        progressed |= self.staged.round(&staged, progress).await?;
         Ok(progressed)
     }
 }

@@ -17,11 +17,15 @@ mod apply;
 mod aside;
 pub mod deploy;
 pub mod follow;
+pub use leasing::LeaseOptions;
+mod leasing;
 mod merge;
 mod pipeline;
 mod plan;
 mod replay;
+mod staged;
 pub mod verify;
+mod workers;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -93,6 +97,9 @@ pub struct ReplayOptions {
     /// How reads wait for writers in flight (PostgreSQL; see
     /// [`source::order`]).
     pub barrier: BarrierMode,
+    /// Workers replaying units side by side ([`workers`]); 1: one family
+    /// after another.
+    pub workers: usize,
 }
 
 impl Default for ReplayOptions {
@@ -103,6 +110,7 @@ impl Default for ReplayOptions {
             from_start: false,
             batch_size: 1000,
             barrier: BarrierMode::default(),
+            workers: 1,
         }
     }
 }
@@ -274,7 +282,10 @@ pub async fn replay_controlled(
     let descriptions: Vec<Description> = plugins.iter().map(|p| p.description.clone()).collect();
     let duplicates: Vec<Option<RuntimeError>> =
         plugins.iter().map(|p| duplicate(plugins, p)).collect();
-    let mut reports = Vec::new();
+    let mut reports: Vec<Option<FamilyReport>> = Vec::new();
+    // Install (or rebuild online) one family after another; the replays
+    // in place then run on the worker pool.
+    let mut in_place: Vec<(usize, &mut Plugin)> = Vec::new();
     for (plugin, duplicate) in plugins.iter_mut().zip(duplicates) {
         if options
             .family
@@ -292,11 +303,11 @@ pub async fn replay_controlled(
             Ok(start) => start,
             Err(error) => {
                 tracing::error!(family = plugin.family(), "not installed: {error}");
-                reports.push(FamilyReport {
+                reports.push(Some(FamilyReport {
                     family: plugin.family().to_owned(),
                     refused: Some(error.to_string()),
                     ..FamilyReport::default()
-                });
+                }));
                 continue;
             }
         };
@@ -305,14 +316,86 @@ pub async fn replay_controlled(
             // are caught up as of the swap. No replay of the live tables
             // follows, so none competes with a `run` following them.
             let run = (options, control, &barrier);
-            reports.push(aside::rebuild_online(db, plugin, run, progress).await?);
+            reports.push(Some(
+                aside::rebuild_online(db, plugin, run, progress).await?,
+            ));
             continue;
         }
-        let replay =
-            replay::FamilyReplay::start(db, plugin, options, control, &barrier, None).await?;
-        reports.push(replay.run(plugin, options, progress).await?.0);
+        in_place.push((reports.len(), plugin));
+        reports.push(None);
     }
-    Ok(reports)
+    for (slot, report) in
+        replay_in_place(db, in_place, options, control, &barrier, progress).await?
+    {
+        reports[slot] = Some(report);
+    }
+    Ok(reports.into_iter().flatten().collect())
+}
+
+/// Replay families from their checkpoints on `options.workers` workers:
+/// with one, each family in turn; with more, each family's units split into
+/// groups, one plugin instance per group ([`workers`]). Returns each
+/// family's report (its groups' added up) with its slot.
+async fn replay_in_place(
+    db: &Db,
+    families: Vec<(usize, &mut Plugin)>,
+    options: &ReplayOptions,
+    control: &Control,
+    barrier: &Barrier,
+    progress: &dyn Progress,
+) -> Result<Vec<(usize, FamilyReport)>, RuntimeError> {
+    let n_workers = options.workers.max(1);
+    let grouped = n_workers > 1;
+    let mut forks: Vec<Vec<Plugin>> = Vec::new();
+    let mut firsts = Vec::new();
+    for (slot, plugin) in families {
+        let groups = if grouped {
+            workers::groups(&workers::all_parts(), n_workers)
+        } else {
+            Vec::new()
+        };
+        forks.push(workers::instances(plugin, groups.len()));
+        firsts.push((slot, plugin, groups));
+    }
+    let mut items: Vec<(usize, &mut Plugin, Option<std::collections::BTreeSet<i32>>)> = Vec::new();
+    for ((slot, plugin, groups), forks) in firsts.into_iter().zip(forks.iter_mut()) {
+        let mut groups = groups.into_iter();
+        items.push((slot, plugin, groups.next()));
+        for (fork, group) in forks.iter_mut().zip(groups) {
+            items.push((slot, fork, Some(group)));
+        }
+    }
+    let silent = Quiet;
+    let group_progress: &dyn Progress = if grouped { &silent } else { progress };
+    let results = workers::parallel(n_workers, items, |(slot, plugin, parts)| async move {
+        let replay =
+            replay::FamilyReplay::start(db, plugin, options, control, barrier, None).await?;
+        let replay = match parts {
+            Some(parts) => replay.only_parts(parts),
+            None => replay,
+        };
+        let (report, _) = replay.run(plugin, options, group_progress).await?;
+        Ok::<_, RuntimeError>((slot, report))
+    })
+    .await;
+    let mut merged: Vec<(usize, FamilyReport)> = Vec::new();
+    for result in results {
+        let (slot, report) = result?;
+        match merged.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, sum)) => {
+                let elapsed = sum.elapsed.max(report.elapsed);
+                *sum = std::mem::take(sum).and(&report);
+                sum.elapsed = elapsed;
+            }
+            None => merged.push((slot, report)),
+        }
+    }
+    if grouped {
+        for (_, report) in &merged {
+            progress.finish(report);
+        }
+    }
+    Ok(merged)
 }
 
 /// How a family's replay starts.

@@ -2,7 +2,8 @@
 //! before: *read* the next events in global order, and *plan* them (run the
 //! plugin, check and scope its mutations, merge the fast path's statements).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use projection_sdk::{Description, Event};
 use tokio::sync::watch;
@@ -13,6 +14,7 @@ use super::plan::{EventFailure, Outcome, Plan, Stops, plan_batch};
 use crate::plugin::{LookupSource, Plugin};
 use crate::source::order::{Barrier, Bound};
 use crate::source::{self, BatchQuery};
+use crate::store::lease;
 use crate::store::sql::Statement;
 use crate::store::state::Checkpoint;
 use crate::store::{Db, Dialect, StoreError};
@@ -33,6 +35,8 @@ pub(super) struct Reader<'a> {
     pub(super) barrier: &'a Barrier,
     /// A stop request ends a wait of the barrier (nothing is read).
     pub(super) stop: Option<&'a watch::Receiver<bool>>,
+    /// Only the tenants of these parts (a host's units, a worker's group).
+    pub(super) parts: Option<Arc<BTreeSet<i32>>>,
 }
 
 /// A batch read: the events the family takes, and how far the read got.
@@ -89,6 +93,11 @@ impl Reader<'_> {
         let events = read
             .into_iter()
             .filter(|e| description.wants(&e.aggregate_type, &e.event_type))
+            .filter(|e| {
+                self.parts
+                    .as_ref()
+                    .is_none_or(|p| p.contains(&lease::part_of(&e.instance_id)))
+            })
             .filter(|e| {
                 self.checkpoints
                     .get(&e.instance_id)

@@ -11,7 +11,7 @@
 //! A [`BatchObserver`] (the follow loop's metrics) is told of every batch
 //! that commits, with how long its transaction took.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use super::plan::Stops;
 use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pending};
 use crate::plugin::Plugin;
 use crate::source::order::Barrier;
+use crate::store::lease::Share;
 use crate::store::{Db, StoreError, fence, state};
 
 /// Told of every batch that commits.
@@ -43,6 +44,10 @@ pub(super) struct FamilyReplay<'a> {
     stops: Stops,
     /// The last event read: nothing new appears before it.
     cursor: Option<Event>,
+    /// Per tenant, its checkpoint's `n_consumed` as this replay knows it
+    /// (read at the start, grown by its own commits): what each apply
+    /// claims ([`crate::store::claim`]).
+    consumed: HashMap<String, i64>,
     report: FamilyReport,
     control: &'a Control,
     observer: Option<&'a dyn BatchObserver>,
@@ -70,6 +75,7 @@ impl<'a> FamilyReplay<'a> {
             return Err(StoreError::Superseded { family }.into());
         }
         let cursor = cursor.map(|c| c.after);
+        let consumed = from.consumed();
         let (aggregate_types, event_types) = super::subscription_lists(plugin);
         let reader = Reader {
             db,
@@ -81,6 +87,7 @@ impl<'a> FamilyReplay<'a> {
             until: None,
             barrier,
             stop: control.stop.as_ref(),
+            parts: None,
         };
         Ok(FamilyReplay {
             db,
@@ -92,9 +99,11 @@ impl<'a> FamilyReplay<'a> {
                 failing: Arc::new(from.failing),
                 statement_per_event: control.statement_per_event,
                 generation: from.generation,
+                share: None,
             },
             stops: from.stops,
             cursor,
+            consumed,
             report: FamilyReport {
                 family,
                 ..FamilyReport::default()
@@ -108,6 +117,7 @@ impl<'a> FamilyReplay<'a> {
     /// now (after a swap moved them), reading from the first event.
     async fn restart(&mut self) -> Result<(), RuntimeError> {
         let from = Resume::load(self.db, &self.report.family, self.control).await?;
+        self.consumed = from.consumed();
         self.reader.checkpoints = from.checkpoints;
         self.family.failing = Arc::new(from.failing);
         self.family.generation = from.generation;
@@ -120,6 +130,20 @@ impl<'a> FamilyReplay<'a> {
     /// tenant without one.
     pub(super) fn until(mut self, until: HashMap<String, state::Checkpoint>) -> FamilyReplay<'a> {
         self.reader.until = Some(until);
+        self
+    }
+
+    /// Take only the tenants of `share`'s units, and check its leases in
+    /// every apply (a host sharing the work, [`crate::store::lease`]).
+    pub(super) fn leased(mut self, share: Arc<Share>) -> FamilyReplay<'a> {
+        self.reader.parts = Some(Arc::new(share.tokens.keys().copied().collect()));
+        self.family.share = Some(share);
+        self
+    }
+
+    /// Take only the tenants of `parts` (a worker's group of units).
+    pub(super) fn only_parts(mut self, parts: BTreeSet<i32>) -> FamilyReplay<'a> {
+        self.reader.parts = Some(Arc::new(parts));
         self
     }
 
@@ -189,6 +213,22 @@ impl<'a> FamilyReplay<'a> {
                     next = self.read_and_plan(plugin, None).await?;
                     continue;
                 }
+                Err(RuntimeError::Store(StoreError::CheckpointMoved {
+                    family,
+                    instance_id,
+                })) => {
+                    // Another applier committed this tenant's events first:
+                    // nothing of the batch committed; plan again from the
+                    // checkpoints as they are now.
+                    tracing::debug!(
+                        family = %family,
+                        instance = %instance_id,
+                        "another applier moved the checkpoint; going on from the checkpoints as they are"
+                    );
+                    self.restart().await?;
+                    next = self.read_and_plan(plugin, None).await?;
+                    continue;
+                }
                 other => other?,
             };
             if let Some(observer) = self.observer {
@@ -243,7 +283,17 @@ impl<'a> FamilyReplay<'a> {
             plans,
             merged,
         } = batch;
-        let apply = apply::apply_owned(self.family.clone(), read.events, plans, merged);
+        let expected = read
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.instance_id.clone(),
+                    self.consumed.get(&e.instance_id).copied(),
+                )
+            })
+            .collect();
+        let apply = apply::apply_owned(self.family.clone(), read.events, plans, merged, expected);
         let task = tokio::spawn(
             async move {
                 let started = Instant::now();
@@ -270,6 +320,9 @@ impl<'a> FamilyReplay<'a> {
             report.n_failed += outcome.failed.len() as u64;
             report.n_mutations += outcome.n_mutations;
             report.n_batches += 1;
+            for (instance, n) in &outcome.consumed {
+                *self.consumed.entry(instance.clone()).or_default() += n;
+            }
             for (instance, failure) in &outcome.failed {
                 tracing::warn!(
                     family = %report.family,
@@ -325,6 +378,14 @@ struct Resume {
 }
 
 impl Resume {
+    /// Per tenant, its checkpoint's `n_consumed`.
+    fn consumed(&self) -> HashMap<String, i64> {
+        self.checkpoints
+            .iter()
+            .map(|(tenant, c)| (tenant.clone(), c.n_consumed))
+            .collect()
+    }
+
     async fn load(db: &Db, family: &str, control: &Control) -> Result<Resume, RuntimeError> {
         let generation = fence::generation(db, family).await?;
         let now = crate::time::now_micros();

@@ -173,6 +173,7 @@ pub(super) async fn compare_lane(
     let (options, barrier, progress) = run;
     let family = plugin.family().to_owned();
     let replay = ReplayOptions {
+        workers: 1,
         family: Some(family.clone()),
         instance_id: options.instance_id.clone(),
         from_start: true,

@@ -37,6 +37,12 @@ pub async fn cut_over(
     let family = new.name.as_str();
     let mut tx = db.begin().await?;
     fence::supersede(&mut tx, family).await?;
+    let next = Lane::Next.key(family);
+    if state::family_relations(&mut tx, &next).await?.is_empty() {
+        // Cut over or discarded by someone else meanwhile.
+        tx.rollback().await?;
+        return Err(StoreError::LaneGone(next));
+    }
     drop_views(&mut tx, family).await?;
     lane::drop_in(&mut tx, &Lane::Prev.key(family)).await?;
     rename(&mut tx, old, None, Some(Lane::Prev)).await?;

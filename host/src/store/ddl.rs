@@ -251,11 +251,30 @@ pub async fn install_among(
     // The family's row before its tables, in the order every apply takes
     // them (`fence`), so an install beside a running apply cannot deadlock.
     super::fence::hold(&mut tx, &description.name).await?;
+    install_lock(&mut tx, &description.name).await?;
     super::owner::check(&mut tx, description, rivals).await?;
     create_tables(&mut tx, description).await?;
     super::state::record_tables(&mut tx, description).await?;
     super::state::record_family(&mut tx, description, plugin_hash).await?;
     tx.commit().await
+}
+
+/// The first key of the advisory lock that serialises installs of a family.
+const INSTALL_CLASS: i32 = -0x7072_6a69;
+
+/// On PostgreSQL, wait for any other install of `family` to commit: hosts
+/// that start together install the same tables, and two concurrent `CREATE
+/// TABLE IF NOT EXISTS` of one name collide in the catalog. A family not
+/// installed yet has no row for [`super::fence::hold`] to lock.
+async fn install_lock(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(INSTALL_CLASS)
+            .bind(family)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The first table or view that differs between two descriptions of a

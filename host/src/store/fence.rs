@@ -101,6 +101,14 @@ pub async fn hold(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Hold back operations that replace the family's rows or drop one of its
+/// lanes until the transaction ends (PostgreSQL: a share lock on the
+/// family's row, as every apply of the live family takes in [`check`]).
+pub async fn share(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
+    read(tx, family, " FOR SHARE").await?;
+    Ok(())
+}
+
 /// The generation inside a transaction, with a row lock on PostgreSQL.
 async fn read(tx: &mut Tx, family: &str, lock: &str) -> Result<Option<i64>, StoreError> {
     Ok(match tx {

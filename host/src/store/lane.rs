@@ -21,7 +21,7 @@
 use projection_sdk::{Description, Mutation};
 
 use super::sql::quote;
-use super::{Db, Dialect, StoreError, Tx, ddl, state};
+use super::{Db, Dialect, StoreError, Tx, ddl, fence, state};
 
 /// Where a family is built aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,7 @@ pub async fn prepare(
     ddl::check_description(canonical)?;
     let description = lane.describe(canonical);
     let mut tx = db.begin().await?;
+    fence::hold(&mut tx, &canonical.name).await?;
     drop_in(&mut tx, &description.name).await?;
     check_free(&mut tx, &description).await?;
     for table in &description.tables {
@@ -121,8 +122,34 @@ pub async fn prepare(
 /// and failures.
 pub async fn discard(db: &Db, lane: Lane, family: &str) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    fence::hold(&mut tx, family).await?;
     drop_in(&mut tx, &lane.key(family)).await?;
     tx.commit().await
+}
+
+/// Whether `lane` of `family` has tables (recorded under its key).
+pub async fn is_present(db: &Db, lane: Lane, family: &str) -> Result<bool, StoreError> {
+    let key = lane.key(family);
+    Ok(state::owned_relations(db)
+        .await?
+        .iter()
+        .any(|r| r.family == key))
+}
+
+/// Inside an apply of a lane (`key` is `family@lane`; any other key passes):
+/// hold back the lane's discard, cutover or preparation until the
+/// transaction ends (they lock the family's row first, [`fence::hold`]),
+/// and refuse when the lane is gone ([`StoreError::LaneGone`]), so a batch
+/// never writes into a lane dropped or cut over meanwhile.
+pub async fn check_present(tx: &mut Tx, key: &str) -> Result<(), StoreError> {
+    let Some((family, _)) = key.split_once('@') else {
+        return Ok(());
+    };
+    fence::share(tx, family).await?;
+    if state::family_relations(tx, key).await?.is_empty() {
+        return Err(StoreError::LaneGone(key.to_owned()));
+    }
+    Ok(())
 }
 
 /// Drop every relation recorded under a lane's key. Every parent's foreign

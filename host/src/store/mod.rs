@@ -23,6 +23,7 @@
 //! [`APPLICATION_NAME`], which the read barrier uses.
 
 pub mod bind;
+pub mod claim;
 pub mod compare;
 pub mod cutover;
 pub mod ddl;
@@ -30,6 +31,7 @@ pub mod dump;
 pub mod fence;
 pub mod fold;
 pub mod lane;
+pub mod lease;
 pub mod literal;
 pub mod owner;
 pub mod pause;
@@ -204,6 +206,35 @@ pub enum StoreError {
     Superseded {
         /// The family.
         family: String,
+    },
+    /// This host no longer holds a unit of the batch (its lease expired, or
+    /// another host took it): nothing of the batch was applied ([`lease`]).
+    #[error(
+        "this host no longer holds the lease on family {family:?}, part {part}; nothing of the \
+         batch was applied"
+    )]
+    LeaseLost {
+        /// The family.
+        family: String,
+        /// The part.
+        part: i32,
+    },
+    /// A lane (`family@lane`) was discarded or cut over while a batch for
+    /// it was planned: nothing of the batch was applied.
+    #[error("{0:?} is not built any more (discarded, promoted or cut over); nothing was applied")]
+    LaneGone(String),
+    /// Another applier moved a tenant's checkpoint after this batch was
+    /// planned: nothing of the batch was applied, and the replay starts
+    /// again from the checkpoints ([`claim`]).
+    #[error(
+        "the checkpoint of family {family:?}, tenant {instance_id:?} moved while this batch was \
+         planned (another applier); nothing of it was applied"
+    )]
+    CheckpointMoved {
+        /// The family (or lane key).
+        family: String,
+        /// The tenant.
+        instance_id: String,
     },
     /// `failed retry` / `failed skip` named an id that is not a failed event.
     #[error("no failed event with id {0} (see `projector failed list`)")]

@@ -1,0 +1,269 @@
+//! Every family on the realistic stream (the generator of `tests/streams`:
+//! every family's events, many tenants), three ways in one run, each
+//! leaving the same tables:
+//!
+//! - *full*: `replay` of every family on one worker (the full path: read
+//!   in global order, batches of `--batch-size`, merged statements, the
+//!   apply of batch N beside the plan of batch N+1);
+//! - *workers*: the same on `--workers` workers (groups of (family, part)
+//!   units side by side);
+//! - *reference*: the way the reference's projection handlers work, per
+//!   (family, tenant) one after another: batches of 200 events, each
+//!   event's statements one by one inside a savepoint.
+//!
+//! Peak RSS is the process's high-water mark over the three replays (reset
+//! after the stream is generated and loaded).
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use host::plugin::Plugin;
+use host::runtime::{self, Control, Quiet, ReplayOptions, RuntimeError};
+use host::source::import;
+use host::store::{Db, StoreError, ddl};
+
+use crate::scratch::Scratch;
+use crate::stream;
+use crate::throughput::{fingerprint, peak_rss_mb};
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Events in the stream.
+    pub events: usize,
+    /// Tenants it interleaves.
+    pub tenants: usize,
+    /// Events per plugin call and transaction (full and workers).
+    pub batch_size: usize,
+    /// Workers of the second path.
+    pub workers: usize,
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Events in the stream.
+    pub n_events: usize,
+    /// Events applied by each path (every family's events, summed).
+    pub n_applied: u64,
+    /// Wall time of the three paths.
+    pub full: Duration,
+    /// The full path on `workers` workers.
+    pub workers: Duration,
+    /// The reference-style path.
+    pub reference: Duration,
+    /// Peak RSS over the replays, MiB.
+    pub peak_rss_mb: f64,
+}
+
+impl Figures {
+    /// The closing line: rates and ratios.
+    pub fn summary_line(&self, workers: usize) -> String {
+        let rate = |d: Duration| self.n_events as f64 / d.as_secs_f64().max(1e-9);
+        format!(
+            "full={:.0}/s reference={:.0}/s full/reference={:.2} workers{workers}/full={:.2} peak_rss_mb={:.0} identical=yes",
+            rate(self.full),
+            rate(self.reference),
+            self.reference.as_secs_f64() / self.full.as_secs_f64().max(1e-9),
+            self.full.as_secs_f64() / self.workers.as_secs_f64().max(1e-9),
+            self.peak_rss_mb
+        )
+    }
+}
+
+/// Generate the stream into a file, then import it in chunks.
+async fn load(db: &Db, options: &Options, dir: &Path) -> Result<usize, RuntimeError> {
+    let path = dir.join("realistic.jsonl");
+    let config = streams::Config {
+        seed: 17,
+        tenants: options.tenants,
+        events: options.events,
+    };
+    let corrupt = |e: std::io::Error| StoreError::Corrupt(format!("the generated stream: {e}"));
+    streams::write_jsonl(&config, &path).map_err(corrupt)?;
+    let file = std::fs::File::open(&path).map_err(corrupt)?;
+    let mut chunk = String::new();
+    let (mut n, mut in_chunk) = (0, 0);
+    for line in std::io::BufReader::new(file).lines() {
+        chunk.push_str(&line.map_err(corrupt)?);
+        chunk.push('\n');
+        in_chunk += 1;
+        if in_chunk == 20_000 {
+            n += append(db, &chunk).await?;
+            chunk.clear();
+            in_chunk = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        n += append(db, &chunk).await?;
+    }
+    Ok(n)
+}
+
+async fn append(db: &Db, text: &str) -> Result<usize, RuntimeError> {
+    let parsed = import::parse(text, "realistic.jsonl")
+        .map_err(|e| StoreError::Corrupt(format!("the generated stream: {e}")))?;
+    Ok(import::append(db, &parsed).await?)
+}
+
+/// Reset the high-water mark of the process's RSS (Linux).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Drop and recreate every family's tables.
+async fn rebuild_all(db: &Db, plugins: &[Plugin]) -> Result<(), StoreError> {
+    for plugin in plugins {
+        ddl::rebuild(db, &plugin.description, &plugin.hash).await?;
+    }
+    Ok(())
+}
+
+/// Every table of every family, fingerprinted.
+async fn tables(db: &Db, plugins: &[Plugin]) -> Result<Vec<(String, i64, String)>, StoreError> {
+    let mut all = Vec::new();
+    for plugin in plugins {
+        all.extend(fingerprint(db, plugin).await?);
+    }
+    Ok(all)
+}
+
+fn no_failures(reports: &[runtime::FamilyReport]) -> Result<u64, RuntimeError> {
+    let failed: u64 = reports.iter().map(|r| r.n_failed).sum();
+    if let Some(refused) = reports.iter().find_map(|r| r.refused.as_ref()) {
+        return Err(StoreError::Corrupt(format!("a family was refused: {refused}")).into());
+    }
+    if failed > 0 {
+        return Err(StoreError::Corrupt(format!("{failed} events failed during the bench")).into());
+    }
+    Ok(reports.iter().map(|r| r.n_applied).sum())
+}
+
+/// The full path on `workers` workers.
+async fn full(
+    db: &Db,
+    plugins: &mut [Plugin],
+    options: &Options,
+    workers: usize,
+) -> Result<(Duration, u64), RuntimeError> {
+    rebuild_all(db, plugins).await?;
+    let replay = ReplayOptions {
+        batch_size: options.batch_size,
+        workers,
+        ..ReplayOptions::default()
+    };
+    let control = Control {
+        count_pending: false,
+        ..Control::default()
+    };
+    let started = Instant::now();
+    let reports = runtime::replay_controlled(db, plugins, &replay, &control, &Quiet).await?;
+    Ok((started.elapsed(), no_failures(&reports)?))
+}
+
+/// The reference's way: per (family, tenant), batches of 200, a statement
+/// at a time, each event in a savepoint.
+async fn reference(db: &Db, plugins: &mut [Plugin]) -> Result<(Duration, u64), RuntimeError> {
+    rebuild_all(db, plugins).await?;
+    let tenants = tenants(db).await?;
+    let control = Control {
+        count_pending: false,
+        statement_per_event: true,
+        ..Control::default()
+    };
+    let started = Instant::now();
+    let mut applied = 0;
+    let families: Vec<String> = plugins.iter().map(|p| p.family().to_owned()).collect();
+    for family in families {
+        for tenant in &tenants {
+            let replay = ReplayOptions {
+                family: Some(family.clone()),
+                instance_id: Some(tenant.clone()),
+                batch_size: 200,
+                ..ReplayOptions::default()
+            };
+            let reports =
+                runtime::replay_controlled(db, plugins, &replay, &control, &Quiet).await?;
+            applied += no_failures(&reports)?;
+        }
+    }
+    Ok((started.elapsed(), applied))
+}
+
+async fn tenants(db: &Db) -> Result<Vec<String>, StoreError> {
+    let sql = "SELECT DISTINCT instance_id FROM events2 ORDER BY 1";
+    Ok(match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await?,
+        Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT DISTINCT instance_id FROM eventstore.events2 ORDER BY 1")
+                .fetch_all(pool)
+                .await?
+        }
+    })
+}
+
+/// Run the three paths; `say` receives a line per figure.
+pub async fn run(
+    scratch: &Scratch,
+    mut plugins: Vec<Plugin>,
+    options: Options,
+    say: &mut dyn FnMut(String),
+) -> Result<Figures, RuntimeError> {
+    let db = &scratch.db;
+    let dir = tempfile::tempdir()
+        .map_err(|e| StoreError::Corrupt(format!("a directory for the stream: {e}")))?;
+    let started = Instant::now();
+    let n_events = load(db, &options, dir.path()).await?;
+    stream::analyze(db).await?;
+    say(format!(
+        "loaded {n_events} events over {} tenants in {:.1} s; {} families",
+        options.tenants,
+        started.elapsed().as_secs_f64(),
+        plugins.len()
+    ));
+    reset_peak_rss();
+    let line = |name: &str, (elapsed, applied): (Duration, u64)| {
+        format!(
+            "{name:>10}: {:>9.0} events/s ({:.2} s, {applied} family events applied)",
+            n_events as f64 / elapsed.as_secs_f64().max(1e-9),
+            elapsed.as_secs_f64()
+        )
+    };
+    let full_path = full(db, &mut plugins, &options, 1).await?;
+    say(line("full", full_path));
+    let expected = tables(db, &plugins).await?;
+    let same = |name: &str, got: Vec<(String, i64, String)>| -> Result<(), RuntimeError> {
+        if got == expected {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "the {name} path's tables differ from the full path's"
+            ))
+            .into())
+        }
+    };
+    let workers_path = full(db, &mut plugins, &options, options.workers).await?;
+    say(line(&format!("workers{}", options.workers), workers_path));
+    same("workers", tables(db, &plugins).await?)?;
+    let reference_path = reference(db, &mut plugins).await?;
+    say(line("reference", reference_path));
+    same("reference", tables(db, &plugins).await?)?;
+    for (name, (_, applied)) in [("workers", workers_path), ("reference", reference_path)] {
+        if applied != full_path.1 {
+            return Err(StoreError::Corrupt(format!(
+                "the {name} path applied {applied} events, the full path {}",
+                full_path.1
+            ))
+            .into());
+        }
+    }
+    Ok(Figures {
+        n_events,
+        n_applied: full_path.1,
+        full: full_path.0,
+        workers: workers_path.0,
+        reference: reference_path.0,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
