@@ -131,6 +131,13 @@ async fn tables(db: &Db, plugins: &[Plugin]) -> Result<Vec<(String, i64, String)
 
 fn no_failures(reports: &[runtime::FamilyReport]) -> Result<u64, RuntimeError> {
     let failed: u64 = reports.iter().map(|r| r.n_failed).sum();
+    if let Some(r) = reports.iter().find(|r| r.n_fell_back > 0) {
+        return Err(StoreError::Corrupt(format!(
+            "{}: the database refused the merged statements of {} batches (a fast path defect)",
+            r.family, r.n_fell_back
+        ))
+        .into());
+    }
     if let Some(refused) = reports.iter().find_map(|r| r.refused.as_ref()) {
         return Err(StoreError::Corrupt(format!("a family was refused: {refused}")).into());
     }
@@ -146,6 +153,7 @@ async fn full(
     plugins: &mut [Plugin],
     options: &Options,
     workers: usize,
+    say: &mut dyn FnMut(String),
 ) -> Result<(Duration, u64), RuntimeError> {
     rebuild_all(db, plugins).await?;
     let replay = ReplayOptions {
@@ -159,7 +167,15 @@ async fn full(
     };
     let started = Instant::now();
     let reports = runtime::replay_controlled(db, plugins, &replay, &control, &Quiet).await?;
-    Ok((started.elapsed(), no_failures(&reports)?))
+    let elapsed = started.elapsed();
+    let mut slowest: Vec<&runtime::FamilyReport> = reports.iter().collect();
+    slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
+    let each: Vec<String> = slowest
+        .iter()
+        .map(|r| format!("{} {:.1} s", r.family, r.elapsed.as_secs_f64()))
+        .collect();
+    say(format!("{:>10}  per family: {}", "", each.join(", ")));
+    Ok((elapsed, no_failures(&reports)?))
 }
 
 /// The reference's way: per (family, tenant), batches of 200, a statement
@@ -230,7 +246,7 @@ pub async fn run(
             elapsed.as_secs_f64()
         )
     };
-    let full_path = full(db, &mut plugins, &options, 1).await?;
+    let full_path = full(db, &mut plugins, &options, 1, say).await?;
     say(line("full", full_path));
     let expected = tables(db, &plugins).await?;
     let same = |name: &str, got: Vec<(String, i64, String)>| -> Result<(), RuntimeError> {
@@ -243,7 +259,7 @@ pub async fn run(
             .into())
         }
     };
-    let workers_path = full(db, &mut plugins, &options, options.workers).await?;
+    let workers_path = full(db, &mut plugins, &options, options.workers, say).await?;
     say(line(&format!("workers{}", options.workers), workers_path));
     same("workers", tables(db, &plugins).await?)?;
     let reference_path = reference(db, &mut plugins).await?;

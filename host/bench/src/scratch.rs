@@ -19,7 +19,11 @@ pub struct Scratch {
 impl Scratch {
     /// Create a scratch database next to `url` (same server, or a temp file).
     pub async fn create(url: &str) -> Result<Scratch, StoreError> {
-        let name = format!("projector_bench_{}", std::process::id());
+        // One name per scratch database of this process: two benches of one
+        // process (the tests run them side by side) never share one.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("projector_bench_{}_{n}", std::process::id());
         if url.starts_with("postgres") {
             let admin = sqlx::PgPool::connect(url)
                 .await

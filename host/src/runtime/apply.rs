@@ -32,6 +32,9 @@ pub struct BatchOutcome {
     /// Per tenant with applied events, how many: what its checkpoint's
     /// `n_consumed` grew by.
     pub consumed: Vec<(String, i64)>,
+    /// Whether the database refused the batch's merged statements, so it
+    /// ran again event by event.
+    pub fell_back: bool,
 }
 
 /// A failed event's identity within its family: tenant, aggregate type,
@@ -98,7 +101,9 @@ async fn apply_batch(
     match batch.run(db, Some(&merged?)).await {
         Err(StoreError::Db(sqlx::Error::Database(e))) => {
             tracing::debug!("batch refused by the database ({e}); retrying event by event");
-            batch.run(db, None).await
+            let mut outcome = batch.run(db, None).await?;
+            outcome.fell_back = true;
+            Ok(outcome)
         }
         other => other,
     }

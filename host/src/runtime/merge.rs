@@ -106,12 +106,15 @@ impl Merger<'_> {
         Ok(out)
     }
 
-    /// Render every buffer, in the order they were opened.
+    /// Render every buffer: parents before children (a child's rows may
+    /// need a parent row pending in a buffer opened after the child's),
+    /// otherwise in the order they were opened.
     fn flush(
         &self,
         out: &mut Vec<Statement>,
         buffers: &mut Vec<Buffer<'_>>,
     ) -> Result<(), StoreError> {
+        buffers.sort_by_key(|b| depth(self.description, b.table));
         for buffer in buffers.drain(..) {
             let table = table(self.description, buffer.table)?;
             out.push(match buffer.kind {
@@ -178,6 +181,24 @@ fn mergeable<'m>(
 }
 
 /// Whether one table is an ancestor of the other (deletes cascade).
+/// How many parents a table has above it (0: a table without a parent).
+fn depth(description: &Description, table: &str) -> usize {
+    let mut depth = 0;
+    let mut current = description
+        .find_table(table)
+        .and_then(|t| t.parent.as_deref());
+    while let Some(parent) = current {
+        depth += 1;
+        if depth > description.tables.len() {
+            break;
+        }
+        current = description
+            .find_table(parent)
+            .and_then(|t| t.parent.as_deref());
+    }
+    depth
+}
+
 fn related(description: &Description, a: &str, b: &str) -> bool {
     let descends = |child: &str, ancestor: &str| {
         let mut current = description

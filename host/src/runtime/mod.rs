@@ -161,6 +161,9 @@ pub struct FamilyReport {
     pub n_mutations: u64,
     /// Batches committed.
     pub n_batches: u64,
+    /// Batches whose merged statements the database refused, run again
+    /// event by event (a failing event's batch, or a fast path defect).
+    pub n_fell_back: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Why the family was not installed (nothing of it ran), if it was not.
@@ -174,6 +177,7 @@ impl FamilyReport {
         self.n_failed += then.n_failed;
         self.n_mutations += then.n_mutations;
         self.n_batches += then.n_batches;
+        self.n_fell_back += then.n_fell_back;
         self.elapsed += then.elapsed;
         self
     }

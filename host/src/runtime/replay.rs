@@ -320,6 +320,7 @@ impl<'a> FamilyReplay<'a> {
             report.n_failed += outcome.failed.len() as u64;
             report.n_mutations += outcome.n_mutations;
             report.n_batches += 1;
+            report.n_fell_back += u64::from(outcome.fell_back);
             for (instance, n) in &outcome.consumed {
                 *self.consumed.entry(instance.clone()).or_default() += n;
             }
