@@ -24,11 +24,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+pub use crate::source::{Lag, family_lag};
 pub use health::Check;
 pub use histogram::BATCH_APPLY_BUCKETS;
 pub use http::{Server, Serving};
 pub(crate) use lag::LagRefresh;
-pub use lag::{Lag, family_lag};
 
 use histogram::Histogram;
 

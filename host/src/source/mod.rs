@@ -5,7 +5,10 @@
 //! orders batches, look-ups and checkpoints alike.
 
 pub mod import;
+mod lag;
 pub mod order;
+
+pub use lag::{Lag, family_lag};
 
 use projection_sdk::{Event, EventFilter, Subscription};
 use sqlx::Row;
