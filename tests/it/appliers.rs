@@ -4,7 +4,6 @@
 //! `store::claim`); a claim refuses a checkpoint that moved, and on
 //! PostgreSQL a second claim of the same tenant waits for the first.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use host::runtime::follow::{FollowOptions, follow};
@@ -20,21 +19,8 @@ use crate::support::{self, Store};
 
 const FAMILIES: &[&str] = &["instances", "orgs", "users", "projects"];
 
-/// A realistic stream without positions: each imported chunk gets the next
-/// position, as a live writer's commits do.
 fn stream() -> Vec<Json> {
-    let mut events = streams::generate(&streams::Config {
-        seed: 11,
-        tenants: 5,
-        events: 2500,
-    });
-    for event in &mut events {
-        if let Some(fields) = event.as_object_mut() {
-            fields.remove("position");
-            fields.remove("in_tx_order");
-        }
-    }
-    events
+    support::unpositioned_stream(11, 5, 2500)
 }
 
 const CHUNK: usize = 50;
@@ -57,16 +43,6 @@ fn follower(
         };
         follow(&db, &mut plugins, &options, stop, None, &Quiet).await
     })
-}
-
-/// Per (family, tenant), the events its checkpoint has consumed.
-async fn consumed(db: &Db) -> BTreeMap<(String, String), i64> {
-    state::checkpoints(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| ((c.family, c.instance_id), c.n_consumed))
-        .collect()
 }
 
 async fn several_appliers(store: Store) {
@@ -131,14 +107,8 @@ async fn several_appliers(store: Store) {
     for f in followers {
         f.await.unwrap().unwrap();
     }
-    // A second apply of an event would fail it (a duplicate key) or count
-    // it twice; a skipped one would stay behind or missed.
-    assert_eq!(state::failures(&t.db).await.unwrap(), Vec::new());
-    for plugin in &following {
-        for lag in host::runtime::lag(&t.db, plugin).await.unwrap() {
-            assert_eq!(lag.behind(), 0, "{}: {lag:?}", plugin.family());
-        }
-    }
+    // A second apply of an event would also count it twice.
+    support::assert_all_applied(&t.db, &following).await;
     let live = all_rows(&t.db, &following).await;
 
     let clean = support::test_db(store).await;
@@ -147,7 +117,10 @@ async fn several_appliers(store: Store) {
     }
     let mut plugins = support::plugins(FAMILIES);
     support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
-    assert_eq!(consumed(&t.db).await, consumed(&clean.db).await);
+    assert_eq!(
+        support::consumed(&t.db).await,
+        support::consumed(&clean.db).await
+    );
     assert!(
         live == all_rows(&clean.db, &plugins).await,
         "the tables differ from a clean replay"

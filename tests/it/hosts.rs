@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use host::runtime::ReplayOptions;
 use host::store::lease::{self, Leaser, PARTS, Share};
-use host::store::{Db, StoreError, state};
+use host::store::{Db, StoreError};
 use serde_json::Value as Json;
 
 use crate::differential::all_rows;
@@ -23,20 +23,9 @@ const FAMILIES: &[&str] = &["instances", "orgs", "users", "projects"];
 const LEASE_SECS: u64 = 2;
 
 /// A realistic stream over many tenants (so every part has some), without
-/// positions: each imported chunk gets the next one.
+/// positions.
 fn stream() -> Vec<Json> {
-    let mut events = streams::generate(&streams::Config {
-        seed: 23,
-        tenants: 40,
-        events: 4000,
-    });
-    for event in &mut events {
-        if let Some(fields) = event.as_object_mut() {
-            fields.remove("position");
-            fields.remove("in_tx_order");
-        }
-    }
-    events
+    support::unpositioned_stream(23, 40, 4000)
 }
 
 /// `projector` with `args` in a child process (the test binary's
@@ -230,20 +219,7 @@ async fn hosts_share_the_work_survive_a_kill_and_a_pause_on_postgres() {
     // After the clean stops every unit is free again.
     assert_eq!(holders(&t.db).await.get(""), Some(&units));
 
-    assert_eq!(state::failures(&t.db).await.unwrap(), Vec::new());
-    for plugin in &following {
-        for lag in host::runtime::lag(&t.db, plugin).await.unwrap() {
-            assert_eq!(lag.behind(), 0, "{}: {lag:?}", plugin.family());
-        }
-    }
-    let consumed = |db: Db| async move {
-        state::checkpoints(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| ((c.family, c.instance_id), c.n_consumed))
-            .collect::<BTreeMap<_, _>>()
-    };
+    support::assert_all_applied(&t.db, &following).await;
     let clean = support::test_db(Store::Postgres).await;
     for chunk in events.chunks(50) {
         support::import_json(&clean.db, chunk).await;
@@ -251,8 +227,8 @@ async fn hosts_share_the_work_survive_a_kill_and_a_pause_on_postgres() {
     let mut plugins = support::plugins(FAMILIES);
     support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
     assert_eq!(
-        consumed(t.db.clone()).await,
-        consumed(clean.db.clone()).await
+        support::consumed(&t.db).await,
+        support::consumed(&clean.db).await
     );
     assert!(
         all_rows(&t.db, &following).await == all_rows(&clean.db, &plugins).await,

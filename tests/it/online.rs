@@ -188,14 +188,7 @@ async fn a_tenant_rebuild_never_hides_its_rows_on_postgres() {
 /// The stream's events without their positions: imported in chunks, each
 /// chunk gets the next position (as a live writer's commits do).
 fn unpositioned() -> Vec<Json> {
-    let mut events = stream();
-    for event in &mut events {
-        if let Some(fields) = event.as_object_mut() {
-            fields.remove("position");
-            fields.remove("in_tx_order");
-        }
-    }
-    events
+    support::unpositioned_stream(5, 6, 3000)
 }
 
 const CHUNK: usize = 50;
@@ -275,12 +268,7 @@ async fn rebuilds_while_following(store: Store) {
     stop.send(true).unwrap();
     follower.await.unwrap().unwrap();
     let live = all_rows(&t.db, &following).await;
-    for plugin in &following {
-        for lag in host::runtime::lag(&t.db, plugin).await.unwrap() {
-            assert_eq!(lag.behind(), 0, "{}: {lag:?}", plugin.family());
-        }
-    }
-    assert!(state::failures(&t.db).await.unwrap().is_empty());
+    support::assert_all_applied(&t.db, &following).await;
     assert_eq!(lane_leftovers(&t.db).await, Vec::<String>::new());
 
     let clean = support::test_db(store).await;
@@ -290,17 +278,9 @@ async fn rebuilds_while_following(store: Store) {
     let mut plugins = support::plugins(FAMILIES);
     support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
     let expected = all_rows(&clean.db, &plugins).await;
-    let consumed = |db: Db| async move {
-        state::checkpoints(&db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| ((c.family, c.instance_id), c.n_consumed))
-            .collect::<BTreeMap<_, _>>()
-    };
     assert_eq!(
-        consumed(t.db.clone()).await,
-        consumed(clean.db.clone()).await
+        support::consumed(&t.db).await,
+        support::consumed(&clean.db).await
     );
     assert!(live == expected, "the tables differ from a clean replay");
     clean.finish().await;

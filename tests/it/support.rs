@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use host::plugin::{Limits, Plugin};
 use host::runtime::{self, ReplayOptions};
 use host::source::import;
-use host::store::{Db, dump};
+use host::store::{Db, dump, state};
 use serde_json::Value as Json;
 
 /// The family plugins the project has: the workspace's crates whose
@@ -272,6 +272,45 @@ pub async fn import_file(db: &Db, path: &Path) -> usize {
     let text = std::fs::read_to_string(path).expect("fixture readable");
     let events = import::parse(&text, &path.display().to_string()).expect("fixture parses");
     import::append(db, &events).await.expect("import")
+}
+
+/// A realistic stream (the generator of `tests/streams`) without positions:
+/// each imported chunk gets the next position, as a live writer's commits
+/// do.
+pub fn unpositioned_stream(seed: u64, tenants: usize, events: usize) -> Vec<Json> {
+    let mut events = streams::generate(&streams::Config {
+        seed,
+        tenants,
+        events,
+    });
+    for event in &mut events {
+        if let Some(fields) = event.as_object_mut() {
+            fields.remove("position");
+            fields.remove("in_tx_order");
+        }
+    }
+    events
+}
+
+/// Per (family, tenant), the events its checkpoint has consumed.
+pub async fn consumed(db: &Db) -> BTreeMap<(String, String), i64> {
+    state::checkpoints(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| ((c.family, c.instance_id), c.n_consumed))
+        .collect()
+}
+
+/// No failed event, and no family behind or missing an event (a second
+/// apply would have failed one, a skipped one stays behind or missed).
+pub async fn assert_all_applied(db: &Db, plugins: &[Plugin]) {
+    assert_eq!(state::failures(db).await.unwrap(), Vec::new());
+    for plugin in plugins {
+        for lag in runtime::lag(db, plugin).await.unwrap() {
+            assert_eq!(lag.behind(), 0, "{}: {lag:?}", plugin.family());
+        }
+    }
 }
 
 /// Import events given as JSON values.

@@ -118,6 +118,12 @@ pub struct Holder {
     pub expired: bool,
 }
 
+/// Register a host, or renew its registration: `$1` the host, `$2` the
+/// lease time in milliseconds.
+const REGISTER_HOST: &str = "INSERT INTO projector_hosts (host, started_at, expires_at) \
+     VALUES ($1, now(), now() + $2 * interval '1 millisecond') \
+     ON CONFLICT (host) DO UPDATE SET expires_at = excluded.expires_at";
+
 /// One host's side of the leases.
 #[derive(Debug, Clone)]
 pub struct Leaser {
@@ -162,15 +168,11 @@ impl Leaser {
         let Some(pool) = pool(db) else {
             return Ok(());
         };
-        sqlx::query(
-            "INSERT INTO projector_hosts (host, started_at, expires_at) \
-             VALUES ($1, now(), now() + $2 * interval '1 millisecond') \
-             ON CONFLICT (host) DO UPDATE SET expires_at = excluded.expires_at",
-        )
-        .bind(&self.host)
-        .bind(self.ttl_ms())
-        .execute(pool)
-        .await?;
+        sqlx::query(REGISTER_HOST)
+            .bind(&self.host)
+            .bind(self.ttl_ms())
+            .execute(pool)
+            .await?;
         sqlx::query(
             "INSERT INTO projector_leases (family, part) \
              SELECT f, p FROM unnest($1::text[]) AS f, generate_series(0, $2 - 1) AS p \
@@ -190,15 +192,11 @@ impl Leaser {
             return Ok(Vec::new());
         };
         let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO projector_hosts (host, started_at, expires_at) \
-             VALUES ($1, now(), now() + $2 * interval '1 millisecond') \
-             ON CONFLICT (host) DO UPDATE SET expires_at = excluded.expires_at",
-        )
-        .bind(&self.host)
-        .bind(self.ttl_ms())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(REGISTER_HOST)
+            .bind(&self.host)
+            .bind(self.ttl_ms())
+            .execute(&mut *tx)
+            .await?;
         let rows = sqlx::query(
             "UPDATE projector_leases SET expires_at = now() + $2 * interval '1 millisecond' \
              WHERE owner = $1 AND expires_at > clock_timestamp() RETURNING family, part, token",
