@@ -109,23 +109,7 @@ async fn several_appliers(store: Store) {
     }
     // A second apply of an event would also count it twice.
     support::assert_all_applied(&t.db, &following).await;
-    let live = all_rows(&t.db, &following).await;
-
-    let clean = support::test_db(store).await;
-    for chunk in events.chunks(CHUNK) {
-        support::import_json(&clean.db, chunk).await;
-    }
-    let mut plugins = support::plugins(FAMILIES);
-    support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
-    assert_eq!(
-        support::consumed(&t.db).await,
-        support::consumed(&clean.db).await
-    );
-    assert!(
-        live == all_rows(&clean.db, &plugins).await,
-        "the tables differ from a clean replay"
-    );
-    clean.finish().await;
+    support::assert_equals_clean_replay(store, &t.db, FAMILIES, &events, CHUNK).await;
     t.finish().await;
 }
 

@@ -10,12 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use host::runtime::ReplayOptions;
 use host::store::lease::{self, Leaser, PARTS, Share};
 use host::store::{Db, StoreError};
 use serde_json::Value as Json;
 
-use crate::differential::all_rows;
 use crate::live::behind;
 use crate::support::{self, Store};
 
@@ -220,27 +218,13 @@ async fn hosts_share_the_work_survive_a_kill_and_a_pause_on_postgres() {
     assert_eq!(holders(&t.db).await.get(""), Some(&units));
 
     support::assert_all_applied(&t.db, &following).await;
-    let clean = support::test_db(Store::Postgres).await;
-    for chunk in events.chunks(50) {
-        support::import_json(&clean.db, chunk).await;
-    }
-    let mut plugins = support::plugins(FAMILIES);
-    support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
-    assert_eq!(
-        support::consumed(&t.db).await,
-        support::consumed(&clean.db).await
-    );
-    assert!(
-        all_rows(&t.db, &following).await == all_rows(&clean.db, &plugins).await,
-        "the tables differ from a clean replay"
-    );
+    support::assert_equals_clean_replay(Store::Postgres, &t.db, FAMILIES, &events, 50).await;
     println!(
         "{} events, {units} units: failover after a SIGKILL in {:.2} s (lease {LEASE_SECS} s), a joining host had its share in {:.2} s",
         events.len(),
         failover.as_secs_f64(),
         joined.as_secs_f64()
     );
-    clean.finish().await;
     t.finish().await;
 }
 

@@ -267,23 +267,10 @@ async fn rebuilds_while_following(store: Store) {
     }
     stop.send(true).unwrap();
     follower.await.unwrap().unwrap();
-    let live = all_rows(&t.db, &following).await;
     support::assert_all_applied(&t.db, &following).await;
     assert_eq!(lane_leftovers(&t.db).await, Vec::<String>::new());
 
-    let clean = support::test_db(store).await;
-    for chunk in events.chunks(CHUNK) {
-        support::import_json(&clean.db, chunk).await;
-    }
-    let mut plugins = support::plugins(FAMILIES);
-    support::replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
-    let expected = all_rows(&clean.db, &plugins).await;
-    assert_eq!(
-        support::consumed(&t.db).await,
-        support::consumed(&clean.db).await
-    );
-    assert!(live == expected, "the tables differ from a clean replay");
-    clean.finish().await;
+    support::assert_equals_clean_replay(store, &t.db, FAMILIES, &events, CHUNK).await;
     t.finish().await;
 }
 

@@ -313,6 +313,31 @@ pub async fn assert_all_applied(db: &Db, plugins: &[Plugin]) {
     }
 }
 
+/// `db` against a clean replay of `events` (imported in chunks of `chunk`)
+/// by the plugins `names`: every (family, tenant)'s consumed events and
+/// every table.
+pub async fn assert_equals_clean_replay(
+    store: Store,
+    db: &Db,
+    names: &[&str],
+    events: &[Json],
+    chunk: usize,
+) {
+    let clean = test_db(store).await;
+    for part in events.chunks(chunk) {
+        import_json(&clean.db, part).await;
+    }
+    let mut plugins = self::plugins(names);
+    replay(&clean.db, &mut plugins, ReplayOptions::default()).await;
+    assert_eq!(consumed(db).await, consumed(&clean.db).await);
+    assert!(
+        crate::differential::all_rows(db, &plugins).await
+            == crate::differential::all_rows(&clean.db, &plugins).await,
+        "the tables differ from a clean replay"
+    );
+    clean.finish().await;
+}
+
 /// Import events given as JSON values.
 pub async fn import_json(db: &Db, events: &[Json]) {
     let text: String = events.iter().map(|e| format!("{e}\n")).collect();
