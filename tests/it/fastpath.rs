@@ -1,5 +1,5 @@
 //! Property test of the fast path: random sequences of every kind of
-//! mutation, over two related tables and two tenants, applied as the merged
+//! mutation, over three tables (parent, child, grandchild) and two tenants, applied as the merged
 //! multi-row statements of a batch must leave exactly the rows (or the same
 //! refusal) that one statement per mutation leaves, on both stores.
 //!
@@ -26,6 +26,7 @@ use crate::support::{self, Store};
 
 const P: &str = "parents_projection";
 const C: &str = "children_projection";
+const G: &str = "grandchildren_projection";
 const TENANTS: [&str; 2] = ["tenant-a", "tenant-b"];
 const IDS: [&str; 4] = ["p1", "p2", "p3", "p4"];
 /// Stands for a key no earlier step used.
@@ -64,6 +65,18 @@ fn description() -> Description {
                 .nullable("flag", ColumnType::Boolean)
                 .primary_key(&["instance_id", "parent_id", "id"])
                 .parent(P),
+        )
+        .table(
+            Table::new(G)
+                .column("instance_id", ColumnType::Text)
+                .column("parent_id", ColumnType::Text)
+                .column("child_id", ColumnType::Text)
+                .column("id", ColumnType::Text)
+                .column("change_date", ColumnType::Timestamp)
+                .column("sequence", ColumnType::Int)
+                .nullable("note", ColumnType::Text)
+                .primary_key(&["instance_id", "parent_id", "child_id", "id"])
+                .parent(C),
         )
 }
 
@@ -250,7 +263,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     let child = (
         id(),
         prop::sample::select(&["c1", "c2"][..]),
-        any::<bool>(),
+        prop::bool::weighted(0.8),
         fields(),
     )
         .prop_map(|(parent, id, merge, fields)| {
@@ -275,6 +288,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         });
     let child_change = prop_oneof![
         id().prop_map(|p| delete(C).eq("parent_id", p).build()),
+        (id(), prop::sample::select(&["c1", "c2"][..]))
+            .prop_map(|(p, c)| delete(C).eq("parent_id", p).eq("id", c).build()),
+        prop::sample::select(&["c1", "c2"][..]).prop_map(|c| delete(C).eq("id", c).build()),
         (id(), any::<bool>())
             .prop_map(|(p, f)| update(C).set("flag", f).eq("parent_id", p).build()),
         (id(), "[a-z]{0,4}").prop_map(|(p, n)| {
@@ -294,6 +310,34 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 .build()
         }),
     ];
+    let grandchild = (
+        id(),
+        prop::sample::select(&["c1", "c1", "c1", "c2"][..]),
+        prop::sample::select(&["g1", "g2"][..]),
+        "[a-z]{0,3}",
+        prop_oneof![1 => Just(0_u8), 3 => Just(1), 2 => Just(2), 1 => Just(3)],
+    )
+        .prop_map(|(p, c, g, note, how)| match how {
+            0 => insert(G)
+                .value("parent_id", p)
+                .value("child_id", c)
+                .value("id", g)
+                .value("note", note)
+                .build(),
+            1 => upsert(G, &["instance_id", "parent_id", "child_id", "id"])
+                .value("parent_id", p)
+                .value("child_id", c)
+                .value("id", g)
+                .value("note", note)
+                .build(),
+            2 => update(G)
+                .set("note", note)
+                .eq("parent_id", p)
+                .eq("child_id", c)
+                .eq("id", g)
+                .build(),
+            _ => delete(G).eq("parent_id", p).eq("child_id", c).build(),
+        });
     prop_oneof![
         4 => insert_row,
         4 => upsert_row,
@@ -302,25 +346,33 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         2 => delete_row,
         3 => child,
         2 => child_change,
+        3 => grandchild,
     ]
 }
 
-/// Every case starts from the parents `IDS` of both tenants, so that most
-/// child rows find theirs; then random steps.
+/// Every case starts from the parents `IDS` of both tenants, each with a
+/// child `c1`, so that most child and grandchild rows find theirs; then
+/// random steps.
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
         (0..TENANTS.len(), mutation()).prop_map(|(tenant, mutation)| Step { tenant, mutation }),
-        1..40,
+        1..50,
     )
     .prop_map(|random| {
         let mut steps: Vec<Step> = (0..TENANTS.len())
             .flat_map(|tenant| {
-                IDS.iter().map(move |id| Step {
-                    tenant,
-                    mutation: upsert(P, &["instance_id", "id"])
-                        .value("id", *id)
-                        .value("state", 0)
-                        .build(),
+                IDS.iter().flat_map(move |id| {
+                    [
+                        upsert(P, &["instance_id", "id"])
+                            .value("id", *id)
+                            .value("state", 0)
+                            .build(),
+                        upsert(C, &["instance_id", "parent_id", "id"])
+                            .value("parent_id", *id)
+                            .value("id", "c1")
+                            .build(),
+                    ]
+                    .map(|mutation| Step { tenant, mutation })
                 })
             })
             .collect();
@@ -381,6 +433,9 @@ async fn outcome(
         tables.push(dump::dump_table(db, table).await.expect("dump"));
     }
     let mut tx = db.begin().await.expect("begin");
+    tx.execute_plain(&format!("DELETE FROM \"{G}\""))
+        .await
+        .expect("clear");
     tx.execute_plain(&format!("DELETE FROM \"{C}\""))
         .await
         .expect("clear");

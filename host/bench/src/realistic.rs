@@ -172,7 +172,16 @@ async fn full(
     slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
     let each: Vec<String> = slowest
         .iter()
-        .map(|r| format!("{} {:.1} s", r.family, r.elapsed.as_secs_f64()))
+        .map(|r| {
+            format!(
+                "{} {:.1} s (read {:.1}, plan {:.1}, apply {:.1})",
+                r.family,
+                r.elapsed.as_secs_f64(),
+                r.stages.read.as_secs_f64(),
+                r.stages.plan.as_secs_f64(),
+                r.stages.apply.as_secs_f64()
+            )
+        })
         .collect();
     say(format!("{:>10}  per family: {}", "", each.join(", ")));
     Ok((elapsed, no_failures(&reports)?))

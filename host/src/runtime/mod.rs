@@ -166,6 +166,9 @@ pub struct FamilyReport {
     pub n_fell_back: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Time in each step of the batches (read and plan overlap the apply
+    /// of the batch before, so they add up to more than `elapsed`).
+    pub stages: Stages,
     /// Why the family was not installed (nothing of it ran), if it was not.
     pub refused: Option<String>,
 }
@@ -179,8 +182,22 @@ impl FamilyReport {
         self.n_batches += then.n_batches;
         self.n_fell_back += then.n_fell_back;
         self.elapsed += then.elapsed;
+        self.stages.read += then.stages.read;
+        self.stages.plan += then.stages.plan;
+        self.stages.apply += then.stages.apply;
         self
     }
+}
+
+/// Time a family's batches spent in each step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stages {
+    /// Reading events (including waits of the read barrier).
+    pub read: Duration,
+    /// Running the plugin, checking its mutations, merging statements.
+    pub plan: Duration,
+    /// Apply transactions, commit included.
+    pub apply: Duration,
 }
 
 /// Progress callbacks (a progress bar in the CLI, nothing in tests).

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use projection_sdk::{Description, Event};
 use tokio::sync::watch;
@@ -47,6 +48,8 @@ pub(super) struct Read {
     pub(super) n_read: u64,
     /// The events to handle: subscribed, past their tenant's checkpoint.
     pub(super) events: Vec<Event>,
+    /// How long the read took.
+    pub(super) took: Duration,
 }
 
 /// A batch read and planned, waiting for its apply.
@@ -57,6 +60,8 @@ pub(super) struct Planned {
     pub(super) plans: Vec<Plan>,
     /// The merged statements of the batch's fast path.
     pub(super) merged: Result<Vec<Statement>, StoreError>,
+    /// How long the plan took.
+    pub(super) took: Duration,
 }
 
 impl Reader<'_> {
@@ -70,6 +75,7 @@ impl Reader<'_> {
         after: Option<&Event>,
         stops: &Stops,
     ) -> Result<Option<Read>, RuntimeError> {
+        let started = Instant::now();
         let below = match self.barrier.wait(self.db, self.stop).await? {
             Bound::All => None,
             Bound::Below(bound) => Some(bound),
@@ -115,6 +121,7 @@ impl Reader<'_> {
             last,
             n_read,
             events,
+            took: started.elapsed(),
         }))
     }
 }
@@ -127,6 +134,7 @@ pub(super) fn plan(
     read: Read,
     stops: &Stops,
 ) -> Result<Planned, RuntimeError> {
+    let started = Instant::now();
     let outcomes = if read.events.is_empty() {
         Vec::new()
     } else {
@@ -144,6 +152,7 @@ pub(super) fn plan(
         read,
         plans,
         merged,
+        took: started.elapsed(),
     })
 }
 
@@ -169,7 +178,9 @@ impl Planned {
         {
             return self;
         }
-        let Planned { read, plans, .. } = self;
+        let Planned {
+            read, plans, took, ..
+        } = self;
         let (events, plans): (Vec<Event>, Vec<Plan>) = read
             .events
             .into_iter()
@@ -181,6 +192,7 @@ impl Planned {
             read: Read { events, ..read },
             plans,
             merged,
+            took,
         }
     }
 }

@@ -182,6 +182,8 @@ impl<'a> FamilyReplay<'a> {
         };
         while let Some(batch) = next.take() {
             let (n_read, last) = (batch.read.n_read, batch.read.last.clone());
+            self.report.stages.read += batch.read.took;
+            self.report.stages.plan += batch.took;
             if !batch.has_events() {
                 self.advance(None, n_read, last, progress);
                 if self.stopping() {
@@ -231,6 +233,7 @@ impl<'a> FamilyReplay<'a> {
                 }
                 other => other?,
             };
+            self.report.stages.apply += took;
             if let Some(observer) = self.observer {
                 observer.committed(&self.report.family, &outcome, took);
             }
@@ -282,6 +285,7 @@ impl<'a> FamilyReplay<'a> {
             read,
             plans,
             merged,
+            ..
         } = batch;
         let expected = read
             .events

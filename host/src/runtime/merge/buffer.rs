@@ -1,0 +1,141 @@
+//! Mutations of one table and shape waiting in a layer to be written as one
+//! statement.
+
+use std::collections::HashSet;
+
+use projection_sdk::validate::Scoped;
+use projection_sdk::{Description, Mutation, Table, Value};
+
+use super::footprint::Tables;
+use crate::store::sql::{self, MAX_BINDS, Statement, UpdateShape};
+use crate::store::{Dialect, StoreError};
+
+/// How a mutation can share a statement with others of its layer.
+pub(super) struct Candidate<'m> {
+    mutation: &'m Mutation,
+    shape: Shape<'m>,
+    /// Bound values per row.
+    binds: usize,
+    /// What must not repeat within one statement (an upsert's conflict key,
+    /// an update's primary key).
+    key: Option<Vec<&'m Value>>,
+}
+
+enum Shape<'m> {
+    /// Inserts or upserts (see [`sql::same_row_shape`]).
+    Rows,
+    /// Single-row updates (see [`sql::update_shape`]).
+    Updates(UpdateShape<'m>),
+    /// Deletes by equalities on these columns (see [`sql::delete_shape`]).
+    Deletes(Vec<&'m str>),
+}
+
+impl<'m> Candidate<'m> {
+    /// `None` for a mutation that is a statement of its own.
+    pub(super) fn of(table: &Table, mutation: &'m Mutation) -> Option<Candidate<'m>> {
+        let (shape, binds, key) = match mutation {
+            Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
+                (Shape::Rows, values.len(), sql::conflict_key(mutation))
+            }
+            Mutation::Update { .. } => {
+                let shape = sql::update_shape(table, mutation)?;
+                let binds =
+                    shape.key.len() + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
+                let key = shape.key.iter().map(|(_, v)| *v).collect();
+                (Shape::Updates(shape), binds, Some(key))
+            }
+            Mutation::Delete { .. } => {
+                let key = sql::delete_shape(mutation)?;
+                let binds = key.len();
+                (
+                    Shape::Deletes(key.into_iter().map(|(c, _)| c).collect()),
+                    binds,
+                    None,
+                )
+            }
+            Mutation::Copy { .. } => return None,
+        };
+        Some(Candidate {
+            mutation,
+            shape,
+            binds: binds.max(1),
+            key,
+        })
+    }
+
+    fn same_shape(&self, other: &Candidate<'_>) -> bool {
+        match (&self.shape, &other.shape) {
+            (Shape::Rows, Shape::Rows) => sql::same_row_shape(self.mutation, other.mutation),
+            (Shape::Updates(a), Shape::Updates(b)) => a.same_shape(b),
+            (Shape::Deletes(a), Shape::Deletes(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Pending mutations of one table and shape in one layer (or one mutation
+/// that is a statement of its own).
+pub(super) struct Buffer<'m> {
+    /// Index of the table in the family's description.
+    pub(super) table: usize,
+    /// The first row's shape; `None` for a statement of its own.
+    shape: Option<Candidate<'m>>,
+    rows: Vec<&'m Scoped>,
+    keys: HashSet<Vec<&'m Value>>,
+}
+
+impl<'m> Buffer<'m> {
+    pub(super) fn new(table: usize, first: &'m Scoped, shape: Option<Candidate<'m>>) -> Buffer<'m> {
+        let mut keys = HashSet::new();
+        if let Some(key) = shape.as_ref().and_then(|c| c.key.clone()) {
+            keys.insert(key);
+        }
+        Buffer {
+            table,
+            shape,
+            rows: vec![first],
+            keys,
+        }
+    }
+
+    /// Whether `candidate`, of table `table`, can join.
+    pub(super) fn accepts(&self, table: usize, candidate: &Candidate<'m>) -> bool {
+        let Some(shape) = &self.shape else {
+            return false;
+        };
+        self.table == table
+            && (self.rows.len() + 1) * shape.binds <= MAX_BINDS
+            && shape.same_shape(candidate)
+            && candidate
+                .key
+                .as_ref()
+                .is_none_or(|k| !self.keys.contains(k))
+    }
+
+    pub(super) fn push(&mut self, row: &'m Scoped, candidate: &Candidate<'m>) {
+        if let Some(key) = &candidate.key {
+            self.keys.insert(key.clone());
+        }
+        self.rows.push(row);
+    }
+
+    pub(super) fn render(
+        &self,
+        description: &Description,
+        dialect: Dialect,
+        tables: &Tables<'_>,
+    ) -> Result<Statement, StoreError> {
+        let table = tables.tables[self.table];
+        match self.shape.as_ref().map(|c| &c.shape) {
+            None => match self.rows.as_slice() {
+                [only] => super::render(description, dialect, only),
+                _ => Err(StoreError::BadValue(
+                    "a statement of its own holds one mutation".into(),
+                )),
+            },
+            Some(Shape::Rows) => sql::render_rows(dialect, table, &self.rows),
+            Some(Shape::Updates(_)) => sql::render_updates(dialect, table, &self.rows),
+            Some(Shape::Deletes(_)) => sql::render_deletes(dialect, table, &self.rows),
+        }
+    }
+}

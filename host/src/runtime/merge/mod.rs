@@ -1,0 +1,174 @@
+//! Merging a batch's mutations into multi-row statements, before its
+//! transaction: the statements depend on the mutations only, so they are
+//! rendered while the batch before applies.
+
+mod buffer;
+mod footprint;
+mod ledger;
+
+use projection_sdk::validate::Scoped;
+use projection_sdk::{Description, Event, Mutation};
+
+use super::plan::{Plan, Stops};
+use crate::store::sql::{self, Statement};
+use crate::store::{Dialect, StoreError};
+use buffer::{Buffer, Candidate};
+use footprint::Tables;
+use ledger::Ledger;
+
+/// The statements of a batch's fast path: the mutations of every event in
+/// order that [`Stops::planned`] admits, merged.
+///
+/// Each mutation goes to a layer above every earlier mutation it must not
+/// overtake (see [`ledger`]): one that can touch the same row, or a parent
+/// or child row whose existence it depends on. Inside a layer nothing
+/// depends on anything else, so a layer's inserts and upserts of one table
+/// and shape share one statement, as do its single-row updates of one shape
+/// and its deletes by equalities of one shape (see [`buffer`]). Any other
+/// update or delete is a statement of its own in its layer. A copy, or an
+/// update that moves a row's key, reaches further than its key says: the
+/// layers so far are written first, then it alone, and the next mutation
+/// starts afresh. Layers are written in order, parents' tables first inside
+/// one, so every row sees exactly what the plain order would have shown it.
+pub(super) fn statements(
+    description: &Description,
+    dialect: Dialect,
+    events: &[Event],
+    plans: &[Plan],
+    stops: &Stops,
+) -> Result<Vec<Statement>, StoreError> {
+    let pending: Vec<&Scoped> = stops
+        .planned(events, plans)
+        .into_iter()
+        .flat_map(|(_, mutations)| mutations)
+        .collect();
+    Merger::new(description, dialect).merge(&pending)
+}
+
+/// The fast path's statements for checked mutations, in order: what a batch
+/// whose events all apply runs. The plain path is [`render`], one mutation
+/// at a time; both must leave the same rows.
+pub fn merge_mutations(
+    description: &Description,
+    dialect: Dialect,
+    mutations: &[Scoped],
+) -> Result<Vec<Statement>, StoreError> {
+    let pending: Vec<&Scoped> = mutations.iter().collect();
+    Merger::new(description, dialect).merge(&pending)
+}
+
+struct Merger<'d> {
+    description: &'d Description,
+    dialect: Dialect,
+    tables: Tables<'d>,
+}
+
+/// The layers of statements not yet written, and what they hold.
+struct Pending<'m> {
+    layers: Vec<Vec<Buffer<'m>>>,
+    ledger: Ledger<'m>,
+}
+
+impl<'d> Merger<'d> {
+    fn new(description: &'d Description, dialect: Dialect) -> Merger<'d> {
+        Merger {
+            description,
+            dialect,
+            tables: Tables::new(description),
+        }
+    }
+
+    fn merge(&self, mutations: &[&Scoped]) -> Result<Vec<Statement>, StoreError> {
+        let mut out = Vec::new();
+        let mut pending = Pending {
+            layers: Vec::new(),
+            ledger: Ledger::new(&self.tables),
+        };
+        for &mutation in mutations {
+            let index = self
+                .tables
+                .index(mutation.table())
+                .ok_or_else(|| StoreError::UnknownTable(mutation.table().to_owned()))?;
+            let table = self.tables.tables[index];
+            let Some(footprint) = footprint::of(index, table, mutation) else {
+                self.flush(&mut out, &mut pending)?;
+                out.push(render(self.description, self.dialect, mutation)?);
+                continue;
+            };
+            let floor = pending.ledger.floor(&self.tables, &footprint);
+            let candidate = Candidate::of(table, mutation);
+            let layer = self.place(&mut pending.layers, floor, index, mutation, candidate);
+            pending.ledger.record(&footprint, layer);
+        }
+        self.flush(&mut out, &mut pending)?;
+        Ok(out)
+    }
+
+    /// Put a mutation into the lowest layer from `floor` on that has a
+    /// buffer it fits, or a new buffer in layer `floor`; the layer it went to.
+    fn place<'m>(
+        &self,
+        layers: &mut Vec<Vec<Buffer<'m>>>,
+        floor: usize,
+        table: usize,
+        mutation: &'m Scoped,
+        candidate: Option<Candidate<'m>>,
+    ) -> usize {
+        if let Some(candidate) = &candidate {
+            for (at, layer) in layers.iter_mut().enumerate().skip(floor) {
+                if let Some(buffer) = layer.iter_mut().find(|b| b.accepts(table, candidate)) {
+                    buffer.push(mutation, candidate);
+                    return at;
+                }
+            }
+        }
+        while layers.len() <= floor {
+            layers.push(Vec::new());
+        }
+        layers[floor].push(Buffer::new(table, mutation, candidate));
+        floor
+    }
+
+    /// Render every layer in order, parents' tables first inside a layer.
+    fn flush(&self, out: &mut Vec<Statement>, pending: &mut Pending<'_>) -> Result<(), StoreError> {
+        for mut layer in pending.layers.drain(..) {
+            layer.sort_by_key(|b| self.tables.depth[b.table]);
+            for buffer in layer {
+                out.push(buffer.render(self.description, self.dialect, &self.tables)?);
+            }
+        }
+        pending.ledger = Ledger::new(&self.tables);
+        Ok(())
+    }
+}
+
+/// A declared table of the family.
+pub(super) fn table<'d>(
+    description: &'d Description,
+    name: &str,
+) -> Result<&'d projection_sdk::Table, StoreError> {
+    description
+        .find_table(name)
+        .ok_or_else(|| StoreError::UnknownTable(name.to_owned()))
+}
+
+/// One mutation as one statement (the plain path).
+pub fn render(
+    description: &Description,
+    dialect: Dialect,
+    mutation: &Scoped,
+) -> Result<Statement, StoreError> {
+    let source = match mutation.mutation() {
+        Mutation::Copy { source_table, .. } => Some(table(description, source_table)?),
+        _ => None,
+    };
+    sql::render(
+        dialect,
+        table(description, mutation.table())?,
+        source,
+        mutation,
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,180 @@
+//! How far the merge gets on shapes of batches families produce. That the
+//! merged statements leave the rows one statement per mutation leaves is the
+//! property test's (`tests/it/fastpath.rs`), on both stores.
+
+use projection_sdk::validate::{self, Scoped};
+use projection_sdk::{
+    ColumnType, Description, Event, Mutation, Table, copy, delete, insert, update,
+};
+
+use super::merge_mutations;
+use crate::store::Dialect;
+
+const USERS: &str = "users_projection";
+const HUMANS: &str = "humans_projection";
+
+fn description() -> Description {
+    Description::new("merge", "1.0.0")
+        .table(
+            Table::new(USERS)
+                .column("instance_id", ColumnType::Text)
+                .column("id", ColumnType::Text)
+                .column("change_date", ColumnType::Timestamp)
+                .column("sequence", ColumnType::Int)
+                .column("state", ColumnType::SmallInt)
+                .primary_key(&["instance_id", "id"]),
+        )
+        .table(
+            Table::new(HUMANS)
+                .column("instance_id", ColumnType::Text)
+                .column("user_id", ColumnType::Text)
+                .column("change_date", ColumnType::Timestamp)
+                .column("sequence", ColumnType::Int)
+                .nullable("name", ColumnType::Text)
+                .primary_key(&["instance_id", "user_id"])
+                .parent(USERS),
+        )
+}
+
+fn scoped(d: &Description, tenant: &str, mutations: Vec<Mutation>) -> Vec<Scoped> {
+    mutations
+        .into_iter()
+        .enumerate()
+        .map(|(n, m)| {
+            let event = Event {
+                position: format!("{}", 100 + n),
+                in_tx_order: 1,
+                instance_id: tenant.into(),
+                aggregate_type: "user".into(),
+                aggregate_id: "u".into(),
+                event_type: "user.changed".into(),
+                sequence: n as i64 + 1,
+                revision: 1,
+                created_at: 1_767_225_600_000_000 + n as i64,
+                payload: None,
+                creator: "c".into(),
+                owner: "o".into(),
+            };
+            validate::scope(d, &event, m).expect("a valid mutation")
+        })
+        .collect()
+}
+
+/// What one new user's events write: the user, its human, a profile
+/// change, a state change.
+fn signup(user: &str) -> Vec<Mutation> {
+    vec![
+        insert(USERS).value("id", user).value("state", 0).build(),
+        insert(HUMANS)
+            .value("user_id", user)
+            .value("name", "a")
+            .build(),
+        update(HUMANS).set("name", "b").eq("user_id", user).build(),
+        update(USERS).set("state", 1).eq("id", user).build(),
+    ]
+}
+
+fn statements(mutations: &[Scoped]) -> Vec<String> {
+    merge_mutations(&description(), Dialect::Postgres, mutations)
+        .expect("merged")
+        .into_iter()
+        .map(|s| s.sql)
+        .collect()
+}
+
+#[test]
+fn interleaved_users_share_one_statement_per_step() {
+    let d = description();
+    for tenant in ["t1", "t2"] {
+        let mutations: Vec<Mutation> = (0..50).flat_map(|n| signup(&format!("u{n}"))).collect();
+        let all = scoped(&d, tenant, mutations);
+        assert_eq!(statements(&all).len(), 4, "{tenant}");
+    }
+}
+
+#[test]
+fn changes_of_one_row_keep_their_order() {
+    let d = description();
+    let mut mutations = vec![insert(USERS).value("id", "u").value("state", 0).build()];
+    mutations.extend((1..=5).map(|s| update(USERS).set("state", s).eq("id", "u").build()));
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 6);
+    assert!(merged[0].starts_with("INSERT"), "{merged:?}");
+}
+
+#[test]
+fn a_child_created_before_its_parent_stays_before_it() {
+    let d = description();
+    let mutations = vec![
+        insert(HUMANS).value("user_id", "late").build(),
+        insert(USERS).value("id", "late").value("state", 0).build(),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 2);
+    assert!(
+        merged[0].contains(HUMANS) && merged[1].contains(USERS),
+        "{merged:?}"
+    );
+}
+
+#[test]
+fn a_delete_of_a_parent_keeps_its_children_on_their_side() {
+    let d = description();
+    let mutations = vec![
+        insert(HUMANS).value("user_id", "a").build(),
+        delete(USERS).eq("id", "a").build(),
+        insert(HUMANS).value("user_id", "a").build(),
+        // Another user's child row joins the first statement.
+        insert(HUMANS).value("user_id", "b").build(),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 3, "{merged:?}");
+    assert!(merged[1].starts_with("DELETE"), "{merged:?}");
+}
+
+#[test]
+fn a_delete_by_part_of_the_key_waits_for_the_rows_it_can_meet() {
+    let d = description();
+    let mutations = vec![
+        update(USERS).set("state", 1).eq("id", "a").build(),
+        delete(USERS).eq("state", 1).build(),
+        update(USERS).set("state", 2).eq("id", "b").build(),
+    ];
+    // The delete pins only the tenant, so the later update cannot overtake it.
+    assert_eq!(statements(&scoped(&d, "t", mutations)).len(), 3);
+}
+
+#[test]
+fn other_tenants_rows_are_other_rows() {
+    let d = description();
+    let mut all = scoped(&d, "t1", vec![delete(USERS).eq("state", 1).build()]);
+    all.extend(scoped(
+        &d,
+        "t2",
+        vec![update(USERS).set("state", 2).eq("id", "b").build()],
+    ));
+    all.extend(scoped(
+        &d,
+        "t1",
+        vec![update(USERS).set("state", 2).eq("id", "c").build()],
+    ));
+    // t2's update goes beside t1's delete; t1's waits for it, and so
+    // cannot share t2's statement.
+    let merged = statements(&all);
+    assert_eq!(merged.len(), 3, "{merged:?}");
+}
+
+#[test]
+fn a_copy_writes_everything_before_it_first() {
+    let d = description();
+    let mutations = vec![
+        insert(USERS).value("id", "a").value("state", 0).build(),
+        copy(HUMANS, USERS, &["instance_id", "user_id"])
+            .column_from("user_id", "id")
+            .eq("id", "a")
+            .build(),
+        insert(USERS).value("id", "b").value("state", 0).build(),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 3, "{merged:?}");
+}
