@@ -198,7 +198,8 @@ async fn a_second_claim_waits_for_the_first_on_postgres() {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .events;
     let expected = expect(&[("new", None)]);
     let mut first = t.db.begin().await.unwrap();
     claim::claim(&mut first, "orgs", &expected).await.unwrap();

@@ -97,7 +97,8 @@ async fn store_failure_in_a_lookup_is_not_an_empty_answer(store: Store) {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .events;
     assert_eq!(batch.len(), 1);
     let db = t.db.clone();
     let plugin = &mut plugins[0];

@@ -33,4 +33,5 @@ mod swap;
 mod system;
 mod verify;
 mod views;
+mod windows;
 mod zitadel;

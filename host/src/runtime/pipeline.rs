@@ -20,6 +20,10 @@ use crate::store::sql::Statement;
 use crate::store::state::Checkpoint;
 use crate::store::{Db, Dialect, StoreError};
 
+/// Most windows of the stream one batch's read walks
+/// ([`source::WINDOW_ROWS`] events each).
+const MAX_WINDOWS: usize = 20;
+
 /// What the next batch reads.
 pub(super) struct Reader<'a> {
     pub(super) db: &'a Db,
@@ -82,17 +86,31 @@ impl Reader<'_> {
             Bound::Stopped => return Ok(None),
         };
         let skip_instances = stops.tenants();
-        let query = BatchQuery {
-            aggregate_types: &self.aggregate_types,
-            event_types: &self.event_types,
-            instance_id: self.instance_id,
-            skip_instances: &skip_instances,
-            after,
-            limit: self.limit,
-            below,
-        };
-        let read = source::read_batch(self.db, &query).await?;
-        let Some(last) = read.last().cloned() else {
+        // Windows until the limit is met, the stream ends, or enough of it
+        // was walked for one batch (a family whose events are rare).
+        let mut read = Vec::new();
+        let mut through: Option<Event> = None;
+        for _ in 0..MAX_WINDOWS {
+            let query = BatchQuery {
+                aggregate_types: &self.aggregate_types,
+                event_types: &self.event_types,
+                instance_id: self.instance_id,
+                skip_instances: &skip_instances,
+                after: through.as_ref().or(after),
+                limit: self.limit - read.len() as i64,
+                below: below.clone(),
+            };
+            let batch = source::read_batch(self.db, &query).await?;
+            let Some(last) = batch.through else {
+                break;
+            };
+            read.extend(batch.events);
+            through = Some(last);
+            if !batch.more || read.len() as i64 >= self.limit {
+                break;
+            }
+        }
+        let Some(last) = through else {
             return Ok(None);
         };
         let n_read = read.len() as u64;

@@ -65,6 +65,12 @@ struct Params {
     dialect: Dialect,
     values: Vec<String>,
     ints: Vec<(usize, i64)>,
+    /// Planned for its values every time, not prepared once, and on
+    /// PostgreSQL with sorting ruled out: a walk of the global-order index
+    /// that stops at a limit, which the planner would otherwise trade for
+    /// a sort of everything in range whenever it estimates the range to be
+    /// small.
+    ordered_walk: bool,
 }
 
 impl Params {
@@ -73,6 +79,7 @@ impl Params {
             dialect,
             values: Vec::new(),
             ints: Vec::new(),
+            ordered_walk: false,
         }
     }
 
@@ -115,10 +122,17 @@ impl Params {
     }
 }
 
-async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreError> {
+/// Run a query of [`columns`] followed by `n_extra` integer columns: each
+/// row's event and extra values.
+async fn fetch(
+    db: &Db,
+    sql: &str,
+    params: Params,
+    n_extra: usize,
+) -> Result<Vec<(Event, Vec<i64>)>, StoreError> {
     macro_rules! run {
         ($pool:expr) => {{
-            let mut query = sqlx::query(sql);
+            let mut query = sqlx::query(sql).persistent(!params.ordered_walk);
             for (i, value) in params.values.iter().enumerate() {
                 match params.ints.iter().find(|(at, _)| *at == i) {
                     Some((_, n)) => query = query.bind(*n),
@@ -129,7 +143,7 @@ async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreEr
                 .fetch_all($pool)
                 .await?
                 .iter()
-                .map(|r| -> Result<Event, StoreError> {
+                .map(|r| -> Result<(Event, Vec<i64>), StoreError> {
                     let created: String = r.try_get(8)?;
                     let created_at = match db.dialect() {
                         Dialect::Postgres => created.parse::<i64>().ok(),
@@ -138,7 +152,10 @@ async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreEr
                     .ok_or_else(|| StoreError::Corrupt(format!("event created_at {created:?}")))?;
                     let in_tx_order: i64 = r.try_get(1)?;
                     let revision: i64 = r.try_get(7)?;
-                    Ok(Event {
+                    let extra = (12..12 + n_extra)
+                        .map(|i| r.try_get::<i64, _>(i))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let event = Event {
                         position: r.try_get(0)?,
                         in_tx_order: u32::try_from(in_tx_order).map_err(|_| {
                             StoreError::Corrupt(format!("in_tx_order {in_tx_order}"))
@@ -154,13 +171,23 @@ async fn fetch(db: &Db, sql: &str, params: Params) -> Result<Vec<Event>, StoreEr
                         payload: r.try_get(9)?,
                         creator: r.try_get(10)?,
                         owner: r.try_get(11)?,
-                    })
+                    };
+                    Ok((event, extra))
                 })
                 .collect::<Result<Vec<_>, _>>()?
         }};
     }
     Ok(match db {
         Db::Sqlite(pool) => run!(pool),
+        Db::Postgres(pool) if params.ordered_walk => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET LOCAL enable_sort = off")
+                .execute(&mut *tx)
+                .await?;
+            let rows = run!(&mut *tx);
+            tx.commit().await?;
+            rows
+        }
         Db::Postgres(pool) => run!(pool),
     })
 }
@@ -185,11 +212,52 @@ pub struct BatchQuery<'a> {
     pub below: Option<String>,
 }
 
+/// How many events, of any type, one read of the whole stream walks past
+/// at most (see [`read_batch`]).
+pub const WINDOW_ROWS: i64 = 10_000;
+
+/// What one read found.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The events the query takes, in global order.
+    pub events: Vec<Event>,
+    /// The last event the read walked past (taken or not): where the next
+    /// read starts. `None` when there was nothing after the cursor.
+    pub through: Option<Event>,
+    /// Whether events may follow `through` (below the bound): the read
+    /// stopped at its limit or at the end of its window, not at the end
+    /// of the stream.
+    pub more: bool,
+}
+
 /// The next events of the subscribed types after the cursor, in global order.
-pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreError> {
+///
+/// A read of one tenant walks that tenant's events (an index leads with
+/// `instance_id`). A read of every tenant walks the global order through a
+/// window of at most [`WINDOW_ROWS`] events of any type and keeps the
+/// subscribed ones. Without the window, a family whose events are rare
+/// would sort or filter everything after its cursor on every read, so a
+/// replay would cost the square of the stream; with it, every read costs
+/// at most a window and a replay walks the stream once. When the window
+/// ends before the limit is reached, `through` is its last event, so the
+/// next read starts after it.
+pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Batch, StoreError> {
     if q.aggregate_types.is_empty() || q.event_types.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Batch::default());
     }
+    if q.instance_id.is_some() {
+        let events = read_filtered(db, q).await?;
+        return Ok(Batch {
+            more: events.len() as i64 >= q.limit.max(1),
+            through: events.last().cloned(),
+            events,
+        });
+    }
+    read_window(db, q).await
+}
+
+/// The plain query: every condition on the table, in the global order.
+async fn read_filtered(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreError> {
     let mut p = Params::new(db.dialect());
     let mut sql = format!(
         "SELECT {} FROM {} e WHERE e.aggregate_type IN ({}) AND e.event_type IN ({})",
@@ -207,6 +275,84 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
             p.list(q.skip_instances)
         ));
     }
+    sql.push_str(&range(&mut p, q));
+    sql.push_str(&format!(
+        " ORDER BY {} LIMIT {}",
+        event_order::order_by("e"),
+        q.limit.max(1)
+    ));
+    fetch(db, &sql, p, 0)
+        .await
+        .map(|rows| rows.into_iter().map(|(event, _)| event).collect())
+}
+
+/// The window query: the next [`WINDOW_ROWS`] events in global order (an
+/// index walk that stops early once the limit is met), of which the
+/// subscribed ones and the window's last one come back.
+async fn read_window(db: &Db, q: &BatchQuery<'_>) -> Result<Batch, StoreError> {
+    // Parameters in the order they appear in the text (SQLite's are not
+    // numbered): the wanted test, then the window's range.
+    let mut p = Params::new(db.dialect());
+    p.ordered_walk = true;
+    let mut wanted = format!(
+        "e.aggregate_type IN ({}) AND e.event_type IN ({})",
+        p.list(q.aggregate_types),
+        p.list(q.event_types),
+    );
+    if !q.skip_instances.is_empty() {
+        wanted.push_str(&format!(
+            " AND e.instance_id NOT IN ({})",
+            p.list(q.skip_instances)
+        ));
+    }
+    let mut inner = format!("SELECT * FROM {} e WHERE 1 = 1", db.events_table());
+    inner.push_str(&range(&mut p, q));
+    inner.push_str(&format!(
+        " ORDER BY {} LIMIT {WINDOW_ROWS}",
+        event_order::order_by("e")
+    ));
+    let order = event_order::order_by("e");
+    let sql = format!(
+        "SELECT {columns}, e.wanted, e.is_last, e.n FROM (\
+         SELECT e.*, CAST(CASE WHEN {wanted} THEN 1 ELSE 0 END AS BIGINT) AS wanted, \
+         CAST(CASE WHEN lead(1) OVER w IS NULL THEN 1 ELSE 0 END AS BIGINT) AS is_last, \
+         CAST(row_number() OVER w AS BIGINT) AS n \
+         FROM ({inner}) e WINDOW w AS (ORDER BY {order})) e \
+         WHERE e.wanted = 1 OR e.is_last = 1 ORDER BY {order} LIMIT {}",
+        q.limit.max(1) + 1,
+        columns = columns(db.dialect()),
+    );
+    let rows = fetch(db, &sql, p, 3).await?;
+    let limit = usize::try_from(q.limit.max(1)).unwrap_or(usize::MAX);
+    let mut batch = Batch::default();
+    for (event, flags) in rows {
+        let [wanted, is_last, n] = flags[..] else {
+            return Err(StoreError::Corrupt("a window row without its flags".into()));
+        };
+        if batch.events.len() == limit {
+            // A row past the limit: the limit ended the read. (The window's
+            // last row always comes back, so one does whenever the limit
+            // is met before the window ends.)
+            batch.more = true;
+            break;
+        }
+        if wanted == 1 {
+            batch.events.push(event.clone());
+        }
+        batch.through = Some(event);
+        if is_last == 1 {
+            // The window's last event: more may follow when it was full.
+            batch.more = n >= WINDOW_ROWS;
+            break;
+        }
+    }
+    Ok(batch)
+}
+/// The bound and the cursor: `position < below`, then after the cursor (the
+/// plain range first: planners estimate it well and walk the global-order
+/// index instead of sorting everything after the cursor).
+fn range(p: &mut Params, q: &BatchQuery<'_>) -> String {
+    let mut sql = String::new();
     if let Some(below) = &q.below {
         sql.push_str(&format!(
             " AND e.\"position\" < {}",
@@ -214,8 +360,6 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
         ));
     }
     if let Some(after) = q.after {
-        // The plain range first: planners estimate it well and walk the
-        // global-order index instead of sorting everything after the cursor.
         sql.push_str(&format!(
             " AND e.\"position\" >= {} AND {} > {}",
             p.typed(&after.position, "DECIMAL"),
@@ -223,12 +367,7 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, Store
             p.key(after)
         ));
     }
-    sql.push_str(&format!(
-        " ORDER BY {} LIMIT {}",
-        event_order::order_by("e"),
-        q.limit.max(1)
-    ));
-    fetch(db, &sql, p).await
+    sql
 }
 
 /// One stored event by its primary key.
@@ -249,7 +388,7 @@ pub async fn get_event(
         p.text(aggregate_id),
         p.int(sequence, "BIGINT"),
     );
-    Ok(fetch(db, &sql, p).await?.pop())
+    Ok(fetch(db, &sql, p, 0).await?.pop().map(|(event, _)| event))
 }
 
 /// Stored events of `before`'s tenant that come before it and pass `filter`,
@@ -287,7 +426,11 @@ pub async fn find_events(
         event_order::order_by("e"),
         MAX_LOOKUP_EVENTS + 1
     ));
-    let events = fetch(db, &sql, p).await?;
+    let events: Vec<Event> = fetch(db, &sql, p, 0)
+        .await?
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
     if i64::try_from(events.len()).unwrap_or(i64::MAX) > MAX_LOOKUP_EVENTS {
         return Err(LookupError::TooManyEvents {
             limit: MAX_LOOKUP_EVENTS,

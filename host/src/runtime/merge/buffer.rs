@@ -7,7 +7,7 @@ use projection_sdk::validate::Scoped;
 use projection_sdk::{Description, Mutation, Table, Value};
 
 use super::footprint::Tables;
-use crate::store::sql::{self, MAX_BINDS, Statement, UpdateShape};
+use crate::store::sql::{self, MAX_BINDS, MAX_SPARSE_COLUMNS, Statement, UpdateShape};
 use crate::store::{Dialect, StoreError};
 
 /// How a mutation can share a statement with others of its layer.
@@ -24,8 +24,11 @@ pub(super) struct Candidate<'m> {
 enum Shape<'m> {
     /// Inserts or upserts (see [`sql::same_row_shape`]).
     Rows,
-    /// Single-row updates (see [`sql::update_shape`]).
+    /// Single-row updates that copy a column (see [`sql::update_shape`]).
     Updates(UpdateShape<'m>),
+    /// Single-row updates that set values, each of any columns (see
+    /// [`sql::sparse_update`]): the key columns and the columns set.
+    Sparse(Vec<&'m str>, Vec<&'m str>),
     /// Deletes by equalities on these columns (see [`sql::delete_shape`]).
     Deletes(Vec<&'m str>),
 }
@@ -36,6 +39,13 @@ impl<'m> Candidate<'m> {
         let (shape, binds, key) = match mutation {
             Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
                 (Shape::Rows, values.len(), sql::conflict_key(mutation))
+            }
+            Mutation::Update { .. } if sql::sparse_update(table, mutation).is_some() => {
+                let sql::SparseUpdate { key, columns } = sql::sparse_update(table, mutation)?;
+                let binds = key.len() + 1 + columns.len();
+                let values = key.iter().map(|(_, v)| *v).collect();
+                let names = key.iter().map(|(c, _)| *c).collect();
+                (Shape::Sparse(names, columns), binds, Some(values))
             }
             Mutation::Update { .. } => {
                 let shape = sql::update_shape(table, mutation)?;
@@ -67,6 +77,7 @@ impl<'m> Candidate<'m> {
         match (&self.shape, &other.shape) {
             (Shape::Rows, Shape::Rows) => sql::same_row_shape(self.mutation, other.mutation),
             (Shape::Updates(a), Shape::Updates(b)) => a.same_shape(b),
+            (Shape::Sparse(a, _), Shape::Sparse(b, _)) => a == b,
             (Shape::Deletes(a), Shape::Deletes(b)) => a == b,
             _ => false,
         }
@@ -82,6 +93,8 @@ pub(super) struct Buffer<'m> {
     shape: Option<Candidate<'m>>,
     rows: Vec<&'m Scoped>,
     keys: HashSet<Vec<&'m Value>>,
+    /// Sparse updates: every column a row sets.
+    columns: HashSet<&'m str>,
 }
 
 impl<'m> Buffer<'m> {
@@ -90,11 +103,16 @@ impl<'m> Buffer<'m> {
         if let Some(key) = shape.as_ref().and_then(|c| c.key.clone()) {
             keys.insert(key);
         }
+        let columns = match shape.as_ref().map(|c| &c.shape) {
+            Some(Shape::Sparse(_, columns)) => columns.iter().copied().collect(),
+            _ => HashSet::new(),
+        };
         Buffer {
             table,
             shape,
             rows: vec![first],
             keys,
+            columns,
         }
     }
 
@@ -103,8 +121,23 @@ impl<'m> Buffer<'m> {
         let Some(shape) = &self.shape else {
             return false;
         };
+        let binds = match &candidate.shape {
+            // Every row binds a value for each column any row sets.
+            Shape::Sparse(key, columns) => {
+                let union = self.columns.len()
+                    + columns
+                        .iter()
+                        .filter(|c| !self.columns.contains(*c))
+                        .count();
+                if union > MAX_SPARSE_COLUMNS {
+                    return false;
+                }
+                key.len() + 1 + union
+            }
+            _ => shape.binds,
+        };
         self.table == table
-            && (self.rows.len() + 1) * shape.binds <= MAX_BINDS
+            && (self.rows.len() + 1) * binds <= MAX_BINDS
             && shape.same_shape(candidate)
             && candidate
                 .key
@@ -115,6 +148,9 @@ impl<'m> Buffer<'m> {
     pub(super) fn push(&mut self, row: &'m Scoped, candidate: &Candidate<'m>) {
         if let Some(key) = &candidate.key {
             self.keys.insert(key.clone());
+        }
+        if let Shape::Sparse(_, columns) = &candidate.shape {
+            self.columns.extend(columns.iter().copied());
         }
         self.rows.push(row);
     }
@@ -135,6 +171,7 @@ impl<'m> Buffer<'m> {
             },
             Some(Shape::Rows) => sql::render_rows(dialect, table, &self.rows),
             Some(Shape::Updates(_)) => sql::render_updates(dialect, table, &self.rows),
+            Some(Shape::Sparse(..)) => sql::render_sparse_updates(dialect, table, &self.rows),
             Some(Shape::Deletes(_)) => sql::render_deletes(dialect, table, &self.rows),
         }
     }

@@ -22,6 +22,7 @@ fn description() -> Description {
                 .column("change_date", ColumnType::Timestamp)
                 .column("sequence", ColumnType::Int)
                 .column("state", ColumnType::SmallInt)
+                .nullable("email", ColumnType::Text)
                 .primary_key(&["instance_id", "id"]),
         )
         .table(
@@ -177,4 +178,25 @@ fn a_copy_writes_everything_before_it_first() {
     ];
     let merged = statements(&scoped(&d, "t", mutations));
     assert_eq!(merged.len(), 3, "{merged:?}");
+}
+
+#[test]
+fn updates_of_different_columns_of_one_table_share_a_statement() {
+    let d = description();
+    let mutations = vec![
+        update(USERS).set("state", 1).eq("id", "a").build(),
+        update(USERS).set("email", "b@x").eq("id", "b").build(),
+        update(USERS)
+            .set("state", 2)
+            .set("email", "c@x")
+            .eq("id", "c")
+            .build(),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    // A column a row does not set keeps its value.
+    assert!(
+        merged[0].contains("ELSE \"users_projection\".\"email\""),
+        "{merged:?}"
+    );
 }

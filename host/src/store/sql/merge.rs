@@ -2,7 +2,9 @@
 //! one shape merged into one statement each.
 
 use projection_sdk::validate::Scoped;
-use projection_sdk::{Cell, ColumnOp, CompareOp, Condition, Mutation, Predicate, Table, Value};
+use projection_sdk::{
+    Cell, ColumnOp, ColumnType, CompareOp, Condition, Mutation, Predicate, Table, Value,
+};
 
 use super::{Statement, Writer, render};
 use crate::store::{Dialect, StoreError};
@@ -293,6 +295,145 @@ pub fn render_updates(
     w.push(" FROM v WHERE ");
     w.match_key(table, &first.key)?;
     Ok(w.finish())
+}
+
+/// Most columns a statement of sparse updates sets (one bit of its row
+/// mask each; see [`render_sparse_updates`]).
+pub const MAX_SPARSE_COLUMNS: usize = 62;
+
+/// An update that sets columns to values (any of them) of exactly one row,
+/// found by its whole primary key (see [`sparse_update`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseUpdate<'m> {
+    /// The primary-key values, by column name.
+    pub key: Vec<(&'m str, &'m Value)>,
+    /// The columns it sets.
+    pub columns: Vec<&'m str>,
+}
+
+/// The key and columns of an update that sets values of one row by its
+/// whole primary key; `None` for any other update.
+pub fn sparse_update<'m>(table: &Table, mutation: &'m Mutation) -> Option<SparseUpdate<'m>> {
+    let shape = update_shape(table, mutation)?;
+    if shape.ops.iter().any(|(_, copy)| copy.is_some()) {
+        return None;
+    }
+    Some(SparseUpdate {
+        columns: shape.ops.iter().map(|(c, _)| *c).collect(),
+        key: shape.key,
+    })
+}
+
+/// Render single-row updates that set values (see [`sparse_update`]), each
+/// of any of the table's columns, as one statement: every row carries a
+/// value for each column any of them sets, and a mask of the ones it does;
+/// a column outside a row's mask keeps its value.
+/// `WITH v(k.., m, c..) AS (<rows>) UPDATE t SET c = CASE WHEN (v.m & bit)
+/// <> 0 THEN v.c ELSE t.c END, ... FROM v WHERE <key = v.key>`.
+pub fn render_sparse_updates(
+    dialect: Dialect,
+    table: &Table,
+    rows: &[&Scoped],
+) -> Result<Statement, StoreError> {
+    let updates: Vec<_> = rows
+        .iter()
+        .map(|m| sparse_update(table, m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| StoreError::BadValue("an update that cannot be merged".into()))?;
+    let Some(SparseUpdate { key: first_key, .. }) = updates.first() else {
+        return Err(StoreError::BadValue("no updates to merge".into()));
+    };
+    if rows.len() == 1 {
+        return render(dialect, table, None, rows[0]);
+    }
+    // The columns any row sets, in the table's order.
+    let set: Vec<&str> = table
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| updates.iter().any(|u| u.columns.contains(c)))
+        .collect();
+    if set.len() > MAX_SPARSE_COLUMNS {
+        return Err(StoreError::BadValue(
+            "too many columns for one statement of updates".into(),
+        ));
+    }
+    let mut kinds = Vec::with_capacity(first_key.len() + 1 + set.len());
+    let mut aliases: Vec<String> = Vec::with_capacity(kinds.capacity());
+    for (i, (column, _)) in first_key.iter().enumerate() {
+        kinds.push(column_kind(table, column)?);
+        aliases.push(format!("k{i}"));
+    }
+    kinds.push(ColumnType::Int);
+    aliases.push("m".to_owned());
+    for (i, column) in set.iter().enumerate() {
+        kinds.push(column_kind(table, column)?);
+        aliases.push(format!("c{i}"));
+    }
+    let mut values = Vec::with_capacity(rows.len());
+    for (row, SparseUpdate { key, .. }) in rows.iter().zip(&updates) {
+        let Mutation::Update { set: assigned, .. } = row.mutation() else {
+            return Err(StoreError::BadValue("not an update".into()));
+        };
+        if !key
+            .iter()
+            .map(|(c, _)| c)
+            .eq(first_key.iter().map(|(c, _)| c))
+        {
+            return Err(StoreError::BadValue("update keys differ".into()));
+        }
+        let mut mask = 0_i64;
+        let mut row_values: Vec<Value> = key.iter().map(|(_, v)| (*v).clone()).collect();
+        row_values.push(Value::Null);
+        for (bit, column) in set.iter().enumerate() {
+            let value = assigned
+                .iter()
+                .find(|a| a.column == *column)
+                .and_then(|a| match &a.op {
+                    ColumnOp::Set(v) => Some(v.clone()),
+                    _ => None,
+                });
+            match value {
+                Some(v) => {
+                    mask |= 1 << bit;
+                    row_values.push(v);
+                }
+                None => row_values.push(Value::Null),
+            }
+        }
+        row_values[first_key.len()] = Value::Int(mask);
+        values.push(row_values);
+    }
+    let mut w = Writer::new(dialect, table);
+    w.push(&format!("WITH v({}) AS (", aliases.join(", ")));
+    w.typed_row_source(&kinds, &aliases, values)?;
+    w.push(") UPDATE ");
+    w.ident(&table.name)?;
+    w.push(" SET ");
+    for (bit, column) in set.iter().enumerate() {
+        if bit > 0 {
+            w.push(", ");
+        }
+        w.ident(column)?;
+        w.push(&format!(
+            " = CASE WHEN (v.m & {}) <> 0 THEN v.c{bit} ELSE ",
+            1_i64 << bit
+        ));
+        w.ident(&table.name)?;
+        w.push(".");
+        w.ident(column)?;
+        w.push(" END");
+    }
+    w.push(" FROM v WHERE ");
+    w.match_key(table, first_key)?;
+    Ok(w.finish())
+}
+
+fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
+    table
+        .find_column(column)
+        .map(|c| c.kind)
+        .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
 }
 
 /// The equality conditions of a delete that can share a statement with

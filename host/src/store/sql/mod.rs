@@ -444,6 +444,17 @@ impl<'t> Writer<'t> {
             .iter()
             .map(|c| self.kind(self.table, c))
             .collect::<Result<Vec<_>, _>>()?;
+        self.typed_row_source(&kinds, aliases, rows)
+    }
+
+    /// [`Writer::row_source`] with a type per column given (a column of
+    /// the rows that is not one of the table's).
+    fn typed_row_source(
+        &mut self,
+        kinds: &[ColumnType],
+        aliases: &[String],
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), StoreError> {
         if rows.iter().any(|row| row.len() != kinds.len()) {
             return Err(StoreError::BadValue("row shapes differ".into()));
         }
@@ -470,7 +481,7 @@ impl<'t> Writer<'t> {
                 self.push(", ");
             }
             self.push("(");
-            for (i, (value, kind)) in row.into_iter().zip(&kinds).enumerate() {
+            for (i, (value, kind)) in row.into_iter().zip(kinds).enumerate() {
                 if i > 0 {
                     self.push(", ");
                 }
@@ -639,8 +650,9 @@ pub fn render(
 mod merge;
 
 pub use merge::{
-    MAX_BINDS, UpdateShape, conflict_key, delete_shape, render_deletes, render_rows,
-    render_updates, same_row_shape, update_shape,
+    MAX_BINDS, MAX_SPARSE_COLUMNS, SparseUpdate, UpdateShape, conflict_key, delete_shape,
+    render_deletes, render_rows, render_sparse_updates, render_updates, same_row_shape,
+    sparse_update, update_shape,
 };
 
 #[cfg(test)]
