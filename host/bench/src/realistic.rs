@@ -88,17 +88,27 @@ async fn load(db: &Db, options: &Options, dir: &Path) -> Result<usize, RuntimeEr
     let corrupt = |e: std::io::Error| StoreError::Corrupt(format!("the generated stream: {e}"));
     streams::write_jsonl(&config, &path).map_err(corrupt)?;
     let file = std::fs::File::open(&path).map_err(corrupt)?;
+    // Chunks of about 20,000 lines, cut only where the position changes:
+    // the events of one transaction share a position, and an import must
+    // come after everything stored.
     let mut chunk = String::new();
     let (mut n, mut in_chunk) = (0, 0);
+    let mut last_position: Option<serde_json::Value> = None;
     for line in std::io::BufReader::new(file).lines() {
-        chunk.push_str(&line.map_err(corrupt)?);
-        chunk.push('\n');
-        in_chunk += 1;
-        if in_chunk == 20_000 {
+        let line = line.map_err(corrupt)?;
+        let position = serde_json::from_str::<serde_json::Value>(&line)
+            .map_err(|e| StoreError::Corrupt(format!("the generated stream: {e}")))?
+            .get("position")
+            .cloned();
+        if in_chunk >= 20_000 && position != last_position {
             n += append(db, &chunk).await?;
             chunk.clear();
             in_chunk = 0;
         }
+        last_position = position;
+        chunk.push_str(&line);
+        chunk.push('\n');
+        in_chunk += 1;
     }
     if !chunk.is_empty() {
         n += append(db, &chunk).await?;
