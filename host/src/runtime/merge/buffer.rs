@@ -40,20 +40,21 @@ impl<'m> Candidate<'m> {
             Mutation::Insert { values, .. } | Mutation::Upsert { values, .. } => {
                 (Shape::Rows, values.len(), sql::conflict_key(mutation))
             }
-            Mutation::Update { .. } if sql::sparse_update(table, mutation).is_some() => {
-                let sql::SparseUpdate { key, columns } = sql::sparse_update(table, mutation)?;
-                let binds = key.len() + 1 + columns.len();
-                let values = key.iter().map(|(_, v)| *v).collect();
-                let names = key.iter().map(|(c, _)| *c).collect();
-                (Shape::Sparse(names, columns), binds, Some(values))
-            }
-            Mutation::Update { .. } => {
-                let shape = sql::update_shape(table, mutation)?;
-                let binds =
-                    shape.key.len() + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
-                let key = shape.key.iter().map(|(_, v)| *v).collect();
-                (Shape::Updates(shape), binds, Some(key))
-            }
+            Mutation::Update { .. } => match sql::sparse_update(table, mutation) {
+                Some(sql::SparseUpdate { key, columns }) => {
+                    let binds = key.len() + 1 + columns.len();
+                    let values = key.iter().map(|(_, v)| *v).collect();
+                    let names = key.iter().map(|(c, _)| *c).collect();
+                    (Shape::Sparse(names, columns), binds, Some(values))
+                }
+                None => {
+                    let shape = sql::update_shape(table, mutation)?;
+                    let binds = shape.key.len()
+                        + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
+                    let key = shape.key.iter().map(|(_, v)| *v).collect();
+                    (Shape::Updates(shape), binds, Some(key))
+                }
+            },
             Mutation::Delete { .. } => {
                 let key = sql::delete_shape(mutation)?;
                 let binds = key.len();

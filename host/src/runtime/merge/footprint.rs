@@ -116,8 +116,6 @@ pub(super) struct Tables<'d> {
     pub(super) ancestors: Vec<Vec<usize>>,
     /// Per table: its descendants' indexes.
     pub(super) descendants: Vec<Vec<usize>>,
-    /// Per table: how many tables are above it.
-    pub(super) depth: Vec<usize>,
 }
 
 impl<'d> Tables<'d> {
@@ -141,12 +139,10 @@ impl<'d> Tables<'d> {
                 descendants[a].push(i);
             }
         }
-        let depth = ancestors.iter().map(Vec::len).collect();
         Tables {
             tables,
             ancestors,
             descendants,
-            depth,
         }
     }
 

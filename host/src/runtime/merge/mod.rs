@@ -132,7 +132,7 @@ impl<'d> Merger<'d> {
     /// Render every layer in order, parents' tables first inside a layer.
     fn flush(&self, out: &mut Vec<Statement>, pending: &mut Pending<'_>) -> Result<(), StoreError> {
         for mut layer in pending.layers.drain(..) {
-            layer.sort_by_key(|b| self.tables.depth[b.table]);
+            layer.sort_by_key(|b| self.tables.ancestors[b.table].len());
             for buffer in layer {
                 out.push(buffer.render(self.description, self.dialect, &self.tables)?);
             }

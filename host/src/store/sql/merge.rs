@@ -6,7 +6,7 @@ use projection_sdk::{
     Cell, ColumnOp, ColumnType, CompareOp, Condition, Mutation, Predicate, Table, Value,
 };
 
-use super::{Statement, Writer, render};
+use super::{Statement, Writer, column_kind, render};
 use crate::store::{Dialect, StoreError};
 
 /// Most bound values in one multi-row statement (below both databases' limits).
@@ -427,13 +427,6 @@ pub fn render_sparse_updates(
     w.push(" FROM v WHERE ");
     w.match_key(table, first_key)?;
     Ok(w.finish())
-}
-
-fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
-    table
-        .find_column(column)
-        .map(|c| c.kind)
-        .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
 }
 
 /// The equality conditions of a delete that can share a statement with

@@ -143,10 +143,7 @@ impl<'t> Writer<'t> {
     }
 
     fn kind(&self, table: &Table, column: &str) -> Result<ColumnType, StoreError> {
-        table
-            .find_column(column)
-            .map(|c| c.kind)
-            .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
+        column_kind(table, column)
     }
 
     /// Push a placeholder bound to `value`, typed as `kind`.
@@ -648,6 +645,14 @@ pub fn render(
 }
 
 mod merge;
+
+/// A declared column's type.
+fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
+    table
+        .find_column(column)
+        .map(|c| c.kind)
+        .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
+}
 
 pub use merge::{
     MAX_BINDS, MAX_SPARSE_COLUMNS, SparseUpdate, UpdateShape, conflict_key, delete_shape,
