@@ -11,6 +11,7 @@ use host::cli::at_least_one;
 use host::config::{DEFAULT_CACHE_DIR, DEFAULT_DATABASE_URL, DEFAULT_PLUGIN_DIR};
 use host::plugin::{Limits, Plugin};
 
+use crate::child::{self, Launcher, Place};
 use crate::scratch::Scratch;
 use crate::{barrier, live, online, realistic, sessions, throughput};
 
@@ -102,6 +103,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2, value_parser = at_least_one)]
         workers: usize,
     },
+    /// The full path of the realistic bench on the database as it stands
+    /// (every family of the plugin directory, from empty tables), run by
+    /// `realistic` in a child process of its own; prints its figures.
+    #[command(hide = true)]
+    ReplayPath {
+        /// Events per plugin call and transaction.
+        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        batch_size: usize,
+        /// Workers.
+        #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+        workers: usize,
+    },
     /// Commit-to-projected-row latency while `run` follows (the orgs plugin).
     Live {
         /// Events to time, one per transaction.
@@ -123,17 +136,23 @@ pub enum BenchCommand {
     },
 }
 
-/// Run a parsed command line.
+/// Run a parsed command line; a bench that runs a path in a child process
+/// starts this binary again.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    run_with(cli, Launcher::this_binary()?)
+}
+
+/// Run a parsed command line, starting child processes with `launcher`.
+pub fn run_with(cli: Cli, launcher: Launcher) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("while starting the async runtime")?;
-    runtime.block_on(dispatch(cli))
+    runtime.block_on(dispatch(cli, launcher))
 }
 
-async fn dispatch(cli: Cli) -> Result<ExitCode> {
+async fn dispatch(cli: Cli, launcher: Launcher) -> Result<ExitCode> {
     match cli.which {
         Some(BenchCommand::Sessions {
             events,
@@ -171,7 +190,25 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 batch_size,
                 workers,
             };
-            bench_realistic(&cli.database_url, &cli.plugins, &cli.cache, options).await
+            let place = Place {
+                database_url: cli.database_url,
+                plugins: cli.plugins,
+                cache: cli.cache,
+            };
+            bench_realistic(&place, options, &launcher).await
+        }
+        Some(BenchCommand::ReplayPath {
+            batch_size,
+            workers,
+        }) => {
+            replay_path(
+                &cli.database_url,
+                &cli.plugins,
+                &cli.cache,
+                batch_size,
+                workers,
+            )
+            .await
         }
         Some(BenchCommand::Live { events }) => {
             bench_live(&cli.database_url, &cli.plugins, events).await
@@ -261,12 +298,8 @@ async fn bench_online(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn bench_realistic(
-    database_url: &str,
-    plugin_dir: &std::path::Path,
-    cache_dir: &std::path::Path,
-    options: realistic::Options,
-) -> Result<ExitCode> {
+/// Every family of the plugin directory, by name.
+fn every_family(plugin_dir: &std::path::Path, cache_dir: &std::path::Path) -> Result<Vec<Plugin>> {
     let mut names: Vec<String> = std::fs::read_dir(plugin_dir)
         .with_context(|| format!("the bench reads the families at {}", plugin_dir.display()))?
         .filter_map(|entry| entry.ok())
@@ -276,11 +309,19 @@ async fn bench_realistic(
         })
         .collect();
     names.sort();
-    let plugins = names
+    names
         .iter()
         .map(|name| load_plugin(plugin_dir, cache_dir, name))
-        .collect::<Result<Vec<_>>>()?;
-    let scratch = Scratch::create(database_url).await?;
+        .collect()
+}
+
+async fn bench_realistic(
+    place: &Place,
+    options: realistic::Options,
+    launcher: &Launcher,
+) -> Result<ExitCode> {
+    let plugins = every_family(&place.plugins, &place.cache)?;
+    let scratch = Scratch::create(&place.database_url).await?;
     say!(
         "realistic bench on {} ({} events over {} tenants, {} families, batches of {})",
         host::store::redacted_url(&scratch.url),
@@ -289,10 +330,44 @@ async fn bench_realistic(
         plugins.len(),
         options.batch_size
     );
-    let result = realistic::run(&scratch, plugins, options, &mut |line| println!("{line}")).await;
+    let children = Place {
+        database_url: scratch.url.clone(),
+        ..place.clone()
+    };
+    let result = realistic::run(
+        &scratch,
+        plugins,
+        options,
+        launcher,
+        &children,
+        &mut |line| {
+            println!("{line}");
+        },
+    )
+    .await;
     scratch.drop_database().await?;
     let figures = result?;
     say!("{}", figures.summary_line(options.workers));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The child side of the realistic bench: the full path on the database
+/// as it stands, its figures on the last line.
+async fn replay_path(
+    database_url: &str,
+    plugin_dir: &std::path::Path,
+    cache_dir: &std::path::Path,
+    batch_size: usize,
+    workers: usize,
+) -> Result<ExitCode> {
+    let mut plugins = every_family(plugin_dir, cache_dir)?;
+    let db = host::store::Db::open(database_url).await?;
+    let result = realistic::full(&db, &mut plugins, batch_size, workers, &mut |line| {
+        println!("{}{line}", child::REPORT);
+    })
+    .await;
+    db.close().await;
+    say!("{}", result?.line());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,12 +12,16 @@
 //!   cut over (with a reader's waits), and `verify`;
 //! - [`realistic`]: every family on the realistic stream: the full path,
 //!   the same on several workers, and the reference's way per (family,
-//!   tenant);
-//! - [`cli`]: the `projector-bench` command line.
+//!   tenant); the first two each in a [`child`] process, for their own
+//!   peak RSS;
+//! - [`cli`]: the `projector-bench` command line;
+//! - [`error`]: what a bench fails on.
 
 pub mod barrier;
 pub mod ceiling;
+pub mod child;
 pub mod cli;
+pub mod error;
 pub mod live;
 pub mod online;
 pub mod realistic;

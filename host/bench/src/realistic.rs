@@ -11,10 +11,10 @@
 //!   (family, tenant) one after another: batches of 200 events, each
 //!   event's statements one by one inside a savepoint.
 //!
-//! Peak RSS is the process's high-water mark during the full path, and
-//! during the workers path (reset before each; the stream is generated and
-//! loaded before either, but memory the allocator kept from that is still
-//! counted).
+//! The full path and the workers path each run in a child process of their
+//! own ([`child`]), so the peak RSS of each is the replay's alone (the
+//! stream is generated and loaded by this process, which the children never
+//! see).
 
 use std::io::BufRead as _;
 use std::path::Path;
@@ -25,6 +25,8 @@ use host::runtime::{self, Control, Quiet, ReplayOptions, RuntimeError};
 use host::source::import;
 use host::store::{Db, StoreError, ddl};
 
+use crate::child::{self, Launcher, PathFigures, Place};
+use crate::error::BenchError;
 use crate::scratch::Scratch;
 use crate::stream;
 use crate::throughput::{fingerprint, peak_rss_mb};
@@ -55,9 +57,9 @@ pub struct Figures {
     pub workers: Duration,
     /// The reference-style path.
     pub reference: Duration,
-    /// Peak RSS of the full path, MiB (the high-water mark reset before it).
+    /// Peak RSS of the full path's process, MiB.
     pub peak_rss_mb: f64,
-    /// Peak RSS of the workers path, MiB.
+    /// Peak RSS of the workers path's process, MiB.
     pub workers_peak_rss_mb: f64,
 }
 
@@ -122,11 +124,6 @@ async fn append(db: &Db, text: &str) -> Result<usize, RuntimeError> {
     Ok(import::append(db, &parsed).await?)
 }
 
-/// Reset the high-water mark of the process's RSS (Linux).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 /// Drop and recreate every family's tables.
 async fn rebuild_all(db: &Db, plugins: &[Plugin]) -> Result<(), StoreError> {
     for plugin in plugins {
@@ -162,17 +159,18 @@ fn no_failures(reports: &[runtime::FamilyReport]) -> Result<u64, RuntimeError> {
     Ok(reports.iter().map(|r| r.n_applied).sum())
 }
 
-/// The full path on `workers` workers.
-async fn full(
+/// The full path on `workers` workers, from empty tables (what a
+/// `replay-path` child runs); `say` receives the time of each family.
+pub async fn full(
     db: &Db,
     plugins: &mut [Plugin],
-    options: &Options,
+    batch_size: usize,
     workers: usize,
     say: &mut dyn FnMut(String),
-) -> Result<(Duration, u64), RuntimeError> {
+) -> Result<PathFigures, RuntimeError> {
     rebuild_all(db, plugins).await?;
     let replay = ReplayOptions {
-        batch_size: options.batch_size,
+        batch_size,
         workers,
         ..ReplayOptions::default()
     };
@@ -199,7 +197,11 @@ async fn full(
         })
         .collect();
     say(format!("{:>10}  per family: {}", "", each.join(", ")));
-    Ok((elapsed, no_failures(&reports)?))
+    Ok(PathFigures {
+        elapsed,
+        applied: no_failures(&reports)?,
+        peak_rss_mb: peak_rss_mb(),
+    })
 }
 
 /// The reference's way: per (family, tenant), batches of 200, a statement
@@ -243,13 +245,17 @@ async fn tenants(db: &Db) -> Result<Vec<String>, StoreError> {
     })
 }
 
-/// Run the three paths; `say` receives a line per figure.
+/// Run the three paths, the full and the workers path each in a child
+/// process `launcher` starts (finding the families where `place` says);
+/// `say` receives a line per figure.
 pub async fn run(
     scratch: &Scratch,
     mut plugins: Vec<Plugin>,
     options: Options,
+    launcher: &Launcher,
+    place: &Place,
     say: &mut dyn FnMut(String),
-) -> Result<Figures, RuntimeError> {
+) -> Result<Figures, BenchError> {
     let db = &scratch.db;
     let dir = tempfile::tempdir()
         .map_err(|e| StoreError::Corrupt(format!("a directory for the stream: {e}")))?;
@@ -262,52 +268,54 @@ pub async fn run(
         started.elapsed().as_secs_f64(),
         plugins.len()
     ));
-    reset_peak_rss();
-    let line = |name: &str, (elapsed, applied): (Duration, u64)| {
+    let line = |name: &str, path: &PathFigures| {
         format!(
-            "{name:>10}: {:>9.0} events/s ({:.2} s, {applied} family events applied)",
-            n_events as f64 / elapsed.as_secs_f64().max(1e-9),
-            elapsed.as_secs_f64()
+            "{name:>10}: {:>9.0} events/s ({:.2} s, {} family events applied)",
+            n_events as f64 / path.elapsed.as_secs_f64().max(1e-9),
+            path.elapsed.as_secs_f64(),
+            path.applied
         )
     };
-    let full_path = full(db, &mut plugins, &options, 1, say).await?;
-    let full_rss = peak_rss_mb();
-    say(line("full", full_path));
+    let full_path = child::replay_path(launcher, place, options.batch_size, 1, say).await?;
+    say(line("full", &full_path));
     let expected = tables(db, &plugins).await?;
-    let same = |name: &str, got: Vec<(String, i64, String)>| -> Result<(), RuntimeError> {
+    let same = |name: &str, got: Vec<(String, i64, String)>| -> Result<(), StoreError> {
         if got == expected {
             Ok(())
         } else {
             Err(StoreError::Corrupt(format!(
                 "the {name} path's tables differ from the full path's"
-            ))
-            .into())
+            )))
         }
     };
-    reset_peak_rss();
-    let workers_path = full(db, &mut plugins, &options, options.workers, say).await?;
-    let workers_rss = peak_rss_mb();
-    say(line(&format!("workers{}", options.workers), workers_path));
+    let workers_path =
+        child::replay_path(launcher, place, options.batch_size, options.workers, say).await?;
+    say(line(&format!("workers{}", options.workers), &workers_path));
     same("workers", tables(db, &plugins).await?)?;
-    let reference_path = reference(db, &mut plugins).await?;
-    say(line("reference", reference_path));
+    let (elapsed, applied) = reference(db, &mut plugins).await?;
+    let reference_path = PathFigures {
+        elapsed,
+        applied,
+        peak_rss_mb: 0.0,
+    };
+    say(line("reference", &reference_path));
     same("reference", tables(db, &plugins).await?)?;
-    for (name, (_, applied)) in [("workers", workers_path), ("reference", reference_path)] {
-        if applied != full_path.1 {
+    for (name, path) in [("workers", workers_path), ("reference", reference_path)] {
+        if path.applied != full_path.applied {
             return Err(StoreError::Corrupt(format!(
-                "the {name} path applied {applied} events, the full path {}",
-                full_path.1
+                "the {name} path applied {} events, the full path {}",
+                path.applied, full_path.applied
             ))
             .into());
         }
     }
     Ok(Figures {
         n_events,
-        n_applied: full_path.1,
-        full: full_path.0,
-        workers: workers_path.0,
-        reference: reference_path.0,
-        peak_rss_mb: full_rss,
-        workers_peak_rss_mb: workers_rss,
+        n_applied: full_path.applied,
+        full: full_path.elapsed,
+        workers: workers_path.elapsed,
+        reference: reference_path.elapsed,
+        peak_rss_mb: full_path.peak_rss_mb,
+        workers_peak_rss_mb: workers_path.peak_rss_mb,
     })
 }
