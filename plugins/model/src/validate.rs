@@ -215,6 +215,61 @@ impl Scoped {
     pub fn into_mutation(self) -> Mutation {
         self.0
     }
+
+    /// This update and `later`, applied right after it, as one update: the
+    /// columns either sets, with `later`'s value where both set one. `None`
+    /// unless both update one table under the same conditions and stamp
+    /// alike, both only set values (nothing read from the row), and no
+    /// condition reads a column this update sets (so `later` meets the rows
+    /// this one met). Both were checked, so the result is.
+    pub fn followed_by(&self, later: &Scoped) -> Option<Scoped> {
+        let (
+            Mutation::Update {
+                table,
+                set,
+                conditions,
+                bump,
+            },
+            Mutation::Update {
+                table: later_table,
+                set: later_set,
+                conditions: later_conditions,
+                bump: later_bump,
+            },
+        ) = (&self.0, &later.0)
+        else {
+            return None;
+        };
+        let values_only = set
+            .iter()
+            .chain(later_set)
+            .all(|a| matches!(a.op, ColumnOp::Set(_)));
+        let reads_a_set_column = conditions
+            .iter()
+            .flat_map(Condition::predicates)
+            .any(|p| set.iter().any(|a| a.column == p.column()));
+        if table != later_table
+            || conditions != later_conditions
+            || bump != later_bump
+            || !values_only
+            || reads_a_set_column
+        {
+            return None;
+        }
+        let mut fused = set.clone();
+        for assignment in later_set {
+            match fused.iter_mut().find(|a| a.column == assignment.column) {
+                Some(earlier) => *earlier = assignment.clone(),
+                None => fused.push(assignment.clone()),
+            }
+        }
+        Some(Scoped(Mutation::Update {
+            table: table.clone(),
+            set: fused,
+            conditions: conditions.clone(),
+            bump: *bump,
+        }))
+    }
 }
 
 impl std::ops::Deref for Scoped {

@@ -74,6 +74,15 @@ impl<'m> Candidate<'m> {
         })
     }
 
+    /// The key of a single-row update that sets values, whose later updates
+    /// of the same row may fuse with it (see [`Buffer::fuse`]).
+    pub(super) fn sparse_key(&self) -> Option<&[&'m Value]> {
+        match self.shape {
+            Shape::Sparse(..) => self.key.as_deref(),
+            _ => None,
+        }
+    }
+
     fn same_shape(&self, other: &Candidate<'_>) -> bool {
         match (&self.shape, &other.shape) {
             (Shape::Rows, Shape::Rows) => sql::same_row_shape(self.mutation, other.mutation),
@@ -85,6 +94,22 @@ impl<'m> Candidate<'m> {
     }
 }
 
+/// A row of a buffer: a mutation of the batch, or updates of one row fused
+/// into one (see [`Buffer::fuse`]).
+enum Row<'m> {
+    Given(&'m Scoped),
+    Fused(Scoped),
+}
+
+impl Row<'_> {
+    fn get(&self) -> &Scoped {
+        match self {
+            Row::Given(m) => m,
+            Row::Fused(m) => m,
+        }
+    }
+}
+
 /// Pending mutations of one table and shape in one layer (or one mutation
 /// that is a statement of its own).
 pub(super) struct Buffer<'m> {
@@ -92,7 +117,7 @@ pub(super) struct Buffer<'m> {
     pub(super) table: usize,
     /// The first row's shape; `None` for a statement of its own.
     shape: Option<Candidate<'m>>,
-    rows: Vec<&'m Scoped>,
+    rows: Vec<Row<'m>>,
     keys: HashSet<Vec<&'m Value>>,
     /// Sparse updates: every column a row sets.
     columns: HashSet<&'m str>,
@@ -111,7 +136,7 @@ impl<'m> Buffer<'m> {
         Buffer {
             table,
             shape,
-            rows: vec![first],
+            rows: vec![Row::Given(first)],
             keys,
             columns,
         }
@@ -146,14 +171,46 @@ impl<'m> Buffer<'m> {
                 .is_none_or(|k| !self.keys.contains(k))
     }
 
-    pub(super) fn push(&mut self, row: &'m Scoped, candidate: &Candidate<'m>) {
+    /// Add a row; its index in the buffer.
+    pub(super) fn push(&mut self, row: &'m Scoped, candidate: &Candidate<'m>) -> usize {
         if let Some(key) = &candidate.key {
             self.keys.insert(key.clone());
         }
         if let Shape::Sparse(_, columns) = &candidate.shape {
             self.columns.extend(columns.iter().copied());
         }
-        self.rows.push(row);
+        self.rows.push(Row::Given(row));
+        self.rows.len() - 1
+    }
+
+    /// Fuse `later`, a single-row update that sets values (`candidate`),
+    /// into row `at`, an update of the same row that nothing between the
+    /// two touches (see [`Scoped::followed_by`]); whether it did. It does
+    /// not when the statement would outgrow its limits.
+    pub(super) fn fuse(&mut self, at: usize, later: &'m Scoped, candidate: &Candidate<'m>) -> bool {
+        let (Shape::Sparse(key, columns), Some(Shape::Sparse(..))) =
+            (&candidate.shape, self.shape.as_ref().map(|c| &c.shape))
+        else {
+            return false;
+        };
+        let union = self.columns.len()
+            + columns
+                .iter()
+                .filter(|c| !self.columns.contains(*c))
+                .count();
+        if union > MAX_SPARSE_COLUMNS || self.rows.len() * (key.len() + 1 + union) > MAX_BINDS {
+            return false;
+        }
+        let Some(fused) = self
+            .rows
+            .get(at)
+            .and_then(|row| row.get().followed_by(later))
+        else {
+            return false;
+        };
+        self.rows[at] = Row::Fused(fused);
+        self.columns.extend(columns.iter().copied());
+        true
     }
 
     pub(super) fn render(
@@ -163,17 +220,18 @@ impl<'m> Buffer<'m> {
         tables: &Tables<'_>,
     ) -> Result<Statement, StoreError> {
         let table = tables.tables[self.table];
+        let rows: Vec<&Scoped> = self.rows.iter().map(Row::get).collect();
         match self.shape.as_ref().map(|c| &c.shape) {
-            None => match self.rows.as_slice() {
+            None => match rows.as_slice() {
                 [only] => super::render(description, dialect, only),
                 _ => Err(StoreError::BadValue(
                     "a statement of its own holds one mutation".into(),
                 )),
             },
-            Some(Shape::Rows) => sql::render_rows(dialect, table, &self.rows),
-            Some(Shape::Updates(_)) => sql::render_updates(dialect, table, &self.rows),
-            Some(Shape::Sparse(..)) => sql::render_sparse_updates(dialect, table, &self.rows),
-            Some(Shape::Deletes(_)) => sql::render_deletes(dialect, table, &self.rows),
+            Some(Shape::Rows) => sql::render_rows(dialect, table, &rows),
+            Some(Shape::Updates(_)) => sql::render_updates(dialect, table, &rows),
+            Some(Shape::Sparse(..)) => sql::render_sparse_updates(dialect, table, &rows),
+            Some(Shape::Deletes(_)) => sql::render_deletes(dialect, table, &rows),
         }
     }
 }

@@ -6,8 +6,10 @@ mod buffer;
 mod footprint;
 mod ledger;
 
+use std::collections::HashMap;
+
 use projection_sdk::validate::Scoped;
-use projection_sdk::{Description, Event, Mutation};
+use projection_sdk::{Description, Event, Mutation, Value};
 
 use super::plan::{Plan, Stops};
 use crate::store::sql::{self, Statement};
@@ -25,7 +27,9 @@ use ledger::Ledger;
 /// depends on anything else, so a layer's inserts and upserts of one table
 /// and shape share one statement, as do its single-row updates of one shape
 /// and its deletes by equalities of one shape (see [`buffer`]). Any other
-/// update or delete is a statement of its own in its layer. A copy, or an
+/// update or delete is a statement of its own in its layer. A single-row
+/// update that sets values, of a row nothing has touched since its last
+/// such update, fuses into that one (one row change, not two). A copy, or an
 /// update that moves a row's key, reaches further than its key says: the
 /// layers so far are written first, then it alone, and the next mutation
 /// starts afresh. Layers are written in order, parents' tables first inside
@@ -67,6 +71,17 @@ struct Merger<'d> {
 struct Pending<'m> {
     layers: Vec<Vec<Buffer<'m>>>,
     ledger: Ledger<'m>,
+    /// The last single-row update that sets values, per (table, key): where
+    /// it waits.
+    changes: HashMap<(usize, Vec<&'m Value>), Spot>,
+}
+
+/// Where a mutation waits: its layer, buffer and row.
+#[derive(Debug, Clone, Copy)]
+struct Spot {
+    layer: usize,
+    buffer: usize,
+    row: usize,
 }
 
 impl<'d> Merger<'d> {
@@ -83,6 +98,7 @@ impl<'d> Merger<'d> {
         let mut pending = Pending {
             layers: Vec::new(),
             ledger: Ledger::new(&self.tables),
+            changes: HashMap::new(),
         };
         for &mutation in mutations {
             let index = self
@@ -97,15 +113,31 @@ impl<'d> Merger<'d> {
             };
             let floor = pending.ledger.floor(&self.tables, &footprint);
             let candidate = Candidate::of(table, mutation);
-            let layer = self.place(&mut pending.layers, floor, index, mutation, candidate);
-            pending.ledger.record(&footprint, layer);
+            let change = candidate
+                .as_ref()
+                .and_then(Candidate::sparse_key)
+                .map(|key| (index, key.to_vec()));
+            if let (Some(change), Some(candidate)) = (&change, &candidate)
+                && let Some(&spot) = pending.changes.get(change)
+                // Nothing since the last update of this row can meet it (it
+                // would be above), so this one fuses into that one.
+                && floor == spot.layer + 1
+                && pending.layers[spot.layer][spot.buffer].fuse(spot.row, mutation, candidate)
+            {
+                continue;
+            }
+            let spot = self.place(&mut pending.layers, floor, index, mutation, candidate);
+            pending.ledger.record(&footprint, spot.layer);
+            if let Some(change) = change {
+                pending.changes.insert(change, spot);
+            }
         }
         self.flush(&mut out, &mut pending)?;
         Ok(out)
     }
 
     /// Put a mutation into the lowest layer from `floor` on that has a
-    /// buffer it fits, or a new buffer in layer `floor`; the layer it went to.
+    /// buffer it fits, or a new buffer in layer `floor`; where it went.
     fn place<'m>(
         &self,
         layers: &mut Vec<Vec<Buffer<'m>>>,
@@ -113,12 +145,20 @@ impl<'d> Merger<'d> {
         table: usize,
         mutation: &'m Scoped,
         candidate: Option<Candidate<'m>>,
-    ) -> usize {
+    ) -> Spot {
         if let Some(candidate) = &candidate {
             for (at, layer) in layers.iter_mut().enumerate().skip(floor) {
-                if let Some(buffer) = layer.iter_mut().find(|b| b.accepts(table, candidate)) {
-                    buffer.push(mutation, candidate);
-                    return at;
+                if let Some((b, buffer)) = layer
+                    .iter_mut()
+                    .enumerate()
+                    .find(|(_, b)| b.accepts(table, candidate))
+                {
+                    let row = buffer.push(mutation, candidate);
+                    return Spot {
+                        layer: at,
+                        buffer: b,
+                        row,
+                    };
                 }
             }
         }
@@ -126,7 +166,11 @@ impl<'d> Merger<'d> {
             layers.push(Vec::new());
         }
         layers[floor].push(Buffer::new(table, mutation, candidate));
-        floor
+        Spot {
+            layer: floor,
+            buffer: layers[floor].len() - 1,
+            row: 0,
+        }
     }
 
     /// Render every layer in order, parents' tables first inside a layer.
@@ -138,6 +182,7 @@ impl<'d> Merger<'d> {
             }
         }
         pending.ledger = Ledger::new(&self.tables);
+        pending.changes.clear();
         Ok(())
     }
 }

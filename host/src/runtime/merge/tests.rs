@@ -4,7 +4,7 @@
 
 use projection_sdk::validate::{self, Scoped};
 use projection_sdk::{
-    ColumnType, Description, Event, Mutation, Table, copy, delete, insert, update,
+    ColumnType, Description, Event, Mutation, Table, Value, copy, delete, insert, update,
 };
 
 use super::merge_mutations;
@@ -94,13 +94,44 @@ fn interleaved_users_share_one_statement_per_step() {
 }
 
 #[test]
-fn changes_of_one_row_keep_their_order() {
+fn changes_of_one_row_fuse_into_one_update_after_its_insert() {
     let d = description();
     let mut mutations = vec![insert(USERS).value("id", "u").value("state", 0).build()];
     mutations.extend((1..=5).map(|s| update(USERS).set("state", s).eq("id", "u").build()));
+    mutations.push(update(USERS).set("email", "u@x").eq("id", "u").build());
+    let merged = merge_mutations(&d, Dialect::Postgres, &scoped(&d, "t", mutations)).unwrap();
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    assert!(merged[0].sql.starts_with("INSERT"), "{merged:?}");
+    // The last value of each column, the last event's stamp.
+    let binds: Vec<&Value> = merged[1].binds.iter().map(|(v, _)| v).collect();
+    for expected in [Value::Int(5), Value::Text("u@x".into()), Value::Int(7)] {
+        assert!(binds.contains(&&expected), "{expected:?} in {merged:?}");
+    }
+    for stale in [Value::Int(4), Value::Int(6)] {
+        assert!(!binds.contains(&&stale), "{stale:?} in {merged:?}");
+    }
+}
+
+#[test]
+fn changes_of_one_row_fuse_across_other_rows_but_not_across_a_delete() {
+    let d = description();
+    let mutations = vec![
+        update(USERS).set("state", 1).eq("id", "a").build(),
+        // Other rows and tables do not stop the fusion.
+        update(USERS).set("state", 1).eq("id", "b").build(),
+        insert(HUMANS).value("user_id", "c").build(),
+        update(USERS).set("email", "a@x").eq("id", "a").build(),
+    ];
     let merged = statements(&scoped(&d, "t", mutations));
-    assert_eq!(merged.len(), 6);
-    assert!(merged[0].starts_with("INSERT"), "{merged:?}");
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    let mutations = vec![
+        update(USERS).set("state", 1).eq("id", "a").build(),
+        delete(USERS).eq("state", 1).build(),
+        update(USERS).set("email", "a@x").eq("id", "a").build(),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 3, "{merged:?}");
+    assert!(merged[1].starts_with("DELETE"), "{merged:?}");
 }
 
 #[test]

@@ -419,3 +419,91 @@ fn the_system_tenants_events_cannot_write_a_tenant_table() {
         ))
     );
 }
+
+/// Two checked updates of `description()`'s table, `later` at sequence 9.
+fn two_updates(first: Mutation, later: Mutation) -> (Scoped, Scoped) {
+    let mut next = event();
+    next.sequence = 9;
+    (
+        super::scope(&description(), &event(), first).unwrap(),
+        super::scope(&description(), &next, later).unwrap(),
+    )
+}
+
+#[test]
+fn an_update_followed_by_another_of_the_same_rows_is_one() {
+    let (first, later) = two_updates(
+        update("things_projection")
+            .set("state", 2)
+            .set("roles", Value::TextArray(vec!["a".into()]))
+            .eq("id", "t1")
+            .build(),
+        update("things_projection")
+            .set("state", 3)
+            .eq("id", "t1")
+            .build(),
+    );
+    let Some(fused) = first.followed_by(&later) else {
+        panic!("two updates of one row by its key are one")
+    };
+    let Mutation::Update {
+        set, conditions, ..
+    } = fused.mutation()
+    else {
+        panic!("not an update")
+    };
+    let value = |column: &str| {
+        set.iter()
+            .filter(|a| a.column == column)
+            .map(|a| a.op.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(value("state"), [ColumnOp::Set(Value::Int(3))]);
+    assert_eq!(
+        value("roles"),
+        [ColumnOp::Set(Value::TextArray(vec!["a".into()]))]
+    );
+    assert_eq!(value("sequence"), [ColumnOp::Set(Value::Int(9))]);
+    let Mutation::Update {
+        conditions: later_conditions,
+        ..
+    } = later.mutation()
+    else {
+        panic!("not an update")
+    };
+    assert_eq!(conditions, later_conditions);
+}
+
+#[test]
+fn updates_that_read_the_row_or_meet_other_rows_stay_two() {
+    let by_id = |id: &str| update("things_projection").set("state", 2).eq("id", id);
+    for (first, later, why) in [
+        (by_id("t1").build(), by_id("t2").build(), "other rows"),
+        (
+            by_id("t1").build(),
+            by_id("t1").no_bump().build(),
+            "stamped differently",
+        ),
+        (
+            by_id("t1").build(),
+            update("things_projection")
+                .op("state", ColumnOp::Increment(1))
+                .eq("id", "t1")
+                .build(),
+            "reads the row",
+        ),
+        (
+            by_id("t1").eq("state", 1).build(),
+            by_id("t1").eq("state", 1).build(),
+            "a condition reads a column the first sets",
+        ),
+        (
+            by_id("t1").build(),
+            delete("things_projection").eq("id", "t1").build(),
+            "not an update",
+        ),
+    ] {
+        let (first, later) = two_updates(first, later);
+        assert_eq!(first.followed_by(&later), None, "{why}");
+    }
+}
