@@ -184,8 +184,9 @@ fn id() -> impl Strategy<Value = &'static str> {
 fn mutation() -> impl Strategy<Value = Mutation> {
     // Mostly new rows (`new` is renamed per step), sometimes a taken key.
     let insert_row =
-        (prop_oneof![1 => id(), 6 => Just(NEW_ID)], fields()).prop_map(|(id, fields)| {
-            let mut row = insert(P).value("id", id).value("state", 0);
+        (prop_oneof![1 => id(), 12 => Just(NEW_ID)], fields()).prop_map(|(id, fields)| {
+            // `fields` carries `state` (not null), so a new row has one.
+            let mut row = insert(P).value("id", id);
             for (c, v) in fields {
                 row = row.value(c, v);
             }
@@ -198,10 +199,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         prop::option::of((any::<bool>(), predicate())),
     )
         .prop_map(|(id, fields, keep, when)| {
-            let mut row = upsert(P, &["instance_id", "id"])
-                .value("id", id)
-                .value("state", 1);
-            let mut written = vec!["state"];
+            let mut row = upsert(P, &["instance_id", "id"]).value("id", id);
+            let mut written = Vec::new();
             for (c, v) in fields {
                 row = row.value(c, v);
                 written.push(c);
@@ -220,16 +219,23 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             }
             row.build()
         });
-    let update_by_key = (id(), fields(), any::<bool>()).prop_map(|(id, fields, copy_note)| {
-        let mut u = update(P).eq("id", id);
-        if copy_note {
-            u = u.op("previous_note", ColumnOp::CopyFrom("note".into()));
-        }
-        for (c, v) in fields {
-            u = u.set(c, v);
-        }
-        u.set("sequence", 0).build()
-    });
+    // Sometimes the row the latest insert of a new key made (`new` stands
+    // for it here; see `steps`).
+    let update_by_key = (
+        prop_oneof![1 => id(), 1 => Just(NEW_ID)],
+        fields(),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(id, fields, copy_note)| {
+            let mut u = update(P).eq("id", id);
+            if copy_note {
+                u = u.op("previous_note", ColumnOp::CopyFrom("note".into()));
+            }
+            for (c, v) in fields {
+                u = u.set(c, v);
+            }
+            u.set("sequence", 0).build()
+        });
     let update_other = (
         prop::option::of(id()),
         prop_oneof![
@@ -253,7 +259,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         });
     let delete_row = prop_oneof![
         id().prop_map(|id| delete(P).eq("id", id).build()),
-        (0_i64..3).prop_map(|s| delete(P).eq("state", s).build()),
+        // Not state 0, which every parent the case starts from has: one such
+        // delete would leave every later child without its parent.
+        (1_i64..3).prop_map(|s| delete(P).eq("state", s).build()),
         prop::collection::vec(id(), 0..3).prop_map(|ids| {
             delete(P)
                 .one_of("id", ids.into_iter().map(Value::from).collect())
@@ -263,7 +271,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     let child = (
         id(),
         prop::sample::select(&["c1", "c2"][..]),
-        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.9),
         fields(),
     )
         .prop_map(|(parent, id, merge, fields)| {
@@ -355,10 +363,32 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 /// random steps.
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     prop::collection::vec(
-        (0..TENANTS.len(), mutation()).prop_map(|(tenant, mutation)| Step { tenant, mutation }),
+        (
+            0..TENANTS.len(),
+            mutation(),
+            prop::option::weighted(0.5, fields()),
+        ),
         1..50,
     )
     .prop_map(|random| {
+        // Half the inserts of a new key are changed right away (an update by
+        // the key of the fields drawn, or of none: only the stamps).
+        let new = Value::Text(NEW_ID.into());
+        let random = random.into_iter().flat_map(|(tenant, mutation, change)| {
+            let new_row = matches!(&mutation, Mutation::Insert { values, .. }
+                if values.iter().any(|c| c.column == "id" && c.value == new));
+            let change = change.filter(|_| new_row).map(|fields| {
+                let mut u = update(P).eq("id", NEW_ID);
+                for (c, v) in fields {
+                    u = u.set(c, v);
+                }
+                Step {
+                    tenant,
+                    mutation: u.set("sequence", 0).build(),
+                }
+            });
+            std::iter::once(Step { tenant, mutation }).chain(change)
+        });
         let mut steps: Vec<Step> = (0..TENANTS.len())
             .flat_map(|tenant| {
                 IDS.iter().flat_map(move |id| {
@@ -377,13 +407,35 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
             })
             .collect();
         steps.extend(random);
+        // An insert's `new` is a key no step used before; an update's is the
+        // latest such insert's row (its key and tenant).
+        let mut latest = (new.clone(), 0);
         for (n, step) in steps.iter_mut().enumerate() {
-            if let Mutation::Insert { values, .. } = &mut step.mutation {
-                for cell in values.iter_mut() {
-                    if cell.column == "id" && cell.value == Value::Text(NEW_ID.into()) {
-                        cell.value = Value::Text(format!("n{n}"));
+            match &mut step.mutation {
+                Mutation::Insert { values, .. } => {
+                    for cell in values.iter_mut() {
+                        if cell.column == "id" && cell.value == new {
+                            cell.value = Value::Text(format!("n{n}"));
+                            latest = (cell.value.clone(), step.tenant);
+                        }
                     }
                 }
+                Mutation::Update { conditions, .. } => {
+                    for condition in conditions.iter_mut() {
+                        if let projection_sdk::Condition::All(Predicate::Compare {
+                            column,
+                            value,
+                            ..
+                        }) = condition
+                            && column == "id"
+                            && *value == new
+                        {
+                            *value = latest.0.clone();
+                            step.tenant = latest.1;
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         steps

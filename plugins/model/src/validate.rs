@@ -216,59 +216,108 @@ impl Scoped {
         self.0
     }
 
-    /// This update and `later`, applied right after it, as one update: the
-    /// columns either sets, with `later`'s value where both set one. `None`
-    /// unless both update one table under the same conditions and stamp
-    /// alike, both only set values (nothing read from the row), and no
-    /// condition reads a column this update sets (so `later` meets the rows
-    /// this one met). Both were checked, so the result is.
-    pub fn followed_by(&self, later: &Scoped) -> Option<Scoped> {
-        let (
+    /// This mutation and `later`, an update applied right after it, as one
+    /// mutation; `primary_key` is their table's. Both were checked, so the
+    /// result is. `later` must only set values (nothing read from the row),
+    /// and:
+    /// - after an update of the same table under the same conditions that
+    ///   stamps alike and reads no column it sets (so `later` meets the rows
+    ///   it met): one update of the columns either sets, `later`'s value
+    ///   where both set one;
+    /// - after an insert, when its conditions pin exactly the primary key to
+    ///   the inserted row's values and it sets only columns the insert
+    ///   writes: the insert with `later`'s values (the same columns, so the
+    ///   same shape).
+    ///
+    /// `None` for anything else.
+    pub fn followed_by(&self, later: &Scoped, primary_key: &[String]) -> Option<Scoped> {
+        let Mutation::Update {
+            table: later_table,
+            set: later_set,
+            conditions: later_conditions,
+            bump: later_bump,
+        } = &later.0
+        else {
+            return None;
+        };
+        if !later_set.iter().all(|a| matches!(a.op, ColumnOp::Set(_))) {
+            return None;
+        }
+        match &self.0 {
             Mutation::Update {
                 table,
                 set,
                 conditions,
                 bump,
-            },
-            Mutation::Update {
-                table: later_table,
-                set: later_set,
-                conditions: later_conditions,
-                bump: later_bump,
-            },
-        ) = (&self.0, &later.0)
-        else {
-            return None;
-        };
-        let values_only = set
-            .iter()
-            .chain(later_set)
-            .all(|a| matches!(a.op, ColumnOp::Set(_)));
-        let reads_a_set_column = conditions
-            .iter()
-            .flat_map(Condition::predicates)
-            .any(|p| set.iter().any(|a| a.column == p.column()));
-        if table != later_table
-            || conditions != later_conditions
-            || bump != later_bump
-            || !values_only
-            || reads_a_set_column
-        {
-            return None;
-        }
-        let mut fused = set.clone();
-        for assignment in later_set {
-            match fused.iter_mut().find(|a| a.column == assignment.column) {
-                Some(earlier) => *earlier = assignment.clone(),
-                None => fused.push(assignment.clone()),
+            } => {
+                let reads_a_set_column = conditions
+                    .iter()
+                    .flat_map(Condition::predicates)
+                    .any(|p| set.iter().any(|a| a.column == p.column()));
+                if table != later_table
+                    || conditions != later_conditions
+                    || bump != later_bump
+                    || !set.iter().all(|a| matches!(a.op, ColumnOp::Set(_)))
+                    || reads_a_set_column
+                {
+                    return None;
+                }
+                let mut fused = set.clone();
+                for assignment in later_set {
+                    match fused.iter_mut().find(|a| a.column == assignment.column) {
+                        Some(earlier) => *earlier = assignment.clone(),
+                        None => fused.push(assignment.clone()),
+                    }
+                }
+                Some(Scoped(Mutation::Update {
+                    table: table.clone(),
+                    set: fused,
+                    conditions: conditions.clone(),
+                    bump: *bump,
+                }))
             }
+            Mutation::Insert {
+                table,
+                values,
+                bump,
+            } => {
+                let value = |column: &str| values.iter().find(|c| c.column == column);
+                let pins_the_row = !primary_key.is_empty()
+                    && later_conditions.len() == primary_key.len()
+                    && primary_key.iter().all(|k| {
+                        later_conditions.iter().any(|c| {
+                            matches!(c, Condition::All(Predicate::Compare {
+                                column, op: CompareOp::Eq, value: v,
+                            }) if column == k && *v != Value::Null
+                                && value(k).is_some_and(|cell| cell.value == *v))
+                        })
+                    });
+                let writes_every_set_column = later_set.iter().all(|a| value(&a.column).is_some());
+                let sets_a_key_column = later_set.iter().any(|a| primary_key.contains(&a.column));
+                if table != later_table
+                    || !pins_the_row
+                    || !writes_every_set_column
+                    || sets_a_key_column
+                {
+                    return None;
+                }
+                let mut fused = values.clone();
+                for assignment in later_set {
+                    if let (Some(cell), ColumnOp::Set(v)) = (
+                        fused.iter_mut().find(|c| c.column == assignment.column),
+                        &assignment.op,
+                    ) {
+                        cell.value = v.clone();
+                    }
+                }
+                Some(Scoped(Mutation::Insert {
+                    table: table.clone(),
+                    values: fused,
+                    bump: *bump,
+                }))
+            }
+            _ => None,
         }
-        Some(Scoped(Mutation::Update {
-            table: table.clone(),
-            set: fused,
-            conditions: conditions.clone(),
-            bump: *bump,
-        }))
     }
 }
 

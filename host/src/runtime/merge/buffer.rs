@@ -74,12 +74,19 @@ impl<'m> Candidate<'m> {
         })
     }
 
-    /// The key of a single-row update that sets values, whose later updates
-    /// of the same row may fuse with it (see [`Buffer::fuse`]).
-    pub(super) fn sparse_key(&self) -> Option<&[&'m Value]> {
+    /// Whether this is a single-row update that sets values, which may fuse
+    /// into an earlier mutation of its row (see [`Buffer::fuse`]).
+    pub(super) fn is_sparse(&self) -> bool {
+        matches!(self.shape, Shape::Sparse(..))
+    }
+
+    /// Whether later updates of its row may fuse into this mutation: a
+    /// single-row update that sets values, or a plain insert.
+    pub(super) fn takes_updates(&self) -> bool {
         match self.shape {
-            Shape::Sparse(..) => self.key.as_deref(),
-            _ => None,
+            Shape::Sparse(..) => true,
+            Shape::Rows => matches!(self.mutation, Mutation::Insert { .. }),
+            _ => false,
         }
     }
 
@@ -184,32 +191,46 @@ impl<'m> Buffer<'m> {
     }
 
     /// Fuse `later`, a single-row update that sets values (`candidate`),
-    /// into row `at`, an update of the same row that nothing between the
-    /// two touches (see [`Scoped::followed_by`]); whether it did. It does
-    /// not when the statement would outgrow its limits.
-    pub(super) fn fuse(&mut self, at: usize, later: &'m Scoped, candidate: &Candidate<'m>) -> bool {
-        let (Shape::Sparse(key, columns), Some(Shape::Sparse(..))) =
-            (&candidate.shape, self.shape.as_ref().map(|c| &c.shape))
-        else {
+    /// into row `at`, an update or insert of the same row that nothing
+    /// between the two touches (see [`Scoped::followed_by`]); whether it
+    /// did. It does not when the statement would outgrow its limits (an
+    /// insert keeps its columns, so its statement keeps its shape).
+    pub(super) fn fuse(
+        &mut self,
+        table: &Table,
+        at: usize,
+        later: &'m Scoped,
+        candidate: &Candidate<'m>,
+    ) -> bool {
+        let Shape::Sparse(key, columns) = &candidate.shape else {
             return false;
         };
-        let union = self.columns.len()
-            + columns
-                .iter()
-                .filter(|c| !self.columns.contains(*c))
-                .count();
-        if union > MAX_SPARSE_COLUMNS || self.rows.len() * (key.len() + 1 + union) > MAX_BINDS {
-            return false;
+        let sparse = match self.shape.as_ref().map(|c| &c.shape) {
+            Some(Shape::Sparse(..)) => true,
+            Some(Shape::Rows) => false,
+            _ => return false,
+        };
+        if sparse {
+            let union = self.columns.len()
+                + columns
+                    .iter()
+                    .filter(|c| !self.columns.contains(*c))
+                    .count();
+            if union > MAX_SPARSE_COLUMNS || self.rows.len() * (key.len() + 1 + union) > MAX_BINDS {
+                return false;
+            }
         }
         let Some(fused) = self
             .rows
             .get(at)
-            .and_then(|row| row.get().followed_by(later))
+            .and_then(|row| row.get().followed_by(later, &table.primary_key))
         else {
             return false;
         };
         self.rows[at] = Row::Fused(fused);
-        self.columns.extend(columns.iter().copied());
+        if sparse {
+            self.columns.extend(columns.iter().copied());
+        }
         true
     }
 

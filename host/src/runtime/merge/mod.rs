@@ -28,8 +28,9 @@ use ledger::Ledger;
 /// and shape share one statement, as do its single-row updates of one shape
 /// and its deletes by equalities of one shape (see [`buffer`]). Any other
 /// update or delete is a statement of its own in its layer. A single-row
-/// update that sets values, of a row nothing has touched since its last
-/// such update, fuses into that one (one row change, not two). A copy, or an
+/// update that sets values, of a row nothing has touched since its insert
+/// or its last such update, fuses into that one (one row change, not two).
+/// A copy, or an
 /// update that moves a row's key, reaches further than its key says: the
 /// layers so far are written first, then it alone, and the next mutation
 /// starts afresh. Layers are written in order, parents' tables first inside
@@ -71,8 +72,8 @@ struct Merger<'d> {
 struct Pending<'m> {
     layers: Vec<Vec<Buffer<'m>>>,
     ledger: Ledger<'m>,
-    /// The last single-row update that sets values, per (table, key): where
-    /// it waits.
+    /// The last insert or single-row update that sets values, per (table,
+    /// key): where it waits.
     changes: HashMap<(usize, Vec<&'m Value>), Spot>,
 }
 
@@ -113,23 +114,32 @@ impl<'d> Merger<'d> {
             };
             let floor = pending.ledger.floor(&self.tables, &footprint);
             let candidate = Candidate::of(table, mutation);
-            let change = candidate
-                .as_ref()
-                .and_then(Candidate::sparse_key)
-                .map(|key| (index, key.to_vec()));
-            if let (Some(change), Some(candidate)) = (&change, &candidate)
-                && let Some(&spot) = pending.changes.get(change)
-                // Nothing since the last update of this row can meet it (it
-                // would be above), so this one fuses into that one.
+            // The row, when the mutation names one whole key.
+            let row: Option<(usize, Vec<&Value>)> = footprint
+                .key
+                .iter()
+                .copied()
+                .collect::<Option<_>>()
+                .map(|key| (index, key));
+            if let (Some(row), Some(candidate)) = (&row, &candidate)
+                && candidate.is_sparse()
+                && let Some(&spot) = pending.changes.get(row)
+                // Nothing since the row's insert or last update can meet it
+                // (it would be above), so this update fuses into that one.
                 && floor == spot.layer + 1
-                && pending.layers[spot.layer][spot.buffer].fuse(spot.row, mutation, candidate)
+                && pending.layers[spot.layer][spot.buffer].fuse(table, spot.row, mutation, candidate)
             {
                 continue;
             }
+            let takes_updates = candidate.as_ref().is_some_and(Candidate::takes_updates);
             let spot = self.place(&mut pending.layers, floor, index, mutation, candidate);
             pending.ledger.record(&footprint, spot.layer);
-            if let Some(change) = change {
-                pending.changes.insert(change, spot);
+            if let Some(row) = row {
+                if takes_updates {
+                    pending.changes.insert(row, spot);
+                } else {
+                    pending.changes.remove(&row);
+                }
             }
         }
         self.flush(&mut out, &mut pending)?;

@@ -420,7 +420,12 @@ fn the_system_tenants_events_cannot_write_a_tenant_table() {
     );
 }
 
-/// Two checked updates of `description()`'s table, `later` at sequence 9.
+/// The primary key of `description()`'s table.
+fn key() -> Vec<String> {
+    vec!["instance_id".into(), "id".into()]
+}
+
+/// Two checked mutations of `description()`'s table, `later` at sequence 9.
 fn two_updates(first: Mutation, later: Mutation) -> (Scoped, Scoped) {
     let mut next = event();
     next.sequence = 9;
@@ -443,7 +448,7 @@ fn an_update_followed_by_another_of_the_same_rows_is_one() {
             .eq("id", "t1")
             .build(),
     );
-    let Some(fused) = first.followed_by(&later) else {
+    let Some(fused) = first.followed_by(&later, &key()) else {
         panic!("two updates of one row by its key are one")
     };
     let Mutation::Update {
@@ -504,6 +509,72 @@ fn updates_that_read_the_row_or_meet_other_rows_stay_two() {
         ),
     ] {
         let (first, later) = two_updates(first, later);
-        assert_eq!(first.followed_by(&later), None, "{why}");
+        assert_eq!(first.followed_by(&later, &key()), None, "{why}");
+    }
+}
+
+#[test]
+fn an_insert_followed_by_an_update_of_its_row_is_one_insert() {
+    let row = || {
+        insert("things_projection")
+            .value("id", "t1")
+            .value("state", 1)
+    };
+    let (first, later) = two_updates(
+        row().build(),
+        update("things_projection")
+            .set("state", 2)
+            .eq("id", "t1")
+            .build(),
+    );
+    let Some(fused) = first.followed_by(&later, &key()) else {
+        panic!("an update of the inserted row joins the insert")
+    };
+    let Mutation::Insert { values, .. } = fused.mutation() else {
+        panic!("not an insert")
+    };
+    let value = |column: &str| values.iter().find(|c| c.column == column).map(|c| &c.value);
+    assert_eq!(value("state"), Some(&Value::Int(2)));
+    assert_eq!(value("sequence"), Some(&Value::Int(9)));
+    // The same columns in the same order: the same shape.
+    let columns = |m: &Scoped| match m.mutation() {
+        Mutation::Insert { values, .. } => values.iter().map(|c| c.column.clone()).collect(),
+        _ => Vec::new(),
+    };
+    assert_eq!(columns(&fused), columns(&first));
+
+    for (later, why) in [
+        (
+            update("things_projection")
+                .set("state", 2)
+                .eq("id", "t2")
+                .build(),
+            "another row",
+        ),
+        (
+            update("things_projection")
+                .set("state", 2)
+                .eq("id", "t1")
+                .eq("state", 1)
+                .build(),
+            "a condition besides the key",
+        ),
+        (
+            update("things_projection")
+                .set("roles", Value::TextArray(vec!["a".into()]))
+                .eq("id", "t1")
+                .build(),
+            "a column the insert does not write",
+        ),
+        (
+            update("things_projection")
+                .op("state", ColumnOp::Increment(1))
+                .eq("id", "t1")
+                .build(),
+            "reads the row",
+        ),
+    ] {
+        let (first, later) = two_updates(row().build(), later);
+        assert_eq!(first.followed_by(&later, &key()), None, "{why}");
     }
 }
