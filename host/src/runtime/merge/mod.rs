@@ -30,11 +30,11 @@ use ledger::Ledger;
 /// update or delete is a statement of its own in its layer. A single-row
 /// update that sets values, of a row nothing has touched since its insert
 /// or its last such update, fuses into that one (one row change, not two).
-/// A copy, or an
-/// update that moves a row's key, reaches further than its key says: the
-/// layers so far are written first, then it alone, and the next mutation
-/// starts afresh. Layers are written in order, parents' tables first inside
-/// one, so every row sees exactly what the plain order would have shown it.
+/// A copy, or an update that moves a row's key, reaches further than its
+/// key says: the layers so far are written first, then it alone, and the
+/// next mutation starts afresh. Layers are written in order, parents'
+/// tables first inside one, so every row sees exactly what the plain order
+/// would have shown it.
 pub(super) fn statements(
     description: &Description,
     dialect: Dialect,
