@@ -419,3 +419,106 @@ async fn shadows_are_compared_promoted_and_discarded_on_sqlite() {
 async fn shadows_are_compared_promoted_and_discarded_on_postgres() {
     shadows(Store::Postgres).await;
 }
+
+/// Holds a foreground build after its first batch until `run` has cut over
+/// to the same version (as a slow `plugin deploy` beside a quick `run`
+/// would be), so the build then finds its lane gone.
+struct UntilRunCutsOver {
+    db: Db,
+    hash: String,
+    held: AtomicBool,
+}
+
+impl host::runtime::Progress for UntilRunCutsOver {
+    fn start(&self, _family: &str, _total: u64) {}
+
+    fn advance(&self, _n: u64) {
+        if self.held.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let started = Instant::now();
+                loop {
+                    let deployments = registry::deployments(&self.db).await.unwrap();
+                    if deployments.iter().any(|d| d.hash == self.hash && d.active) {
+                        return;
+                    }
+                    assert!(
+                        started.elapsed() < Duration::from_secs(60),
+                        "run never cut over"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+        });
+    }
+
+    fn finish(&self, _report: &host::runtime::FamilyReport) {}
+}
+
+/// `plugin deploy` builds a version while `run` follows; `run` catches the
+/// lane up and cuts over first. The deploy's build then finds its lane gone
+/// and ends without error: what it was asked to do is done. The tables
+/// equal a clean replay of the new version.
+async fn run_cuts_over_first(store: Store) {
+    let t = support::test_db(store).await;
+    let events = org_events(0..300);
+    for chunk in events.chunks(40) {
+        support::import_json(&t.db, chunk).await;
+    }
+    let dir = support::plugin_dir(&["orgs"]);
+    let cache = tempfile::tempdir().unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let follower = follower(&t.db, dir.path(), cache.path(), stop_rx);
+    let v1 = support::plugins(&["orgs"]).remove(0);
+    caught_up(&t.db, &v1, &follower).await;
+
+    let v3_file = support::guests().wasm("orgs_v3");
+    let deployed = registry::deploy(
+        &t.db,
+        &v3_file,
+        "tester",
+        Some(cache.path()),
+        Limits::default(),
+        false,
+    )
+    .await
+    .unwrap();
+    let Deployed::Staged(mut v3, Stage::Building) = deployed else {
+        panic!("a version with another table is staged: {deployed:?}");
+    };
+    let hold = UntilRunCutsOver {
+        db: t.db.clone(),
+        hash: v3.hash.clone(),
+        held: AtomicBool::new(false),
+    };
+    let options = deploy::BuildOptions {
+        batch_size: 10,
+        ..deploy::BuildOptions::default()
+    };
+    deploy::build_and_cut_over(&t.db, &mut v3, options, &hold)
+        .await
+        .unwrap();
+    assert!(hold.held.load(Ordering::SeqCst), "the build was not held");
+    v3.leave_lane();
+    caught_up(&t.db, &v3, &follower).await;
+    assert_eq!(
+        all_rows(&t.db, std::slice::from_ref(&v3)).await,
+        clean_replay(store, &events, "orgs_v3").await
+    );
+    assert_eq!(relations_like(&t.db, "projector_next_").await, 0);
+    stop.send(true).unwrap();
+    follower.await.unwrap().unwrap();
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_that_run_cuts_over_first_ends_without_error_on_sqlite() {
+    run_cuts_over_first(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_that_run_cuts_over_first_ends_without_error_on_postgres() {
+    run_cuts_over_first(Store::Postgres).await;
+}

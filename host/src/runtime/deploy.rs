@@ -99,9 +99,20 @@ pub async fn build_and_cut_over(
     options: BuildOptions,
     progress: &dyn Progress,
 ) -> Result<FamilyReport, RuntimeError> {
-    let built = build(db, plugin, true, options, progress).await?;
+    let (family, hash) = (plugin.family().to_owned(), plugin.hash.clone());
+    let built = build(db, plugin, true, options, progress).await;
+    // `run` may catch the lane up and cut over to this very version while
+    // it is built here: the lane is gone, and what was asked is done.
+    if let Err(RuntimeError::Store(StoreError::LaneGone(_))) = &built
+        && is_active(db, &family, &hash).await?
+    {
+        return Ok(FamilyReport {
+            family,
+            ..FamilyReport::default()
+        });
+    }
     let last = cut_over(db, plugin, options, progress).await?;
-    Ok(built.and(&last))
+    Ok(built?.and(&last))
 }
 
 /// How a shadow's rows differ from the live ones: the shadow is caught up
