@@ -150,6 +150,26 @@ pub(crate) async fn caught_up(db: &Db, plugin: &Plugin, follower: &Following) {
     }
 }
 
+/// `plugin deploy` of the test guest `orgs_v3` (a new column): staged to
+/// be built.
+async fn stage_v3(db: &Db, cache: &std::path::Path) -> Plugin {
+    let v3_file = support::guests().wasm("orgs_v3");
+    let deployed = registry::deploy(
+        db,
+        &v3_file,
+        "tester",
+        Some(cache),
+        Limits::default(),
+        false,
+    )
+    .await
+    .unwrap();
+    let Deployed::Staged(v3, Stage::Building) = deployed else {
+        panic!("a version with another table is staged: {deployed:?}");
+    };
+    v3
+}
+
 async fn blue_green(store: Store) {
     let t = support::test_db(store).await;
     let events = org_events(0..900);
@@ -197,20 +217,7 @@ async fn blue_green(store: Store) {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let v3_file = support::guests().wasm("orgs_v3");
-    let deployed = registry::deploy(
-        &t.db,
-        &v3_file,
-        "tester",
-        Some(cache.path()),
-        Limits::default(),
-        false,
-    )
-    .await
-    .unwrap();
-    let Deployed::Staged(mut v3, Stage::Building) = deployed else {
-        panic!("a version with another table is staged: {deployed:?}");
-    };
+    let mut v3 = stage_v3(&t.db, cache.path()).await;
     let options = deploy::BuildOptions {
         batch_size: 25,
         ..deploy::BuildOptions::default()
@@ -474,20 +481,7 @@ async fn run_cuts_over_first(store: Store) {
     let v1 = support::plugins(&["orgs"]).remove(0);
     caught_up(&t.db, &v1, &follower).await;
 
-    let v3_file = support::guests().wasm("orgs_v3");
-    let deployed = registry::deploy(
-        &t.db,
-        &v3_file,
-        "tester",
-        Some(cache.path()),
-        Limits::default(),
-        false,
-    )
-    .await
-    .unwrap();
-    let Deployed::Staged(mut v3, Stage::Building) = deployed else {
-        panic!("a version with another table is staged: {deployed:?}");
-    };
+    let mut v3 = stage_v3(&t.db, cache.path()).await;
     let hold = UntilRunCutsOver {
         db: t.db.clone(),
         hash: v3.hash.clone(),
