@@ -268,16 +268,15 @@ pub async fn run(
         started.elapsed().as_secs_f64(),
         plugins.len()
     ));
-    let line = |name: &str, path: &PathFigures| {
+    let line = |name: &str, elapsed: Duration, applied: u64| {
         format!(
-            "{name:>10}: {:>9.0} events/s ({:.2} s, {} family events applied)",
-            n_events as f64 / path.elapsed.as_secs_f64().max(1e-9),
-            path.elapsed.as_secs_f64(),
-            path.applied
+            "{name:>10}: {:>9.0} events/s ({:.2} s, {applied} family events applied)",
+            n_events as f64 / elapsed.as_secs_f64().max(1e-9),
+            elapsed.as_secs_f64(),
         )
     };
     let full_path = child::replay_path(launcher, place, options.batch_size, 1, say).await?;
-    say(line("full", &full_path));
+    say(line("full", full_path.elapsed, full_path.applied));
     let expected = tables(db, &plugins).await?;
     let same = |name: &str, got: Vec<(String, i64, String)>| -> Result<(), StoreError> {
         if got == expected {
@@ -290,21 +289,24 @@ pub async fn run(
     };
     let workers_path =
         child::replay_path(launcher, place, options.batch_size, options.workers, say).await?;
-    say(line(&format!("workers{}", options.workers), &workers_path));
+    let workers_name = format!("workers{}", options.workers);
+    say(line(
+        &workers_name,
+        workers_path.elapsed,
+        workers_path.applied,
+    ));
     same("workers", tables(db, &plugins).await?)?;
-    let (elapsed, applied) = reference(db, &mut plugins).await?;
-    let reference_path = PathFigures {
-        elapsed,
-        applied,
-        peak_rss_mb: 0.0,
-    };
-    say(line("reference", &reference_path));
+    let (reference_elapsed, reference_applied) = reference(db, &mut plugins).await?;
+    say(line("reference", reference_elapsed, reference_applied));
     same("reference", tables(db, &plugins).await?)?;
-    for (name, path) in [("workers", workers_path), ("reference", reference_path)] {
-        if path.applied != full_path.applied {
+    for (name, applied) in [
+        ("workers", workers_path.applied),
+        ("reference", reference_applied),
+    ] {
+        if applied != full_path.applied {
             return Err(StoreError::Corrupt(format!(
-                "the {name} path applied {} events, the full path {}",
-                path.applied, full_path.applied
+                "the {name} path applied {applied} events, the full path {}",
+                full_path.applied
             ))
             .into());
         }
@@ -314,7 +316,7 @@ pub async fn run(
         n_applied: full_path.applied,
         full: full_path.elapsed,
         workers: workers_path.elapsed,
-        reference: reference_path.elapsed,
+        reference: reference_elapsed,
         peak_rss_mb: full_path.peak_rss_mb,
         workers_peak_rss_mb: workers_path.peak_rss_mb,
     })

@@ -114,12 +114,14 @@ impl<'d> Merger<'d> {
             };
             let floor = pending.ledger.floor(&self.tables, &footprint);
             let candidate = Candidate::of(table, mutation);
-            // The row, when the mutation names one whole key.
-            let row: Option<(usize, Vec<&Value>)> = footprint
-                .key
-                .iter()
-                .copied()
-                .collect::<Option<_>>()
+            // The row of a mutation later updates may fuse into (or that
+            // may fuse into an earlier one): it names one whole key. A
+            // stale entry is harmless: whatever touched the row since
+            // raises the floor.
+            let row: Option<(usize, Vec<&Value>)> = candidate
+                .as_ref()
+                .filter(|c| c.takes_updates())
+                .and_then(|_| footprint.key.iter().copied().collect::<Option<_>>())
                 .map(|key| (index, key));
             if let (Some(row), Some(candidate)) = (&row, &candidate)
                 && candidate.is_sparse()
@@ -131,15 +133,10 @@ impl<'d> Merger<'d> {
             {
                 continue;
             }
-            let takes_updates = candidate.as_ref().is_some_and(Candidate::takes_updates);
             let spot = self.place(&mut pending.layers, floor, index, mutation, candidate);
             pending.ledger.record(&footprint, spot.layer);
             if let Some(row) = row {
-                if takes_updates {
-                    pending.changes.insert(row, spot);
-                } else {
-                    pending.changes.remove(&row);
-                }
+                pending.changes.insert(row, spot);
             }
         }
         self.flush(&mut out, &mut pending)?;
