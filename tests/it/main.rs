@@ -19,6 +19,7 @@ mod hosts;
 mod import;
 mod isolation;
 mod live;
+mod lookahead;
 mod merged;
 mod metrics;
 mod mutations;

@@ -10,6 +10,7 @@
 //! `wasm32-wasip2`) is defined as a trap: no files, network, clock,
 //! randomness or environment.
 
+mod ahead;
 #[doc(hidden)]
 pub mod bindings;
 pub mod cache;
@@ -18,6 +19,7 @@ pub mod convert;
 pub mod limits;
 pub mod registry;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -25,6 +27,7 @@ use projection_sdk::{Description, Event, EventFilter, Mutation, ProjectionError}
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
+pub use ahead::LookupCounts;
 use bindings::projector::projection::types as w;
 use bindings::{Plugin as Bindings, PluginPre};
 pub use cache::Origin;
@@ -111,8 +114,13 @@ pub enum LookupSource {
     /// Nothing: every look-up finds no events.
     #[default]
     Nothing,
-    /// The event store.
+    /// The event store. Look-ups the batch's events are expected to make
+    /// are answered ahead, in a few queries (see `ahead.rs`); the others
+    /// one by one. The answers are the same either way.
     Store(Db),
+    /// The event store, one query per look-up (the plain way, and the
+    /// reference handler's).
+    StoreOneByOne(Db),
     /// A fixed list (conformance cases).
     Events(Vec<Event>),
 }
@@ -171,6 +179,12 @@ struct HostState {
     /// Look-ups made so far, per event of the batch.
     lookups: Vec<u32>,
     max_lookups: u32,
+    /// Answers fetched ahead for this call's look-ups.
+    ahead: ahead::Answers,
+    /// While probing: the look-ups made that `ahead` does not answer.
+    probe: Option<Vec<(u32, EventFilter)>>,
+    /// How this call's look-ups were answered.
+    counts: LookupCounts,
     lookup_fault: Option<LookupFault>,
     runtime: Option<tokio::runtime::Handle>,
     /// The plugin's last panic message (its panic hook logs it).
@@ -193,6 +207,18 @@ impl HostState {
                     "find-events named event {event_index} of a batch of {n_events} events"
                 ))
             })?;
+        if let Some(recorded) = &mut self.probe {
+            if let Some(found) = ahead::answered(&self.ahead, event_index, filter) {
+                return Ok(found.clone());
+            }
+            let cap = usize::try_from(self.max_lookups)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(n_events);
+            if recorded.len() < cap {
+                recorded.push((event_index, filter.clone()));
+            }
+            return Ok(Vec::new());
+        }
         let done = self
             .lookups
             .get_mut(index)
@@ -203,6 +229,10 @@ impl HostState {
             .unwrap_or(u32::MAX);
         if let Some(fault) = too_many_lookups(done, self.max_lookups) {
             return Err(fault);
+        }
+        if let Some(found) = ahead::answered(&self.ahead, event_index, filter) {
+            self.counts.ahead += 1;
+            return Ok(found.clone());
         }
         let before = &self.batch[index];
         match &self.lookup {
@@ -221,7 +251,8 @@ impl HostState {
                 }
                 Ok(found)
             }
-            LookupSource::Store(db) => {
+            LookupSource::Store(db) | LookupSource::StoreOneByOne(db) => {
+                self.counts.one_by_one += 1;
                 let runtime = self.runtime.as_ref().ok_or_else(|| {
                     LookupFault::Host("no async runtime to query the event store on".into())
                 })?;
@@ -253,6 +284,10 @@ impl bindings::projector::projection::host::Host for HostState {
     }
 
     fn log(&mut self, level: w::Level, message: String) {
+        if self.probe.is_some() {
+            // A probe's lines would repeat the call's.
+            return;
+        }
         let family = self.family.as_str();
         match level {
             w::Level::Debug => tracing::debug!(family, "{message}"),
@@ -314,6 +349,11 @@ pub struct Plugin {
     /// Set while the plugin builds its family aside: the lane, and the
     /// family's own description ([`Plugin::enter_lane`]).
     lane: Option<(Lane, Description)>,
+    /// Per event type handled so far, whether its events made look-ups:
+    /// the events to probe are those of types that did and of new types.
+    learned: HashMap<String, bool>,
+    /// How its look-ups were answered.
+    counts: LookupCounts,
 }
 
 /// A family's handler compiled natively into the calling binary (the bench:
@@ -421,6 +461,8 @@ impl Plugin {
             live: None,
             native: None,
             lane: None,
+            learned: HashMap::new(),
+            counts: LookupCounts::default(),
         };
         let description = plugin.describe().map_err(|e| match e {
             PluginError::Trap { message, .. } if message.contains("type mismatch") => invalid(format!(
@@ -439,6 +481,12 @@ impl Plugin {
         &self.description.name
     }
 
+    /// How the plugin's look-ups were answered since it was loaded (or
+    /// forked).
+    pub fn lookup_counts(&self) -> LookupCounts {
+        self.counts
+    }
+
     fn new_store(&self) -> Store<HostState> {
         let state = HostState {
             limits: StoreLimitsBuilder::new()
@@ -450,6 +498,9 @@ impl Plugin {
             batch: Vec::new(),
             lookups: Vec::new(),
             max_lookups: self.limits.max_lookups_per_event,
+            ahead: ahead::Answers::new(),
+            probe: None,
+            counts: LookupCounts::default(),
             lookup_fault: None,
             runtime: None,
             panic: None,
@@ -584,6 +635,10 @@ impl Plugin {
         let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
         let wit_events: Vec<w::Event> = events.iter().map(convert::event_to_wit).collect();
         let runtime = tokio::runtime::Handle::try_current().ok();
+        let answers = match (&lookup, &runtime) {
+            (LookupSource::Store(db), Some(runtime)) => self.look_ahead(events, db, runtime)?,
+            _ => ahead::Answers::new(),
+        };
         let path = self.path.clone();
         let (store, bindings) = self.instance()?;
         {
@@ -591,6 +646,9 @@ impl Plugin {
             state.batch = events.to_vec();
             state.lookups = vec![0; events.len()];
             state.max_lookups = limits.max_lookups_per_event;
+            state.ahead = answers;
+            state.probe = None;
+            state.counts = LookupCounts::default();
             state.lookup = lookup;
             state.lookup_fault = None;
             state.panic = None;
@@ -606,10 +664,14 @@ impl Plugin {
         let result = bindings
             .projector_projection_family()
             .call_handle(&mut *store, &wit_events);
-        let lookup_fault = store.data_mut().lookup_fault.take();
-        store.data_mut().batch.clear();
-        store.data_mut().lookups.clear();
-        store.data_mut().lookup = LookupSource::Nothing;
+        let state = store.data_mut();
+        let lookup_fault = state.lookup_fault.take();
+        let lookups = std::mem::take(&mut state.lookups);
+        let counts = state.counts;
+        state.batch.clear();
+        state.ahead.clear();
+        state.lookup = LookupSource::Nothing;
+        self.learn(events, &lookups, counts);
         if let Some(fault) = lookup_fault {
             // The import trapped: the call failed and the instance with it.
             self.live = None;
@@ -660,6 +722,21 @@ impl Plugin {
         Ok(converted)
     }
 
+    /// Remember the event types that looked events up (the events to probe
+    /// next time), and count how the call's look-ups were answered.
+    fn learn(&mut self, events: &[Event], lookups: &[u32], counts: LookupCounts) {
+        for (event, n) in events.iter().zip(lookups) {
+            match self.learned.get_mut(&event.event_type) {
+                Some(looks_up) => *looks_up |= *n > 0,
+                None => {
+                    self.learned.insert(event.event_type.clone(), *n > 0);
+                }
+            }
+        }
+        self.counts.ahead += counts.ahead;
+        self.counts.one_by_one += counts.one_by_one;
+    }
+
     fn too_large(&mut self, message: String) -> PluginError {
         self.live = None;
         PluginError::OutputTooLarge {
@@ -685,6 +762,8 @@ impl Plugin {
             live: None,
             native: self.native,
             lane: self.lane.clone(),
+            learned: self.learned.clone(),
+            counts: LookupCounts::default(),
         }
     }
 
@@ -703,6 +782,8 @@ impl Plugin {
             live: None,
             native: Some(handle),
             lane: None,
+            learned: HashMap::new(),
+            counts: LookupCounts::default(),
         }
     }
 }
@@ -721,10 +802,10 @@ fn handle_native(
     events
         .iter()
         .map(|event| match (lookup, &runtime) {
-            (LookupSource::Store(_), None) => Err(PluginError::Lookup(
-                "no async runtime to query the event store on".into(),
-            )),
-            (LookupSource::Store(db), Some(runtime)) => {
+            (LookupSource::Store(_) | LookupSource::StoreOneByOne(_), None) => Err(
+                PluginError::Lookup("no async runtime to query the event store on".into()),
+            ),
+            (LookupSource::Store(db) | LookupSource::StoreOneByOne(db), Some(runtime)) => {
                 let store = StoreLookup {
                     db,
                     before: event,

@@ -50,7 +50,8 @@ pub(super) struct Family {
     pub(super) version: String,
     /// The family's failed events, cleared when they apply.
     pub(super) failing: std::sync::Arc<HashSet<FailureKey>>,
-    /// One statement per mutation, each event in a savepoint (a baseline).
+    /// One statement per mutation, each event in a savepoint, and one query
+    /// per look-up (a baseline).
     pub(super) statement_per_event: bool,
     /// The family's generation when its checkpoints were read: an apply
     /// after it moved is refused ([`fence`]; `None` for a lane).

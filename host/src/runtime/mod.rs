@@ -131,8 +131,9 @@ pub struct Control {
     pub stop: Option<tokio::sync::watch::Receiver<bool>>,
     /// Count pending events first (for the progress bar).
     pub count_pending: bool,
-    /// Apply one statement per mutation, each event in a savepoint (the
-    /// reference handler's way; a benchmark baseline).
+    /// Apply one statement per mutation, each event in a savepoint, and
+    /// make one query per event look-up (the reference handler's way; a
+    /// benchmark baseline).
     pub statement_per_event: bool,
 }
 

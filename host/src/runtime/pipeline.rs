@@ -146,17 +146,26 @@ impl Reader<'_> {
 
 /// Run the plugin on a read batch, check its mutations and merge the fast
 /// path's statements.
+///
+/// `one_by_one` makes every look-up a query of its own (the reference
+/// handler's way) instead of answering the batch's look-ups ahead.
 pub(super) fn plan(
     db: &Db,
     plugin: &mut Plugin,
     read: Read,
     stops: &Stops,
+    one_by_one: bool,
 ) -> Result<Planned, RuntimeError> {
     let started = Instant::now();
+    let lookup = if one_by_one {
+        LookupSource::StoreOneByOne(db.clone())
+    } else {
+        LookupSource::Store(db.clone())
+    };
     let outcomes = if read.events.is_empty() {
         Vec::new()
     } else {
-        run_plugin(db, plugin, &read.events)?
+        run_plugin(plugin, &read.events, &lookup)?
     };
     let plans = plan_batch(&plugin.description, &read.events, outcomes);
     let merged = merge::statements(
@@ -219,12 +228,12 @@ impl Planned {
 /// batch is retried event by event to find the bad event; the events before
 /// it still apply.
 fn run_plugin(
-    db: &Db,
     plugin: &mut Plugin,
     events: &[Event],
+    lookup: &LookupSource,
 ) -> Result<Vec<Outcome>, RuntimeError> {
     let call = |plugin: &mut Plugin, events: &[Event]| {
-        tokio::task::block_in_place(|| plugin.handle(events, LookupSource::Store(db.clone())))
+        tokio::task::block_in_place(|| plugin.handle(events, lookup.clone()))
     };
     match call(plugin, events) {
         Ok(outcomes) => Ok(outcomes

@@ -265,7 +265,14 @@ impl<'a> FamilyReplay<'a> {
         else {
             return Ok(None);
         };
-        pipeline::plan(self.db, plugin, read, &self.stops).map(Some)
+        pipeline::plan(
+            self.db,
+            plugin,
+            read,
+            &self.stops,
+            self.family.statement_per_event,
+        )
+        .map(Some)
     }
 
     /// *Apply*: the batch's transaction, on a task of its own, so the next

@@ -7,46 +7,20 @@
 mod batch;
 pub mod import;
 mod lag;
+mod lookup;
 pub mod order;
 
 pub use batch::{Batch, BatchQuery, WINDOW_ROWS, read_batch};
 pub use lag::{Lag, family_lag};
+pub use lookup::{LookupError, MAX_LOOKUP_EVENTS, find_events, find_events_ahead};
 
-use projection_sdk::{Event, EventFilter, Subscription};
+use projection_sdk::{Event, Subscription};
 use sqlx::Row;
 
 use crate::event_order::{self, Part, Scope};
 use crate::store::bind::ph;
 use crate::store::{Db, Dialect, StoreError};
 use crate::time;
-
-/// Most events one look-up returns. A look-up that matches more fails
-/// ([`LookupError::TooManyEvents`]) rather than answer with a prefix.
-pub const MAX_LOOKUP_EVENTS: i64 = 10_000;
-
-/// Why a look-up has no truthful answer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LookupError {
-    /// The store failed.
-    #[error("event look-up failed: {0}")]
-    Store(StoreError),
-    /// More events match than one look-up may return.
-    #[error(
-        "an event look-up matched more than {limit} events (the look-up cap); \
-         answering with the first {limit} would be wrong, so the event fails"
-    )]
-    TooManyEvents {
-        /// The cap ([`MAX_LOOKUP_EVENTS`]).
-        limit: i64,
-    },
-}
-
-impl From<StoreError> for LookupError {
-    fn from(error: StoreError) -> Self {
-        LookupError::Store(error)
-    }
-}
 
 fn columns(dialect: Dialect) -> &'static str {
     match dialect {
@@ -73,6 +47,10 @@ struct Params {
     /// a sort of everything in range whenever it estimates the range to be
     /// small.
     ordered_walk: bool,
+    /// Planned once and not kept: a statement whose text varies with its
+    /// input (a list of look-ups), which would crowd the connection's
+    /// prepared-statement cache.
+    once: bool,
 }
 
 impl Params {
@@ -82,6 +60,7 @@ impl Params {
             values: Vec::new(),
             ints: Vec::new(),
             ordered_walk: false,
+            once: false,
         }
     }
 
@@ -112,15 +91,19 @@ impl Params {
     /// An event's place in the global order, bound: the values of
     /// [`event_order::tuple`] with [`Scope::Global`].
     fn key(&mut self, event: &Event) -> String {
-        let parts: Vec<String> = event_order::parts(event)
+        format!("({})", self.key_parts(event).join(", "))
+    }
+
+    /// The placeholders of [`Params::key`], one per column of the order.
+    fn key_parts(&mut self, event: &Event) -> Vec<String> {
+        event_order::parts(event)
             .into_iter()
             .map(|part| match part {
                 Part::Decimal(position) => self.typed(position, "DECIMAL"),
                 Part::Int(value, cast) => self.int(value, cast),
                 Part::Text(value) => self.text(value),
             })
-            .collect();
-        format!("({})", parts.join(", "))
+            .collect()
     }
 }
 
@@ -134,7 +117,7 @@ async fn fetch(
 ) -> Result<Vec<(Event, Vec<i64>)>, StoreError> {
     macro_rules! run {
         ($pool:expr) => {{
-            let mut query = sqlx::query(sql).persistent(!params.ordered_walk);
+            let mut query = sqlx::query(sql).persistent(!params.ordered_walk && !params.once);
             for (i, value) in params.values.iter().enumerate() {
                 match params.ints.iter().find(|(at, _)| *at == i) {
                     Some((_, n)) => query = query.bind(*n),
@@ -213,54 +196,6 @@ pub async fn get_event(
         p.int(sequence, "BIGINT"),
     );
     Ok(fetch(db, &sql, p, 0).await?.pop().map(|(event, _)| event))
-}
-
-/// Stored events of `before`'s tenant that come before it and pass `filter`,
-/// oldest first; more than [`MAX_LOOKUP_EVENTS`] is an error, never a
-/// shortened answer.
-pub async fn find_events(
-    db: &Db,
-    before: &Event,
-    filter: &EventFilter,
-) -> Result<Vec<Event>, LookupError> {
-    let mut p = Params::new(db.dialect());
-    let mut sql = format!(
-        "SELECT {} FROM {} e WHERE e.instance_id = {} AND e.aggregate_type = {}",
-        columns(db.dialect()),
-        db.events_table(),
-        p.text(&before.instance_id),
-        p.text(&filter.aggregate_type),
-    );
-    if !filter.aggregate_ids.is_empty() {
-        sql.push_str(&format!(
-            " AND e.aggregate_id IN ({})",
-            p.list(&filter.aggregate_ids)
-        ));
-    }
-    if !filter.event_types.is_empty() {
-        sql.push_str(&format!(
-            " AND e.event_type IN ({})",
-            p.list(&filter.event_types)
-        ));
-    }
-    sql.push_str(&format!(
-        " AND {} < {} ORDER BY {} LIMIT {}",
-        event_order::tuple("e", Scope::Global),
-        p.key(before),
-        event_order::order_by("e"),
-        MAX_LOOKUP_EVENTS + 1
-    ));
-    let events: Vec<Event> = fetch(db, &sql, p, 0)
-        .await?
-        .into_iter()
-        .map(|(event, _)| event)
-        .collect();
-    if i64::try_from(events.len()).unwrap_or(i64::MAX) > MAX_LOOKUP_EVENTS {
-        return Err(LookupError::TooManyEvents {
-            limit: MAX_LOOKUP_EVENTS,
-        });
-    }
-    Ok(events)
 }
 
 /// Per tenant: how many events of these types come after the family's checkpoint.

@@ -217,7 +217,7 @@ impl Payload {
 }
 
 /// Which stored events a look-up wants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EventFilter {
     /// Aggregate type.
     pub aggregate_type: String,

@@ -10,6 +10,10 @@
 //! recursion, an enormous output or value, a panic, a flood of look-ups.
 //! `hostile.lookup_all` is well-behaved: it counts the tenant's `bulk`
 //! events (which the host refuses to answer past its look-up cap).
+//! `hostile.lookup_shifting` looks up another `bulk` aggregate at every
+//! call (it keeps a count across calls), and `hostile.lookup_chain` picks
+//! its second look-up by its first's answer: look-ups answered ahead must
+//! still be the answers to the look-ups the call makes.
 
 use projection_sdk::{
     ColumnType, Context, Description, Event, EventFilter, Family, Mutation, ProjectionError, Table,
@@ -60,6 +64,8 @@ impl Family for Hostile {
                     "hostile.big_value",
                     "hostile.lookup_loop",
                     "hostile.lookup_all",
+                    "hostile.lookup_shifting",
+                    "hostile.lookup_chain",
                     "hostile.tenant_case",
                     "hostile.tenant_spaces",
                     "hostile.update_tenant",
@@ -129,6 +135,20 @@ impl Family for Hostile {
                         .build(),
                 ]
             }
+            // n = k * 1000 + the `bulk` events of aggregate `b{k % 3}`, k
+            // counting this plugin's calls of the event type.
+            "hostile.lookup_shifting" => {
+                let k = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let found = ctx.find_events(&bulk(&format!("b{}", k % 3))).len() as i64;
+                vec![row_n(event, k as i64 * 1000 + found)]
+            }
+            // n = first * 1000 + second: `first` counts aggregate `b0`,
+            // `second` aggregate `b{first % 3}`.
+            "hostile.lookup_chain" => {
+                let first = ctx.find_events(&bulk("b0")).len();
+                let second = ctx.find_events(&bulk(&format!("b{}", first % 3))).len();
+                vec![row_n(event, first as i64 * 1000 + second as i64)]
+            }
             "hostile.tenant_case" => {
                 vec![
                     own()
@@ -181,6 +201,26 @@ pub const BIG_VALUE_BYTES: usize = 64 << 20;
 pub const LOOKUP_LOOP: usize = 5_000;
 /// The column name `hostile.sql_column` writes.
 pub const SQL_COLUMN: &str = "id\"; DROP TABLE x; --";
+
+/// Calls of `hostile.lookup_shifting` so far.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// This event's row with `n`.
+fn row_n(event: &Event, n: i64) -> Mutation {
+    insert(TABLE)
+        .value("id", format!("{}-{}", event.aggregate_id, event.sequence))
+        .value("n", Value::Int(n))
+        .build()
+}
+
+/// The `bulk.added` events of one `bulk` aggregate.
+fn bulk(id: &str) -> EventFilter {
+    EventFilter {
+        aggregate_type: "bulk".to_owned(),
+        aggregate_ids: vec![id.to_owned()],
+        event_types: vec!["bulk.added".to_owned()],
+    }
+}
 
 fn filter(aggregate_type: &str) -> EventFilter {
     EventFilter {
