@@ -263,6 +263,37 @@ async fn answers_ahead_follow_the_calls_look_ups(store: Store) {
     t2.finish().await;
 }
 
+/// A plugin that panics when a look-up finds nothing traps in every
+/// probe: its look-ups are made one by one, with the same outcomes.
+async fn a_probe_that_traps_leaves_the_look_ups_to_the_call(store: Store) {
+    let t = support::test_db(store).await;
+    let mut plugins = support::plugins(&["hostile"]);
+    let plugin = &mut plugins[0];
+    let batch = interleaved(&t.db, "hostile.lookup_or_panic", 10).await;
+    let expected: Vec<usize> = (0..10).map(|i| bulk_before(i, 0)).collect();
+    for call in 1..=2 {
+        assert_eq!(ns(&handle(plugin, &batch, &t.db)), expected);
+        assert_eq!(
+            plugin.lookup_counts(),
+            LookupCounts {
+                ahead: 0,
+                one_by_one: 10 * call
+            }
+        );
+    }
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_that_traps_leaves_the_look_ups_to_the_call_on_sqlite() {
+    a_probe_that_traps_leaves_the_look_ups_to_the_call(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_that_traps_leaves_the_look_ups_to_the_call_on_postgres() {
+    a_probe_that_traps_leaves_the_look_ups_to_the_call(Store::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_ahead_follow_the_calls_look_ups_on_sqlite() {
     answers_ahead_follow_the_calls_look_ups(Store::Sqlite).await;

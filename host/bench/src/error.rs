@@ -12,6 +12,9 @@ pub enum BenchError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The generated stream cannot be measured as it is.
+    #[error("the generated stream: {0}")]
+    Stream(String),
     /// A child process of the bench failed or printed no figures.
     #[error("{what}: {detail}")]
     Child {

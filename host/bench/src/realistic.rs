@@ -3,13 +3,15 @@
 //! leaving the same tables:
 //!
 //! - *full*: `replay` of every family on one worker (the full path: read
-//!   in global order, batches of `--batch-size`, merged statements, the
-//!   apply of batch N beside the plan of batch N+1);
+//!   in global order, batches of `--batch-size`, each batch's look-ups
+//!   answered ahead, merged statements, the apply of batch N beside the
+//!   plan of batch N+1);
 //! - *workers*: the same on `--workers` workers (groups of (family, part)
 //!   units side by side);
 //! - *reference*: the way the reference's projection handlers work, per
 //!   (family, tenant) one after another: batches of 200 events, each
-//!   event's statements one by one inside a savepoint.
+//!   event's statements one by one inside a savepoint, each look-up a
+//!   query of its own.
 //!
 //! The full path and the workers path each run in a child process of their
 //! own ([`child`]), so the peak RSS of each is the replay's alone (the
@@ -80,7 +82,7 @@ impl Figures {
 }
 
 /// Generate the stream into a file, then import it in chunks.
-async fn load(db: &Db, options: &Options, dir: &Path) -> Result<usize, RuntimeError> {
+async fn load(db: &Db, options: &Options, dir: &Path) -> Result<usize, BenchError> {
     let path = dir.join("realistic.jsonl");
     let config = streams::Config {
         seed: 17,
@@ -115,7 +117,30 @@ async fn load(db: &Db, options: &Options, dir: &Path) -> Result<usize, RuntimeEr
     if !chunk.is_empty() {
         n += append(db, &chunk).await?;
     }
+    in_the_past(last_position.as_ref())?;
     Ok(n)
+}
+
+/// Refuse a stream whose last event lies in the future: the host reads
+/// only below its clock, so such events would stay unread and every rate
+/// would count events no path applied.
+fn in_the_past(last: Option<&serde_json::Value>) -> Result<(), BenchError> {
+    let position = last
+        .and_then(|p| match p {
+            serde_json::Value::String(text) => text.parse::<f64>().ok(),
+            other => other.as_f64(),
+        })
+        .unwrap_or(0.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    if position >= now {
+        return Err(BenchError::Stream(format!(
+            "its last event is at position {position:.6}, after the present ({now:.0}); \
+             the host reads only events below its clock, so these would stay unread"
+        )));
+    }
+    Ok(())
 }
 
 async fn append(db: &Db, text: &str) -> Result<usize, RuntimeError> {
@@ -320,4 +345,23 @@ pub async fn run(
         peak_rss_mb: full_path.peak_rss_mb,
         workers_peak_rss_mb: workers_path.peak_rss_mb,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_the_past;
+    use crate::error::BenchError;
+
+    #[test]
+    fn a_stream_that_ends_in_the_future_is_refused() {
+        let past = serde_json::json!("1790812800.000000");
+        assert!(in_the_past(Some(&past)).is_ok());
+        let future = serde_json::json!("4102444800.000001");
+        let err = in_the_past(Some(&future)).unwrap_err();
+        assert!(
+            matches!(&err, BenchError::Stream(m) if m.contains("after the present")),
+            "{err}"
+        );
+        assert!(in_the_past(Some(&serde_json::json!(4102444800.5))).is_err());
+    }
 }

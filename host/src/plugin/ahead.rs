@@ -29,6 +29,9 @@ use crate::store::Db;
 /// Most probes before a batch.
 const ROUNDS: usize = 3;
 
+/// Most look-ups a probe records per event (the rest are made one by one).
+pub(super) const RECORDED_PER_EVENT: usize = 8;
+
 /// Answers for a call, by the event's index in the batch.
 pub(super) type Answers = HashMap<u32, Vec<(EventFilter, Vec<Event>)>>;
 

@@ -211,10 +211,11 @@ impl HostState {
             if let Some(found) = ahead::answered(&self.ahead, event_index, filter) {
                 return Ok(found.clone());
             }
-            let cap = usize::try_from(self.max_lookups)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(n_events);
-            if recorded.len() < cap {
+            // Only look-ups of named aggregates are answered ahead; a few
+            // per event is what families make.
+            if !filter.aggregate_ids.is_empty()
+                && recorded.len() < n_events.saturating_mul(ahead::RECORDED_PER_EVENT)
+            {
                 recorded.push((event_index, filter.clone()));
             }
             return Ok(Vec::new());

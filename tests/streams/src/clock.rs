@@ -7,6 +7,10 @@ use crate::rng::Rng;
 /// 2026-02-02T08:00:00Z in microseconds since the Unix epoch.
 pub(crate) const START: i64 = 1_770_019_200_000_000;
 
+/// 2026-10-01T00:00:00Z: no stream reaches past it, so none lies in the
+/// future of a run (see `stream::fit_before`).
+pub(crate) const LATEST: i64 = 1_790_812_800_000_000;
+
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
 

@@ -13,7 +13,10 @@
 //! NULL payloads for events without data, legacy event names, transactions
 //! of one or many events, removals of parents before and after their
 //! children. The same [`Config`] always gives the same stream: the random
-//! source is a seeded splitmix64 written here, not a library.
+//! source is a seeded splitmix64 written here, not a library. Transactions
+//! start on 2026-02-02 and come seconds to minutes apart; a stream long
+//! enough to run past 2026-10-01 has its times squeezed to end there, as a
+//! host reads only events below its clock.
 //!
 //! | module | what it writes |
 //! |---|---|

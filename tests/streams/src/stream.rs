@@ -168,9 +168,109 @@ impl Stream {
         }
     }
 
-    /// The events, the open transaction cut at `limit` events in all.
+    /// The events, the open transaction cut at `limit` events in all, their
+    /// times squeezed to end by [`clock::LATEST`] ([`fit_before`]).
     pub(crate) fn into_lines(mut self, limit: usize) -> Vec<Line> {
         self.lines.truncate(limit);
+        fit_before(&mut self.lines, clock::LATEST);
         self.lines
+    }
+}
+
+/// Squeeze the times of a stream that reaches past `latest` into
+/// [`clock::START`]..=`latest`: each transaction's time scaled toward the
+/// start, and kept at least a microsecond after the one before, so the
+/// transactions keep their order and stay apart. A stream that ends in
+/// time is left as it is.
+///
+/// A host reads only events below its clock (positions are commit times),
+/// so an event stamped in the future of a run would stay unread.
+fn fit_before(lines: &mut [Line], latest: i64) {
+    let Some(last) = lines.last().map(|l| l.created_at) else {
+        return;
+    };
+    if last <= latest {
+        return;
+    }
+    let n = i64::try_from(lines.len()).unwrap_or(i64::MAX);
+    let room = i128::from((latest - clock::START).saturating_sub(n).max(0));
+    let span = i128::from((last - clock::START).max(1));
+    let mut previous: Option<(i64, i64)> = None;
+    for line in lines.iter_mut() {
+        let scaled = clock::START
+            + i64::try_from(i128::from(line.created_at - clock::START) * room / span).unwrap_or(0);
+        let fitted = match previous {
+            Some((was, now)) if was == line.created_at => now,
+            Some((_, now)) => scaled.max(now + 1),
+            None => scaled,
+        };
+        previous = Some((line.created_at, fitted));
+        line.created_at = fitted;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, fit_before};
+    use crate::clock::START;
+
+    fn line(created_at: i64) -> Line {
+        Line {
+            instance_id: "i".into(),
+            aggregate_type: "user".into(),
+            aggregate_id: "u".into(),
+            event_type: "user.human.added".into(),
+            sequence: 1,
+            revision: 2,
+            created_at,
+            payload: None,
+            creator: "c".into(),
+            owner: "o".into(),
+            in_tx_order: 1,
+        }
+    }
+
+    /// Transactions of one to three events, from one microsecond to an
+    /// hour apart.
+    fn times() -> Vec<i64> {
+        let mut now = START;
+        let mut times = Vec::new();
+        for tx in 0..5_000_i64 {
+            for _ in 0..=tx % 3 {
+                times.push(now);
+            }
+            now += [1, 7, 3_600_000_000, 450_000][usize::try_from(tx % 4).unwrap_or(0)];
+        }
+        times
+    }
+
+    #[test]
+    fn a_stream_past_the_latest_time_is_squeezed_in_keeping_its_transactions() {
+        let before = times();
+        let mut lines: Vec<Line> = before.iter().map(|t| line(*t)).collect();
+        let latest = START + 1_000_000_000;
+        assert!(*before.last().unwrap() > latest);
+        fit_before(&mut lines, latest);
+        let after: Vec<i64> = lines.iter().map(|l| l.created_at).collect();
+        assert_eq!(after[0], START);
+        assert!(*after.last().unwrap() <= latest);
+        for i in 1..after.len() {
+            // Same transaction, same time; the next one strictly later.
+            assert_eq!(
+                before[i] == before[i - 1],
+                after[i] == after[i - 1],
+                "line {i}"
+            );
+            assert!(after[i] >= after[i - 1], "line {i}");
+        }
+    }
+
+    #[test]
+    fn a_stream_that_ends_in_time_is_left_as_it_is() {
+        let before = times();
+        let mut lines: Vec<Line> = before.iter().map(|t| line(*t)).collect();
+        fit_before(&mut lines, *before.last().unwrap());
+        let after: Vec<i64> = lines.iter().map(|l| l.created_at).collect();
+        assert_eq!(after, before);
     }
 }

@@ -14,6 +14,8 @@
 //! call (it keeps a count across calls), and `hostile.lookup_chain` picks
 //! its second look-up by its first's answer: look-ups answered ahead must
 //! still be the answers to the look-ups the call makes.
+//! `hostile.lookup_or_panic` panics when its look-up finds nothing, as a
+//! probe's look-ups do.
 
 use projection_sdk::{
     ColumnType, Context, Description, Event, EventFilter, Family, Mutation, ProjectionError, Table,
@@ -66,6 +68,7 @@ impl Family for Hostile {
                     "hostile.lookup_all",
                     "hostile.lookup_shifting",
                     "hostile.lookup_chain",
+                    "hostile.lookup_or_panic",
                     "hostile.tenant_case",
                     "hostile.tenant_spaces",
                     "hostile.update_tenant",
@@ -148,6 +151,11 @@ impl Family for Hostile {
                 let first = ctx.find_events(&bulk("b0")).len();
                 let second = ctx.find_events(&bulk(&format!("b{}", first % 3))).len();
                 vec![row_n(event, first as i64 * 1000 + second as i64)]
+            }
+            "hostile.lookup_or_panic" => {
+                let found = ctx.find_events(&bulk("b0")).len();
+                assert!(found > 0, "aggregate b0 has no events");
+                vec![row_n(event, found as i64)]
             }
             "hostile.tenant_case" => {
                 vec![
