@@ -12,11 +12,13 @@
 //! these answers when the same event made the same look-up, and from the
 //! store otherwise.
 //!
-//! The answers are the store's, for the event and filter the real call
-//! names, so the outcome is the same as one query per look-up: the probe's
-//! own outcomes are thrown away, and a plugin has no means to tell a probe
-//! from a call (it has no clock and no state the host keeps). A probe that
-//! traps or runs out of fuel only means fewer answers ahead.
+//! An answer is used only for the look-up it answers (the same event, the
+//! same filter), and it is the store's, so the outcome is the same as with
+//! one query per look-up, whatever the probe did: its outcomes and log
+//! lines are dropped, and a plugin that keeps state across calls sees the
+//! probe as one more call (the contract lets the host call `handle` more
+//! than once on the same events). A probe that traps or runs out of fuel
+//! only means fewer answers ahead.
 
 use std::collections::{HashMap, HashSet};
 
