@@ -132,7 +132,6 @@ impl Plugin {
         known: &mut Answers,
     ) -> Result<Option<Vec<(u32, EventFilter)>>, PluginError> {
         let limits = self.limits;
-        let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
         let path = self.path.clone();
         let (store, bindings) = self.instance()?;
         {
@@ -146,16 +145,7 @@ impl Plugin {
             state.ahead = std::mem::take(known);
             state.probe = Some(Vec::new());
         }
-        store
-            .set_fuel(limits.fuel_per_event.saturating_mul(n_events))
-            .map_err(|e| PluginError::Invalid {
-                path,
-                message: format!("cannot set the call's fuel: {e}"),
-            })?;
-        store.set_epoch_deadline(limits.deadline_ticks());
-        let result = bindings
-            .projector_projection_family()
-            .call_handle(&mut *store, wit);
+        let result = super::call_handle(store, bindings, &limits, &path, wit)?;
         let state = store.data_mut();
         let recorded = state.probe.take().unwrap_or_default();
         *known = std::mem::take(&mut state.ahead);

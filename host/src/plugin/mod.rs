@@ -633,7 +633,6 @@ impl Plugin {
             return handle_native(native, events, &lookup, &self.limits, self.family());
         }
         let limits = self.limits;
-        let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
         let wit_events: Vec<w::Event> = events.iter().map(convert::event_to_wit).collect();
         let runtime = tokio::runtime::Handle::try_current().ok();
         let answers = match (&lookup, &runtime) {
@@ -655,16 +654,7 @@ impl Plugin {
             state.panic = None;
             state.runtime = runtime;
         }
-        store
-            .set_fuel(limits.fuel_per_event.saturating_mul(n_events))
-            .map_err(|e| PluginError::Invalid {
-                path,
-                message: format!("cannot set the call's fuel: {e}"),
-            })?;
-        store.set_epoch_deadline(limits.deadline_ticks());
-        let result = bindings
-            .projector_projection_family()
-            .call_handle(&mut *store, &wit_events);
+        let result = call_handle(store, bindings, &limits, &path, &wit_events)?;
         let state = store.data_mut();
         let lookup_fault = state.lookup_fault.take();
         let lookups = std::mem::take(&mut state.lookups);
@@ -787,6 +777,29 @@ impl Plugin {
             counts: LookupCounts::default(),
         }
     }
+}
+
+/// Give a call of `handle` on `events` its budget (fuel for that many
+/// events, the wall-clock deadline) and make it: the call's own result, or
+/// the error of a budget that could not be set.
+fn call_handle(
+    store: &mut Store<HostState>,
+    bindings: &Bindings,
+    limits: &Limits,
+    path: &Path,
+    events: &[w::Event],
+) -> Result<wasmtime::Result<Vec<w::Outcome>>, PluginError> {
+    let n_events = u64::try_from(events.len()).unwrap_or(u64::MAX).max(1);
+    store
+        .set_fuel(limits.fuel_per_event.saturating_mul(n_events))
+        .map_err(|e| PluginError::Invalid {
+            path: path.to_owned(),
+            message: format!("cannot set the call's fuel: {e}"),
+        })?;
+    store.set_epoch_deadline(limits.deadline_ticks());
+    Ok(bindings
+        .projector_projection_family()
+        .call_handle(&mut *store, events))
 }
 
 /// Run a native family on a batch with look-ups from `lookup`: the same
