@@ -68,15 +68,18 @@ fn filter(draw: &mut Draw) -> EventFilter {
     }
 }
 
-/// Every stored event, in global order.
-async fn stored(db: &host::store::Db) -> Vec<Event> {
-    let types: Vec<String> = TYPES.iter().map(|t| (*t).to_owned()).collect();
-    let events: Vec<String> = EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect();
+/// The stored events of these types (up to 10,000), in global order.
+async fn stored(
+    db: &host::store::Db,
+    aggregate_types: &[&str],
+    event_types: &[&str],
+) -> Vec<Event> {
+    let owned = |names: &[&str]| -> Vec<String> { names.iter().map(|n| (*n).to_owned()).collect() };
     source::read_batch(
         db,
         &BatchQuery {
-            aggregate_types: &types,
-            event_types: &events,
+            aggregate_types: &owned(aggregate_types),
+            event_types: &owned(event_types),
             instance_id: None,
             skip_instances: &[],
             after: None,
@@ -97,7 +100,7 @@ async fn answers_ahead_equal_answers_one_by_one(store: Store) {
         let t = support::test_db(store).await;
         let mut draw = Draw(seed);
         support::import_json(&t.db, &store_events(&mut draw, 600)).await;
-        let events = stored(&t.db).await;
+        let events = stored(&t.db, TYPES, EVENT_TYPES).await;
         assert_eq!(events.len(), 600);
         let filters: Vec<EventFilter> = (0..400).map(|_| filter(&mut draw)).collect();
         let lookups: Vec<(&Event, &EventFilter)> = filters
@@ -168,21 +171,7 @@ async fn interleaved(db: &host::store::Db, event_type: &str, n: usize) -> Vec<Ev
         events.push(event("t", "hostile", &format!("h{i}"), event_type));
     }
     support::import_json(db, &events).await;
-    source::read_batch(
-        db,
-        &BatchQuery {
-            aggregate_types: &["hostile".to_owned()],
-            event_types: &[event_type.to_owned()],
-            instance_id: None,
-            skip_instances: &[],
-            after: None,
-            limit: 1000,
-            below: None,
-        },
-    )
-    .await
-    .unwrap()
-    .events
+    stored(db, &["hostile"], &[event_type]).await
 }
 
 /// `bulk` events of aggregate `b{k % 3}` before the `i`-th hostile event.
@@ -332,13 +321,11 @@ async fn a_replay_answers_look_ups_ahead_to_the_same_tables(store: Store) {
     );
     support::assert_all_applied(&ahead.db, &fast).await;
     let total = |plugins: &[Plugin]| {
-        plugins.iter().fold(LookupCounts::default(), |sum, p| {
-            let c = p.lookup_counts();
-            LookupCounts {
-                ahead: sum.ahead + c.ahead,
-                one_by_one: sum.one_by_one + c.one_by_one,
-            }
-        })
+        let mut sum = LookupCounts::default();
+        for plugin in plugins {
+            sum += plugin.lookup_counts();
+        }
+        sum
     };
     let (fast, plain) = (total(&fast), total(&plain));
     assert_eq!(plain.ahead, 0);

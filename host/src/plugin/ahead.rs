@@ -59,6 +59,13 @@ pub struct LookupCounts {
     pub one_by_one: u64,
 }
 
+impl std::ops::AddAssign for LookupCounts {
+    fn add_assign(&mut self, other: LookupCounts) {
+        self.ahead += other.ahead;
+        self.one_by_one += other.one_by_one;
+    }
+}
+
 impl Plugin {
     /// Answer ahead the look-ups the batch's events will make, as far as
     /// the event types that looked events up before tell.
@@ -79,12 +86,12 @@ impl Plugin {
         if picked.len() < 2 {
             return Ok(Answers::new());
         }
-        let probed: Vec<Event> = picked.iter().map(|i| events[*i].clone()).collect();
+        let mut probed: Vec<Event> = picked.iter().map(|i| events[*i].clone()).collect();
         let wit: Vec<w::Event> = probed.iter().map(super::convert::event_to_wit).collect();
         let mut known = Answers::new();
         let mut tried: HashSet<(u32, EventFilter)> = HashSet::new();
         for _ in 0..ROUNDS {
-            let Some(recorded) = self.probe(&probed, &wit, &mut known)? else {
+            let Some(recorded) = self.probe(&mut probed, &wit, &mut known)? else {
                 break;
             };
             let fresh: Vec<(u32, EventFilter)> = recorded
@@ -124,10 +131,11 @@ impl Plugin {
 
     /// Run the plugin on `events` with the answers known so far; the
     /// look-ups it made that they do not answer, or `None` when the call
-    /// failed (the instance, poisoned, is dropped).
+    /// failed (the instance, poisoned, is dropped). The events are lent to
+    /// the call's state, not copied, and given back.
     fn probe(
         &mut self,
-        events: &[Event],
+        events: &mut Vec<Event>,
         wit: &[w::Event],
         known: &mut Answers,
     ) -> Result<Option<Vec<(u32, EventFilter)>>, PluginError> {
@@ -136,8 +144,8 @@ impl Plugin {
         let (store, bindings) = self.instance()?;
         {
             let state = store.data_mut();
-            state.batch = events.to_vec();
             state.lookups = vec![0; events.len()];
+            state.batch = std::mem::take(events);
             state.lookup = super::LookupSource::Nothing;
             state.lookup_fault = None;
             state.panic = None;
@@ -149,7 +157,7 @@ impl Plugin {
         let state = store.data_mut();
         let recorded = state.probe.take().unwrap_or_default();
         *known = std::mem::take(&mut state.ahead);
-        state.batch.clear();
+        *events = std::mem::take(&mut state.batch);
         state.lookups.clear();
         state.lookup_fault = None;
         state.panic = None;

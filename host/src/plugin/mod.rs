@@ -724,8 +724,7 @@ impl Plugin {
                 }
             }
         }
-        self.counts.ahead += counts.ahead;
-        self.counts.one_by_one += counts.one_by_one;
+        self.counts += counts;
     }
 
     fn too_large(&mut self, message: String) -> PluginError {

@@ -147,21 +147,16 @@ fn chunks<'f>(lookups: &[(&Event, &'f EventFilter)]) -> Vec<Chunk<'f>> {
     }
     let mut chunks = Vec::new();
     for ((aggregate_type, event_types), members) in kinds {
-        let mut chunk = Chunk {
+        let empty = || Chunk {
             aggregate_type,
             event_types: event_types.clone(),
             lookups: Vec::new(),
             pairs: Vec::new(),
         };
+        let mut chunk = empty();
         for (n, ids) in members {
             if chunk.pairs.len() + ids.len() > PAIRS_PER_QUERY {
-                let next = Chunk {
-                    aggregate_type,
-                    event_types: event_types.clone(),
-                    lookups: Vec::new(),
-                    pairs: Vec::new(),
-                };
-                chunks.push(std::mem::replace(&mut chunk, next));
+                chunks.push(std::mem::replace(&mut chunk, empty()));
             }
             let at = chunk.lookups.len();
             chunk.lookups.push(n);
