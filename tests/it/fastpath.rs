@@ -220,14 +220,19 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             row.build()
         });
     // Sometimes the row the latest insert of a new key made (`new` stands
-    // for it here; see `steps`).
+    // for it here; see `steps`); sometimes only if it is in a given state
+    // too (an equality besides the key).
     let update_by_key = (
         prop_oneof![1 => id(), 1 => Just(NEW_ID)],
         fields(),
         prop::bool::weighted(0.3),
+        prop::option::weighted(0.3, 0_i64..3),
     )
-        .prop_map(|(id, fields, copy_note)| {
+        .prop_map(|(id, fields, copy_note, state)| {
             let mut u = update(P).eq("id", id);
+            if let Some(state) = state {
+                u = u.eq("state", state);
+            }
             if copy_note {
                 u = u.op("previous_note", ColumnOp::CopyFrom("note".into()));
             }

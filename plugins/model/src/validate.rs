@@ -224,10 +224,10 @@ impl Scoped {
     ///   stamps alike and reads no column it sets (so `later` meets the rows
     ///   it met): one update of the columns either sets, `later`'s value
     ///   where both set one;
-    /// - after an insert, when its conditions pin exactly the primary key to
-    ///   the inserted row's values and it sets only columns the insert
-    ///   writes: the insert with `later`'s values (the same columns, so the
-    ///   same shape).
+    /// - after an insert, when its conditions are equalities the inserted
+    ///   row meets, the whole primary key among them, and it sets only
+    ///   columns the insert writes: the insert with `later`'s values (the
+    ///   same columns, so the same shape).
     ///
     /// `None` for anything else.
     pub fn followed_by(&self, later: &Scoped, primary_key: &[String]) -> Option<Scoped> {
@@ -282,16 +282,22 @@ impl Scoped {
                 bump,
             } => {
                 let value = |column: &str| values.iter().find(|c| c.column == column);
+                // Every condition an equality the inserted row meets, and
+                // the primary key among them.
+                let met = |c: &Condition| {
+                    matches!(c, Condition::All(Predicate::Compare {
+                        column, op: CompareOp::Eq, value: v,
+                    }) if *v != Value::Null
+                        && value(column).is_some_and(|cell| cell.value == *v))
+                };
+                let names = |k: &String| {
+                    later_conditions.iter().any(|c| {
+                        matches!(c, Condition::All(Predicate::Compare { column, .. }) if column == k)
+                    })
+                };
                 let pins_the_row = !primary_key.is_empty()
-                    && later_conditions.len() == primary_key.len()
-                    && primary_key.iter().all(|k| {
-                        later_conditions.iter().any(|c| {
-                            matches!(c, Condition::All(Predicate::Compare {
-                                column, op: CompareOp::Eq, value: v,
-                            }) if column == k && *v != Value::Null
-                                && value(k).is_some_and(|cell| cell.value == *v))
-                        })
-                    });
+                    && later_conditions.iter().all(met)
+                    && primary_key.iter().all(names);
                 let writes_every_set_column = later_set.iter().all(|a| value(&a.column).is_some());
                 let sets_a_key_column = later_set.iter().any(|a| primary_key.contains(&a.column));
                 if table != later_table

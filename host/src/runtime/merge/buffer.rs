@@ -31,6 +31,9 @@ enum Shape<'m> {
     Sparse(Vec<&'m str>, Vec<&'m str>),
     /// Deletes by equalities on these columns (see [`sql::delete_shape`]).
     Deletes(Vec<&'m str>),
+    /// Other updates and deletes whose statements are alike: the text with
+    /// values left out (see [`sql::alike_shape`]).
+    Alike(String),
 }
 
 impl<'m> Candidate<'m> {
@@ -47,23 +50,27 @@ impl<'m> Candidate<'m> {
                     let names = key.iter().map(|(c, _)| *c).collect();
                     (Shape::Sparse(names, columns), binds, Some(values))
                 }
-                None => {
-                    let shape = sql::update_shape(table, mutation)?;
-                    let binds = shape.key.len()
-                        + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
-                    let key = shape.key.iter().map(|(_, v)| *v).collect();
-                    (Shape::Updates(shape), binds, Some(key))
-                }
+                None => match sql::update_shape(table, mutation) {
+                    Some(shape) => {
+                        let binds = shape.key.len()
+                            + shape.ops.iter().filter(|(_, copy)| copy.is_none()).count();
+                        let key = shape.key.iter().map(|(_, v)| *v).collect();
+                        (Shape::Updates(shape), binds, Some(key))
+                    }
+                    None => Self::alike(table, mutation)?,
+                },
             },
-            Mutation::Delete { .. } => {
-                let key = sql::delete_shape(mutation)?;
-                let binds = key.len();
-                (
-                    Shape::Deletes(key.into_iter().map(|(c, _)| c).collect()),
-                    binds,
-                    None,
-                )
-            }
+            Mutation::Delete { .. } => match sql::delete_shape(mutation) {
+                Some(key) => {
+                    let binds = key.len();
+                    (
+                        Shape::Deletes(key.into_iter().map(|(c, _)| c).collect()),
+                        binds,
+                        None,
+                    )
+                }
+                None => Self::alike(table, mutation)?,
+            },
             Mutation::Copy { .. } => return None,
         };
         Some(Candidate {
@@ -72,6 +79,18 @@ impl<'m> Candidate<'m> {
             binds: binds.max(1),
             key,
         })
+    }
+
+    /// An update or delete merged by its statement's text; no key to keep
+    /// apart, as the mutations of a layer never meet (see
+    /// [`sql::render_alike`]).
+    #[allow(clippy::type_complexity)]
+    fn alike(
+        table: &Table,
+        mutation: &Mutation,
+    ) -> Option<(Shape<'m>, usize, Option<Vec<&'m Value>>)> {
+        let (text, binds) = sql::alike_shape(table, mutation)?;
+        Some((Shape::Alike(text), binds, None))
     }
 
     /// Whether this is a single-row update that sets values, which may fuse
@@ -96,6 +115,7 @@ impl<'m> Candidate<'m> {
             (Shape::Updates(a), Shape::Updates(b)) => a.same_shape(b),
             (Shape::Sparse(a, _), Shape::Sparse(b, _)) => a == b,
             (Shape::Deletes(a), Shape::Deletes(b)) => a == b,
+            (Shape::Alike(a), Shape::Alike(b)) => a == b,
             _ => false,
         }
     }
@@ -253,6 +273,7 @@ impl<'m> Buffer<'m> {
             Some(Shape::Updates(_)) => sql::render_updates(dialect, table, &rows),
             Some(Shape::Sparse(..)) => sql::render_sparse_updates(dialect, table, &rows),
             Some(Shape::Deletes(_)) => sql::render_deletes(dialect, table, &rows),
+            Some(Shape::Alike(_)) => sql::render_alike(dialect, table, &rows),
         }
     }
 }

@@ -26,8 +26,9 @@ use ledger::Ledger;
 /// or child row whose existence it depends on. Inside a layer nothing
 /// depends on anything else, so a layer's inserts and upserts of one table
 /// and shape share one statement, as do its single-row updates of one shape
-/// and its deletes by equalities of one shape (see [`buffer`]). Any other
-/// update or delete is a statement of its own in its layer. A single-row
+/// and its deletes by equalities of one shape (see [`buffer`]); any other
+/// updates or deletes share one when their statements are alike but for
+/// their values ([`sql::render_alike`]). A single-row
 /// update that sets values, of a row nothing has touched since its insert
 /// or its last such update, fuses into that one (one row change, not two).
 /// A copy, or an update that moves a row's key, reaches further than its

@@ -241,3 +241,70 @@ fn updates_of_different_columns_of_one_table_share_a_statement() {
         "{merged:?}"
     );
 }
+
+#[test]
+fn updates_and_deletes_by_other_conditions_share_a_statement_across_tenants() {
+    let d = description();
+    let mut all = Vec::new();
+    for tenant in ["t1", "t2", "t3"] {
+        all.extend(scoped(
+            &d,
+            tenant,
+            vec![
+                update(USERS).set("email", "x").eq("state", 1).build(),
+                delete(HUMANS).lt("name", "m").build(),
+            ],
+        ));
+    }
+    let merged = statements(&all);
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    assert!(
+        merged.iter().all(|s| s.starts_with("WITH \"V\"(")),
+        "{merged:?}"
+    );
+    // Two of one tenant can meet a common row: they keep their order, in
+    // statements of their own.
+    let one = scoped(
+        &d,
+        "t1",
+        vec![
+            update(USERS).set("email", "x").eq("state", 1).build(),
+            update(USERS).set("email", "y").eq("state", 2).build(),
+        ],
+    );
+    assert_eq!(statements(&one).len(), 2);
+}
+
+#[test]
+fn an_update_by_its_key_and_more_merges_and_fuses_into_the_insert() {
+    let d = description();
+    let by_key_and_state = |user: &str, email: &str| {
+        update(USERS)
+            .set("email", email)
+            .eq("id", user)
+            .eq("state", 0)
+            .build()
+    };
+    let mut mutations = Vec::new();
+    for n in 0..20 {
+        let user = format!("u{n}");
+        mutations.push(
+            insert(USERS)
+                .value("id", user.as_str())
+                .value("state", 0)
+                .value("email", "a")
+                .build(),
+        );
+        mutations.push(by_key_and_state(&user, "b"));
+    }
+    let merged = statements(&scoped(&d, "t", mutations));
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert!(merged[0].starts_with("INSERT"), "{merged:?}");
+    // Updates of rows inserted earlier share one statement of updates.
+    let updates: Vec<Mutation> = (0..20)
+        .map(|n| by_key_and_state(&format!("u{n}"), "c"))
+        .collect();
+    let merged = statements(&scoped(&d, "t", updates));
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert!(merged[0].contains("\"state\" = v.k"), "{merged:?}");
+}

@@ -146,8 +146,11 @@ fn equality_key(conditions: &[Condition]) -> Option<Vec<(&str, &Value)>> {
 
 /// The key of an update that can share a multi-row statement: it sets
 /// columns to values or copies them from the same row, and its conditions
-/// are equalities on exactly the table's primary key (so it touches at most
-/// one row). `None` for any other update.
+/// are equalities naming every column of the table's primary key once (so
+/// it touches at most one row), and perhaps other columns too (the row is
+/// then matched on those as well: `instances_projection` is keyed by
+/// `instance_id` and updated where `instance_id` and `id` are the
+/// instance's). `None` for any other update.
 pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateShape<'m>> {
     let Mutation::Update {
         table: name,
@@ -159,7 +162,9 @@ pub fn update_shape<'m>(table: &Table, mutation: &'m Mutation) -> Option<UpdateS
         return None;
     };
     let key = equality_key(conditions)?;
-    let covers_key = key.len() == table.primary_key.len()
+    // Without a primary key no equality pins a row: only an update without
+    // conditions qualifies, and its (empty) key keeps it alone in a statement.
+    let covers_key = (!table.primary_key.is_empty() || key.is_empty())
         && table
             .primary_key
             .iter()
@@ -191,7 +196,8 @@ pub struct UpdateShape<'m> {
     pub table: &'m str,
     /// Changed columns: set from a value (`None`) or copied from a column.
     pub ops: Vec<(&'m str, Option<&'m str>)>,
-    /// The primary-key values, by column name.
+    /// The values its equalities name (the whole primary key, perhaps
+    /// more), by column name.
     pub key: Vec<(&'m str, &'m Value)>,
 }
 
@@ -302,17 +308,19 @@ pub fn render_updates(
 pub const MAX_SPARSE_COLUMNS: usize = 62;
 
 /// An update that sets columns to values (any of them) of exactly one row,
-/// found by its whole primary key (see [`sparse_update`]).
+/// found by equalities on its whole primary key, perhaps more (see
+/// [`update_shape`], [`sparse_update`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SparseUpdate<'m> {
-    /// The primary-key values, by column name.
+    /// The values its equalities name (the whole primary key, perhaps
+    /// more), by column name.
     pub key: Vec<(&'m str, &'m Value)>,
     /// The columns it sets.
     pub columns: Vec<&'m str>,
 }
 
 /// The key and columns of an update that sets values of one row by its
-/// whole primary key; `None` for any other update.
+/// whole primary key (see [`update_shape`]); `None` for any other update.
 pub fn sparse_update<'m>(table: &Table, mutation: &'m Mutation) -> Option<SparseUpdate<'m>> {
     let shape = update_shape(table, mutation)?;
     if shape.ops.iter().any(|(_, copy)| copy.is_some()) {

@@ -110,6 +110,9 @@ struct Writer<'t> {
     arrays: Vec<ColumnArray>,
     /// Qualifies column references in predicates (`excluded.` in upserts).
     prefix: String,
+    /// Values are written as references to the columns of the rows of a
+    /// merged statement (see [`alike`]) instead of placeholders.
+    refs: bool,
 }
 
 impl<'t> Writer<'t> {
@@ -121,6 +124,7 @@ impl<'t> Writer<'t> {
             binds: Vec::new(),
             arrays: Vec::new(),
             prefix: String::new(),
+            refs: false,
         }
     }
 
@@ -149,6 +153,11 @@ impl<'t> Writer<'t> {
     /// Push a placeholder bound to `value`, typed as `kind`.
     fn bind(&mut self, value: Value, kind: ColumnType) {
         self.binds.push((value, kind));
+        if self.refs {
+            let n = self.binds.len();
+            self.sql.push_str(&alike::column_ref(n));
+            return;
+        }
         let n = self.arrays.len() + self.binds.len();
         let placeholder = ph(self.dialect, n, column_sql_type(Dialect::Postgres, kind));
         self.sql.push_str(&placeholder);
@@ -644,6 +653,7 @@ pub fn render(
     Ok(w.finish())
 }
 
+mod alike;
 mod merge;
 
 /// A declared column's type.
@@ -654,6 +664,7 @@ fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
         .ok_or_else(|| StoreError::UnknownColumn(table.name.clone(), column.to_owned()))
 }
 
+pub use alike::{alike_shape, render_alike};
 pub use merge::{
     MAX_BINDS, MAX_SPARSE_COLUMNS, SparseUpdate, UpdateShape, conflict_key, delete_shape,
     render_deletes, render_rows, render_sparse_updates, render_updates, same_row_shape,

@@ -149,3 +149,56 @@ fn refuses_identifiers_that_are_not_plain() {
     let m = checked_in(odd.clone(), &m);
     assert!(render(Dialect::Sqlite, &odd, None, &m).is_err());
 }
+
+#[test]
+fn alike_updates_and_deletes_read_their_values_from_rows() {
+    let append = |id: &str, role: &str| {
+        update("t_projection")
+            .op("roles", ColumnOp::ArrayAppend(Value::from(role)))
+            .eq("id", id)
+            .build()
+    };
+    let (a, b) = (checked(&append("a", "r1")), checked(&append("b", "r2")));
+    let shape = |m: &Scoped| alike_shape(&table(), m.mutation()).map(|(text, _)| text);
+    assert!(shape(&a).is_some());
+    assert_eq!(shape(&a), shape(&b), "only the values differ");
+    let remove = checked(
+        &update("t_projection")
+            .op("roles", ColumnOp::ArrayRemove(Value::from("r1")))
+            .eq("id", "a")
+            .build(),
+    );
+    assert_ne!(shape(&a), shape(&remove));
+
+    let pg = render_alike(Dialect::Postgres, &table(), &[&a, &b]).unwrap();
+    assert_eq!(
+        pg.sql,
+        "WITH \"V\"(\"P1\", \"P2\", \"P3\") AS (SELECT u.\"P1\"::TEXT, u.\"P2\"::TEXT, u.\"P3\"::TEXT FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[]) AS u(\"P1\", \"P2\", \"P3\")) UPDATE \"t_projection\" SET \"roles\" = array_append(\"roles\", \"V\".\"P1\") FROM \"V\" WHERE (\"instance_id\" = \"V\".\"P2\") AND (\"id\" = \"V\".\"P3\")"
+    );
+    assert!(pg.binds.is_empty());
+    let columns: Vec<Vec<Value>> = pg.arrays.iter().map(|a| a.values.clone()).collect();
+    assert_eq!(
+        columns,
+        [
+            vec![Value::from("r1"), Value::from("r2")],
+            vec![Value::from("i"), Value::from("i")],
+            vec![Value::from("a"), Value::from("b")],
+        ]
+    );
+
+    let lt = |id: &str| checked(&delete("t_projection").lt("id", id).build());
+    let lite = render_alike(Dialect::Sqlite, &table(), &[&lt("m"), &lt("z")]).unwrap();
+    assert_eq!(
+        lite.sql,
+        "WITH \"V\"(\"P1\", \"P2\") AS (VALUES (?, ?), (?, ?)) DELETE FROM \"t_projection\" WHERE EXISTS (SELECT 1 FROM \"V\" WHERE (\"instance_id\" = \"V\".\"P1\") AND (\"id\" < \"V\".\"P2\"))"
+    );
+    // Statements of different shapes are refused, not merged.
+    assert!(render_alike(Dialect::Sqlite, &table(), &[&a, &remove]).is_err());
+    // Inserts are not merged this way.
+    let row = checked(
+        &projection_sdk::insert("t_projection")
+            .value("id", "a")
+            .build(),
+    );
+    assert!(alike_shape(&table(), row.mutation()).is_none());
+}

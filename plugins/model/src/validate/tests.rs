@@ -543,6 +543,28 @@ fn an_insert_followed_by_an_update_of_its_row_is_one_insert() {
     };
     assert_eq!(columns(&fused), columns(&first));
 
+    // Equalities besides the key that the inserted row meets: the update
+    // still meets that row alone.
+    let (first, later) = two_updates(
+        row().build(),
+        update("things_projection")
+            .set("state", 2)
+            .eq("id", "t1")
+            .eq("state", 1)
+            .build(),
+    );
+    let Some(fused) = first.followed_by(&later, &key()) else {
+        panic!("an update of the inserted row by more than its key joins the insert")
+    };
+    let Mutation::Insert { values, .. } = fused.mutation() else {
+        panic!("not an insert")
+    };
+    let state = values
+        .iter()
+        .find(|c| c.column == "state")
+        .map(|c| &c.value);
+    assert_eq!(state, Some(&Value::Int(2)));
+
     for (later, why) in [
         (
             update("things_projection")
@@ -555,9 +577,17 @@ fn an_insert_followed_by_an_update_of_its_row_is_one_insert() {
             update("things_projection")
                 .set("state", 2)
                 .eq("id", "t1")
-                .eq("state", 1)
+                .eq("state", 3)
                 .build(),
-            "a condition besides the key",
+            "a condition besides the key the row does not meet",
+        ),
+        (
+            update("things_projection")
+                .set("state", 2)
+                .eq("id", "t1")
+                .eq("roles", Value::TextArray(vec!["a".into()]))
+                .build(),
+            "a condition on a column the insert does not write",
         ),
         (
             update("things_projection")
