@@ -2,7 +2,9 @@
 //! concerned: the rows of one table it may create, change or remove, by the
 //! primary-key values it names.
 
-use projection_sdk::{Cell, CompareOp, Condition, Description, Mutation, Predicate, Table, Value};
+use projection_sdk::{
+    Cell, ColumnOp, CompareOp, Condition, Description, Mutation, Predicate, Table, Value,
+};
 
 /// How a mutation affects the rows it touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +64,54 @@ pub(super) fn of<'m>(index: usize, table: &Table, mutation: &'m Mutation) -> Opt
         act,
         key,
     })
+}
+
+/// An update that moves rows (it sets a primary-key column), as two
+/// footprints: the rows it changes where they are (`Change` of the keys its
+/// conditions pin) and where they go (`Create` of those keys with the
+/// columns it sets replaced by their new values; a column set by anything
+/// but a value may go anywhere). `None` for any other mutation.
+pub(super) fn moved<'m>(
+    index: usize,
+    table: &Table,
+    mutation: &'m Mutation,
+) -> Option<[Footprint<'m>; 2]> {
+    let Mutation::Update {
+        set, conditions, ..
+    } = mutation
+    else {
+        return None;
+    };
+    if !set.iter().any(|a| table.primary_key.contains(&a.column)) {
+        return None;
+    }
+    let from = by_conditions(table, conditions);
+    let to = table
+        .primary_key
+        .iter()
+        .zip(&from)
+        .map(
+            |(column, was)| match set.iter().find(|a| &a.column == column) {
+                Some(assignment) => match &assignment.op {
+                    ColumnOp::Set(value) if *value != Value::Null => Some(value),
+                    _ => None,
+                },
+                None => *was,
+            },
+        )
+        .collect();
+    Some([
+        Footprint {
+            table: index,
+            act: Act::Change,
+            key: from,
+        },
+        Footprint {
+            table: index,
+            act: Act::Create,
+            key: to,
+        },
+    ])
 }
 
 fn by_values<'m>(table: &Table, values: &'m [Cell]) -> Vec<Option<&'m Value>> {

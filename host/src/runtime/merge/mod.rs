@@ -31,9 +31,11 @@ use ledger::Ledger;
 /// their values ([`sql::render_alike`]). A single-row
 /// update that sets values, of a row nothing has touched since its insert
 /// or its last such update, fuses into that one (one row change, not two).
-/// A copy, or an update that moves a row's key, reaches further than its
-/// key says: the layers so far are written first, then it alone, and the
-/// next mutation starts afresh. Layers are written in order, parents'
+/// An update that moves rows of a table without parents or children is a
+/// statement of its own above everything that met their old keys or their
+/// new ones. A copy, or a move of a parent's or child's rows, reaches
+/// further than its key says: the layers so far are written first, then it
+/// alone, and the next mutation starts afresh. Layers are written in order, parents'
 /// tables first inside one, so every row sees exactly what the plain order
 /// would have shown it.
 pub(super) fn statements(
@@ -109,6 +111,25 @@ impl<'d> Merger<'d> {
                 .ok_or_else(|| StoreError::UnknownTable(mutation.table().to_owned()))?;
             let table = self.tables.tables[index];
             let Some(footprint) = footprint::of(index, table, mutation) else {
+                // A row of a table without parents or children that moves
+                // meets rows at its old key and its new one only: a
+                // statement of its own above both. (A parent's move could
+                // meet its children's rows anywhere: everything before it
+                // is written first.)
+                let alone = self.tables.ancestors[index].is_empty()
+                    && self.tables.descendants[index].is_empty();
+                if alone && let Some(moved) = footprint::moved(index, table, mutation) {
+                    let floor = moved
+                        .iter()
+                        .map(|f| pending.ledger.floor(&self.tables, f))
+                        .max()
+                        .unwrap_or(0);
+                    let spot = self.place(&mut pending.layers, floor, index, mutation, None);
+                    for f in &moved {
+                        pending.ledger.record(f, spot.layer);
+                    }
+                    continue;
+                }
                 self.flush(&mut out, &mut pending)?;
                 out.push(render(self.description, self.dialect, mutation)?);
                 continue;

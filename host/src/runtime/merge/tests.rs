@@ -4,7 +4,7 @@
 
 use projection_sdk::validate::{self, Scoped};
 use projection_sdk::{
-    ColumnType, Description, Event, Mutation, Table, Value, copy, delete, insert, update,
+    ColumnType, Description, Event, Mutation, Table, Value, copy, delete, insert, update, upsert,
 };
 
 use super::merge_mutations;
@@ -12,6 +12,7 @@ use crate::store::Dialect;
 
 const USERS: &str = "users_projection";
 const HUMANS: &str = "humans_projection";
+const LINKS: &str = "links_projection";
 
 fn description() -> Description {
     Description::new("merge", "1.0.0")
@@ -34,6 +35,16 @@ fn description() -> Description {
                 .nullable("name", ColumnType::Text)
                 .primary_key(&["instance_id", "user_id"])
                 .parent(USERS),
+        )
+        .table(
+            Table::new(LINKS)
+                .column("instance_id", ColumnType::Text)
+                .column("user_id", ColumnType::Text)
+                .column("external_id", ColumnType::Text)
+                .column("change_date", ColumnType::Timestamp)
+                .column("sequence", ColumnType::Int)
+                .nullable("name", ColumnType::Text)
+                .primary_key(&["instance_id", "user_id", "external_id"]),
         )
 }
 
@@ -307,4 +318,69 @@ fn an_update_by_its_key_and_more_merges_and_fuses_into_the_insert() {
     let merged = statements(&scoped(&d, "t", updates));
     assert_eq!(merged.len(), 1, "{merged:?}");
     assert!(merged[0].contains("\"state\" = v.k"), "{merged:?}");
+}
+
+fn link(user: &str, external: &str) -> Mutation {
+    upsert(LINKS, &["instance_id", "user_id", "external_id"])
+        .value("user_id", user)
+        .value("external_id", external)
+        .build()
+}
+
+fn move_link(user: &str, from: &str, to: &str) -> Mutation {
+    update(LINKS)
+        .set("external_id", to)
+        .eq("user_id", user)
+        .eq("external_id", from)
+        .build()
+}
+
+#[test]
+fn rows_that_move_do_not_write_everything_before_them() {
+    let d = description();
+    let mut mutations = Vec::new();
+    for n in 0..20 {
+        let user = format!("u{n}");
+        mutations.push(link(&user, "x1"));
+        mutations.push(move_link(&user, "x1", "x2"));
+    }
+    let merged = statements(&scoped(&d, "t", mutations));
+    // One statement of the links, then each move alone (a parent's move
+    // would have written the links before each).
+    assert_eq!(merged.len(), 21, "{merged:?}");
+    assert!(merged[0].starts_with("INSERT"), "{merged:?}");
+}
+
+#[test]
+fn a_row_that_moves_waits_for_what_meets_its_new_key() {
+    let d = description();
+    let mutations = vec![
+        link("u", "x1"),
+        update(LINKS)
+            .set("name", "a")
+            .eq("user_id", "u")
+            .eq("external_id", "x1")
+            .build(),
+        delete(LINKS)
+            .eq("user_id", "u")
+            .eq("external_id", "x1")
+            .build(),
+        link("u", "x2"),
+        move_link("u", "x2", "x1"),
+    ];
+    let merged = statements(&scoped(&d, "t", mutations));
+    let at = |prefix: &str| merged.iter().position(|s| s.starts_with(prefix));
+    let (Some(delete_at), Some(move_at)) = (
+        at("DELETE"),
+        at("UPDATE \"links_projection\" SET \"external_id\""),
+    ) else {
+        panic!("a delete and a move: {merged:?}")
+    };
+    assert!(move_at > delete_at, "{merged:?}");
+    // And after the name is set where it goes, and the row it moves is there.
+    let name_at = merged
+        .iter()
+        .position(|s| s.contains("SET \"name\""))
+        .expect("the name update");
+    assert!(move_at > name_at, "{merged:?}");
 }
