@@ -225,8 +225,10 @@ async fn a_second_claim_waits_for_the_first_on_postgres() {
     t.finish().await;
 }
 
-/// A replay on several workers (each family's units in groups, a plugin
-/// instance per group) leaves the tables and checkpoints of a replay on one.
+/// A replay on several workers leaves the tables and checkpoints of a
+/// replay on one: the families side by side (as many as there are workers
+/// or more: each family one group), or one family at a time, its units in
+/// groups (more workers than families: a plugin instance per group).
 async fn workers_replay_like_one(store: Store) {
     let events = streams::generate(&streams::Config {
         seed: 31,
@@ -234,20 +236,34 @@ async fn workers_replay_like_one(store: Store) {
         events: 2500,
     });
     let mut projected = Vec::new();
-    for workers in [1, 4] {
+    for (workers, one_at_a_time) in [(1, false), (4, false), (3, true)] {
         let t = support::test_db(store).await;
         support::import_json(&t.db, &events).await;
         let mut plugins = support::plugins(support::FAMILIES);
-        let reports = support::replay(
-            &t.db,
-            &mut plugins,
-            ReplayOptions {
-                batch_size: 50,
-                workers,
-                ..ReplayOptions::default()
-            },
-        )
-        .await;
+        let families: Vec<Option<String>> = if one_at_a_time {
+            plugins
+                .iter()
+                .map(|p| Some(p.family().to_owned()))
+                .collect()
+        } else {
+            vec![None]
+        };
+        let mut reports = Vec::new();
+        for family in families {
+            reports.extend(
+                support::replay(
+                    &t.db,
+                    &mut plugins,
+                    ReplayOptions {
+                        family,
+                        batch_size: 50,
+                        workers,
+                        ..ReplayOptions::default()
+                    },
+                )
+                .await,
+            );
+        }
         let applied: u64 = reports.iter().map(|r| r.n_applied).sum();
         assert_eq!(state::failures(&t.db).await.unwrap(), Vec::new());
         let checkpoints: Vec<_> = state::checkpoints(&t.db)
@@ -260,9 +276,11 @@ async fn workers_replay_like_one(store: Store) {
         t.finish().await;
     }
     assert!(projected[0].0 > 0);
-    assert_eq!(projected[0].0, projected[1].0, "events applied");
-    assert_eq!(projected[0].1, projected[1].1, "checkpoints");
-    assert!(projected[0].2 == projected[1].2, "the tables differ");
+    for other in &projected[1..] {
+        assert_eq!(projected[0].0, other.0, "events applied");
+        assert_eq!(projected[0].1, other.1, "checkpoints");
+        assert!(projected[0].2 == other.2, "the tables differ");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -363,26 +363,39 @@ fn work_items<'p>(
     n_workers: usize,
 ) -> Vec<WorkItem<'p>> {
     let Groups { forks, cursors } = state;
-    // Per family taken: its index, share and groups of parts.
-    let mut wanted: Vec<(usize, Option<Arc<Share>>, Vec<Group>)> = Vec::new();
-    for (index, plugin) in plugins.iter_mut().enumerate() {
-        let family = plugin.family().to_owned();
-        if left_out(&family) {
+    // Per family taken: its index and share.
+    let mut taken: Vec<(usize, Option<Arc<Share>>)> = Vec::new();
+    for (index, plugin) in plugins.iter().enumerate() {
+        let family = plugin.family();
+        if left_out(family) {
             continue;
         }
         let share = match leasing {
-            Some(leasing) => match leasing.share(&family) {
+            Some(leasing) => match leasing.share(family) {
                 Some(share) => Some(share),
                 // No unit of the family held: other hosts apply it.
                 None => continue,
             },
             None => None,
         };
-        let groups: Vec<Group> = if n_workers > 1 {
+        taken.push((index, share));
+    }
+    // Split a family only when the workers outnumber the families: each
+    // group reads the whole stream (see `replay_in_place`).
+    let per_family = n_workers.div_ceil(taken.len().max(1));
+    // Per family taken: its index, share and groups of parts.
+    let mut wanted: Vec<(usize, Option<Arc<Share>>, Vec<Group>)> = Vec::new();
+    let mut taken = taken.into_iter().peekable();
+    for (index, plugin) in plugins.iter_mut().enumerate() {
+        let Some((_, share)) = taken.next_if(|(i, _)| *i == index) else {
+            continue;
+        };
+        let family = plugin.family().to_owned();
+        let groups: Vec<Group> = if per_family > 1 {
             let parts: Vec<i32> = share
                 .as_ref()
                 .map_or_else(workers::all_parts, |s| s.tokens.keys().copied().collect());
-            workers::groups(&parts, n_workers)
+            workers::groups(&parts, per_family)
                 .into_iter()
                 .map(Some)
                 .collect()

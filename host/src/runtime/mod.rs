@@ -355,9 +355,12 @@ pub async fn replay_controlled(
 }
 
 /// Replay families from their checkpoints on `options.workers` workers:
-/// with one, each family in turn; with more, each family's units split into
-/// groups, one plugin instance per group ([`workers`]). Returns each
-/// family's report (its groups' added up) with its slot.
+/// with one, each family in turn; with more, the families side by side,
+/// each split into as many groups of units as it takes to give every
+/// worker one (one plugin instance per group, [`workers`]). A group reads
+/// the whole stream and keeps its tenants' events, so a family is split
+/// only when there are more workers than families. Returns each family's
+/// report (its groups' added up) with its slot.
 async fn replay_in_place(
     db: &Db,
     families: Vec<(usize, &mut Plugin)>,
@@ -367,12 +370,13 @@ async fn replay_in_place(
     progress: &dyn Progress,
 ) -> Result<Vec<(usize, FamilyReport)>, RuntimeError> {
     let n_workers = options.workers.max(1);
-    let grouped = n_workers > 1;
+    let per_family = n_workers.div_ceil(families.len().max(1));
+    let grouped = per_family > 1;
     let mut forks: Vec<Vec<Plugin>> = Vec::new();
     let mut firsts = Vec::new();
     for (slot, plugin) in families {
         let groups = if grouped {
-            workers::groups(&workers::all_parts(), n_workers)
+            workers::groups(&workers::all_parts(), per_family)
         } else {
             Vec::new()
         };

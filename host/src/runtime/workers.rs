@@ -6,8 +6,10 @@
 //! family's plugin of its own ([`Plugin::fork`]): it reads the family's
 //! events in global order and keeps those of its group's tenants, so each
 //! tenant's events are applied in order by one worker, and the groups of a
-//! family and the families run side by side. A family's units are split
-//! into at most as many groups as there are workers.
+//! family and the families run side by side. Every group reads the whole
+//! stream, so a family is split only when the workers outnumber the
+//! families, into as many groups as it takes to give every worker one:
+//! with as many families as workers or more, a family is one group.
 //!
 //! Each worker is a thread that drives its group's replay on the runtime
 //! (`Handle::block_on`), so plugins run in parallel; the apply of each batch
