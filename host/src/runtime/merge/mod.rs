@@ -28,16 +28,16 @@ use ledger::Ledger;
 /// and shape share one statement, as do its single-row updates of one shape
 /// and its deletes by equalities of one shape (see [`buffer`]); any other
 /// updates or deletes share one when their statements are alike but for
-/// their values ([`sql::render_alike`]). A single-row
-/// update that sets values, of a row nothing has touched since its insert
-/// or its last such update, fuses into that one (one row change, not two).
-/// An update that moves rows of a table without parents or children is a
-/// statement of its own above everything that met their old keys or their
-/// new ones. A copy, or a move of a parent's or child's rows, reaches
-/// further than its key says: the layers so far are written first, then it
-/// alone, and the next mutation starts afresh. Layers are written in order, parents'
-/// tables first inside one, so every row sees exactly what the plain order
-/// would have shown it.
+/// their values ([`sql::render_alike`]). A single-row update that sets
+/// values, of a row nothing has touched since its insert or its last such
+/// update, fuses into that one (one row change, not two). An update that
+/// moves rows of a table without parents or children is a statement of its
+/// own above everything that met their old keys or their new ones. A copy,
+/// or a move of a parent's or child's rows, reaches further than its key
+/// says: the layers so far are written first, then it alone, and the next
+/// mutation starts afresh. Layers are written in order, parents' tables
+/// first inside one, so every row sees exactly what the plain order would
+/// have shown it.
 pub(super) fn statements(
     description: &Description,
     dialect: Dialect,
