@@ -56,15 +56,7 @@ fn body(
         Mutation::Update {
             set, conditions, ..
         } if !conditions.is_empty() && !set.is_empty() => {
-            w.push("UPDATE ");
-            w.ident(&table.name)?;
-            w.push(" SET ");
-            for (i, a) in set.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.assignment(a)?;
-            }
+            w.update_head(set)?;
             w.push(" FROM ");
             w.push(ROWS);
             w.conditions(table, conditions)?;

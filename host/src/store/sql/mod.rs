@@ -368,6 +368,21 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// `UPDATE "table" SET <assignments>`.
+    fn update_head(&mut self, set: &[Assignment]) -> Result<(), StoreError> {
+        let table = self.table;
+        self.push("UPDATE ");
+        self.ident(&table.name)?;
+        self.push(" SET ");
+        for (i, a) in set.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.assignment(a)?;
+        }
+        Ok(())
+    }
+
     fn assignment(&mut self, assignment: &Assignment) -> Result<(), StoreError> {
         let table = self.table;
         let column = assignment.column.as_str();
@@ -598,15 +613,7 @@ pub fn render(
         Mutation::Update {
             set, conditions, ..
         } => {
-            w.push("UPDATE ");
-            w.ident(&table.name)?;
-            w.push(" SET ");
-            for (i, a) in set.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.assignment(a)?;
-            }
+            w.update_head(set)?;
             w.conditions(table, conditions)?;
         }
         Mutation::Delete { conditions, .. } => {
