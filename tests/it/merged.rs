@@ -186,3 +186,68 @@ async fn merged_statements_apply_on_sqlite() {
 async fn merged_statements_apply_on_postgres() {
     merged_statements_apply(Store::Postgres).await;
 }
+
+/// Rows the statements of this transaction read by scanning the table
+/// whole, so far.
+async fn scanned(tx: &mut host::store::Tx) -> i64 {
+    let host::store::Tx::Postgres(tx) = tx else {
+        panic!("PostgreSQL only");
+    };
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(seq_tup_read), 0)::bigint FROM pg_stat_xact_user_tables \
+         WHERE relname = 'scalars_projection'",
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .unwrap()
+}
+
+/// A merged update planned while its table was small still finds its rows
+/// by key once the table has grown: the pool's connections plan every
+/// execution for the rows it carries. (A generic plan, chosen after five
+/// executions against five rows, hashes the whole table and would read all
+/// 20,005 rows for an update of three.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_update_walks_the_key_after_its_table_grows_on_postgres() {
+    let t = support::test_db(Store::Postgres).await;
+    let d = description();
+    ddl::install(&t.db, &d, "hash").await.unwrap();
+    let table = &d.tables[0];
+    let scope = |m: Mutation| validate::scope(&d, &event(), m).unwrap();
+    let inserts = |ids: std::ops::Range<usize>| {
+        let scoped: Vec<Scoped> = ids
+            .map(|i| scope(row(&format!("r{i:05}"), 1, false).build()))
+            .collect();
+        sql::render_rows(t.db.dialect(), table, &scoped.iter().collect::<Vec<_>>()).unwrap()
+    };
+    let updates: Vec<Scoped> = (0..3)
+        .map(|i| {
+            scope(
+                update(T)
+                    .set("note", "seen")
+                    .eq("id", format!("r{i:05}").as_str())
+                    .build(),
+            )
+        })
+        .collect();
+    let update_statement =
+        sql::render_updates(t.db.dialect(), table, &updates.iter().collect::<Vec<_>>()).unwrap();
+
+    let mut tx = t.db.begin().await.unwrap();
+    tx.execute(&inserts(0..5)).await.unwrap();
+    for _ in 0..8 {
+        assert_eq!(tx.execute(&update_statement).await.unwrap(), 3);
+    }
+    for start in (5..20_005).step_by(1_000) {
+        tx.execute(&inserts(start..start + 1_000)).await.unwrap();
+    }
+    let before = scanned(&mut tx).await;
+    assert_eq!(tx.execute(&update_statement).await.unwrap(), 3);
+    let read = scanned(&mut tx).await - before;
+    assert!(
+        read < 1_000,
+        "an update of 3 rows read {read} rows of 20,005 by scanning"
+    );
+    tx.commit().await.unwrap();
+    t.finish().await;
+}
