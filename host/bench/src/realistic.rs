@@ -11,7 +11,7 @@
 //! - *reference*: the way the reference's projection handlers work, per
 //!   (family, tenant) one after another: batches of 200 events, each
 //!   event's statements one by one inside a savepoint, each look-up a
-//!   query of its own.
+//!   query of its own, planned as on a PostgreSQL server nobody tuned.
 //!
 //! The full path and the workers path each run in a child process of their
 //! own ([`child`]), so the peak RSS of each is the replay's alone (the
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use host::plugin::Plugin;
 use host::runtime::{self, Control, Quiet, ReplayOptions, RuntimeError};
 use host::source::import;
-use host::store::{Db, StoreError, ddl};
+use host::store::{Db, StoreError, ddl, planner};
 
 use crate::child::{self, Launcher, PathFigures, Place};
 use crate::error::BenchError;
@@ -231,7 +231,25 @@ pub async fn full(
 
 /// The reference's way: per (family, tenant), batches of 200, a statement
 /// at a time, each event in a savepoint.
-async fn reference(db: &Db, plugins: &mut [Plugin]) -> Result<(Duration, u64), RuntimeError> {
+/// On PostgreSQL it plans as a server nobody tuned does
+/// ([`planner::untuned`]), as the reference's handlers would.
+async fn reference(
+    scratch: &Scratch,
+    plugins: &mut [Plugin],
+) -> Result<(Duration, u64), RuntimeError> {
+    let untuned = match &scratch.db {
+        Db::Postgres(_) => Some(Db::open(&planner::untuned(&scratch.url)).await?),
+        Db::Sqlite(_) => None,
+    };
+    let db = untuned.as_ref().unwrap_or(&scratch.db);
+    let measured = reference_on(db, plugins).await;
+    if let Some(untuned) = &untuned {
+        untuned.close().await;
+    }
+    measured
+}
+
+async fn reference_on(db: &Db, plugins: &mut [Plugin]) -> Result<(Duration, u64), RuntimeError> {
     rebuild_all(db, plugins).await?;
     let tenants = tenants(db).await?;
     let control = Control {
@@ -321,7 +339,7 @@ pub async fn run(
         workers_path.applied,
     ));
     same("workers", tables(db, &plugins).await?)?;
-    let (reference_elapsed, reference_applied) = reference(db, &mut plugins).await?;
+    let (reference_elapsed, reference_applied) = reference(scratch, &mut plugins).await?;
     say(line("reference", reference_elapsed, reference_applied));
     same("reference", tables(db, &plugins).await?)?;
     for (name, applied) in [

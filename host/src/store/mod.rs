@@ -20,7 +20,8 @@
 //! out the event-store migrations, so nothing in schema `eventstore` is
 //! created or changed; only [`Db::install_notify_trigger`], on request,
 //! adds a trigger there. Every PostgreSQL connection is named
-//! [`APPLICATION_NAME`], which the read barrier uses.
+//! [`APPLICATION_NAME`], which the read barrier uses, and plans its
+//! statements as [`planner`] says.
 
 pub mod bind;
 pub mod claim;
@@ -35,6 +36,7 @@ pub mod lease;
 pub mod literal;
 pub mod owner;
 pub mod pause;
+pub mod planner;
 pub mod sql;
 pub mod state;
 pub mod swap;
@@ -453,20 +455,6 @@ async fn migrate_postgres(conn: &mut PgConnection, external: bool) -> Result<(),
     Ok(migrator.run(&mut *conn).await?)
 }
 
-/// How the pool's connections plan their prepared statements: afresh on
-/// every execution, with the values bound.
-///
-/// A merged statement reads its rows from bound arrays (`UNNEST`), whose
-/// length a generic plan cannot know: PostgreSQL assumes ten rows. Its
-/// generic plan, chosen after five executions while a family's tables are
-/// still small, hashes the whole table and is then kept as the table grows,
-/// so every later batch reads every row. A custom plan sees the array
-/// lengths and the table's current size, and walks the primary key. The
-/// users family's replay of 1,000,000 events took 25% less time this way,
-/// with no change at 100,000 (planning costs a fraction of a millisecond per
-/// statement, against batches of hundreds of rows).
-const PLAN_CACHE_MODE: &str = "force_custom_plan";
-
 async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
     check_schema_name(schema)?;
     let connect = connect_error(url);
@@ -503,10 +491,8 @@ async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.options([
-            ("search_path", search_path.as_str()),
-            ("plan_cache_mode", PLAN_CACHE_MODE),
-        ]))
+        .after_connect(|conn, _| Box::pin(planner::tune(conn)))
+        .connect_with(options.options([("search_path", search_path)]))
         .await
         .map_err(&connect)?;
     Ok(Db::Postgres(pool))
