@@ -231,6 +231,7 @@ pub async fn full(
 
 /// The reference's way: per (family, tenant), batches of 200, a statement
 /// at a time, each event in a savepoint.
+///
 /// On PostgreSQL it plans as a server nobody tuned does
 /// ([`planner::untuned`]), as the reference's handlers would.
 async fn reference(
