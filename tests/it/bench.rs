@@ -142,3 +142,57 @@ fn counts_must_be_at_least_one() {
         .to_string();
     assert!(err.contains("invalid digit"), "{err}");
 }
+
+/// The events a bench loads are settled before anything is timed: vacuumed
+/// (every page all-visible), analyzed, and written out by a checkpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_events_are_settled_before_a_bench_times_anything_on_postgres() {
+    use host::store::Db;
+    let test = support::test_db(support::Store::Postgres).await;
+    let Db::Postgres(pool) = &test.db else {
+        unreachable!("a PostgreSQL store")
+    };
+    projector_bench::stream::load(&test.db, 3000, 5)
+        .await
+        .unwrap();
+    let visible = "SELECT relallvisible::bigint, relpages::bigint FROM pg_class \
+                   WHERE oid = 'eventstore.events2'::regclass";
+    let checkpoints = "SELECT checkpoints_req FROM pg_stat_bgwriter";
+    let before: i64 = sqlx::query_scalar(checkpoints)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+
+    projector_bench::stream::settle(&test.db).await.unwrap();
+
+    let (all_visible, pages): (i64, i64) = sqlx::query_as(visible).fetch_one(pool).await.unwrap();
+    assert!(pages > 0);
+    assert_eq!(
+        all_visible, pages,
+        "every page of the events is all-visible"
+    );
+    let analyzed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stats WHERE schemaname = 'eventstore' AND tablename = 'events2'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(analyzed > 0, "the events have planner statistics");
+    // The checkpointer reports its count a moment after the checkpoint.
+    let started = std::time::Instant::now();
+    loop {
+        let after: i64 = sqlx::query_scalar(checkpoints)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if after > before {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no checkpoint was requested"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    test.finish().await;
+}

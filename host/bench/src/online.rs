@@ -92,7 +92,7 @@ pub async fn run(
         count_pending: false,
         ..Control::default()
     };
-    stream::analyze(db).await?;
+    stream::settle(db).await?;
     let rebuild = rebuild_in_place(db, &mut users, &replay, &control).await?;
     say(format!("rebuild in place: {:.2}s", rebuild.as_secs_f64()));
 

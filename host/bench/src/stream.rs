@@ -104,16 +104,28 @@ pub async fn load(db: &Db, n_events: usize, tenants: usize) -> Result<usize, Sto
     Ok(n)
 }
 
-/// Planner statistics for the events just loaded (PostgreSQL): a store in
-/// use has them, a freshly loaded one gets them now.
-pub async fn analyze(db: &Db) -> Result<(), StoreError> {
-    if matches!(db, Db::Postgres(_)) {
-        db.execute(&host::store::Statement {
-            sql: "ANALYZE eventstore.events2".into(),
-            binds: Vec::new(),
-            arrays: Vec::new(),
-        })
-        .await?;
+/// The events just loaded, settled as a store in use is (PostgreSQL):
+/// vacuumed (hint bits and the visibility map set, the rows frozen),
+/// analyzed (planner statistics), and written out by a checkpoint. Without
+/// it, whichever path ran first would pay for the load: its reads would set
+/// the hint bit of every row and write every page of the events again, and
+/// the checkpoint of the load's writes would fall in its time.
+pub async fn settle(db: &Db) -> Result<(), StoreError> {
+    if let Db::Postgres(pool) = db {
+        // Not in a transaction block: each its own simple query.
+        sqlx::raw_sql("VACUUM (FREEZE, ANALYZE) eventstore.events2")
+            .execute(pool)
+            .await?;
+    }
+    checkpoint(db).await
+}
+
+/// Write out what the paths before wrote (PostgreSQL: `CHECKPOINT`), so
+/// that the next path starts from clean buffers and does not pay for them.
+/// Needs a superuser or the `pg_checkpoint` role.
+pub async fn checkpoint(db: &Db) -> Result<(), StoreError> {
+    if let Db::Postgres(pool) = db {
+        sqlx::raw_sql("CHECKPOINT").execute(pool).await?;
     }
     Ok(())
 }

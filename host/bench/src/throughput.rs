@@ -172,7 +172,7 @@ pub async fn run(
     let db = &scratch.db;
     let started = Instant::now();
     let n_events = stream::load(db, options.events, options.tenants).await?;
-    stream::analyze(db).await?;
+    stream::settle(db).await?;
     let load = started.elapsed();
     say(format!(
         "loaded {n_events} events over {} tenants in {:.1} s",
@@ -207,17 +207,22 @@ pub async fn run(
         }
     };
 
+    // Each path starts from written-out buffers: none pays for another's
+    // writes.
+    stream::checkpoint(db).await?;
     let native = Plugin::native(users::Users::describe(), users::Users::handle);
     let (elapsed, native) = replay_path(db, native, &options, false).await?;
     record("native", elapsed, say);
     same("native", &fingerprint(db, &native).await?)?;
 
+    stream::checkpoint(db).await?;
     let (elapsed, wasm) = replay_path(db, wasm, &options, true).await?;
     record("statement", elapsed, say);
     same("statement", &fingerprint(db, &wasm).await?)?;
 
     if matches!(db, Db::Postgres(_)) {
         ddl::rebuild(db, &wasm.description, &wasm.hash).await?;
+        stream::checkpoint(db).await?;
         let started = Instant::now();
         ceiling::run(db).await?;
         record("ceiling", started.elapsed(), say);
