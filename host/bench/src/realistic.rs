@@ -319,8 +319,6 @@ pub async fn run(
             elapsed.as_secs_f64(),
         )
     };
-    // Each path starts from written-out buffers: none pays for another's
-    // writes.
     let full_path = child::replay_path(launcher, place, options.batch_size, 1, say).await?;
     say(line("full", full_path.elapsed, full_path.applied));
     let expected = tables(db, &plugins).await?;
@@ -333,6 +331,8 @@ pub async fn run(
             )))
         }
     };
+    // Each later path starts from written-out buffers: none pays for
+    // another's writes.
     stream::checkpoint(db).await?;
     let workers_path =
         child::replay_path(launcher, place, options.batch_size, options.workers, say).await?;
