@@ -141,13 +141,46 @@ pub(crate) async fn caught_up(db: &Db, plugin: &Plugin, follower: &Following) {
         if behind == 0 && live.is_some_and(|l| l.version == plugin.description.version) {
             return;
         }
-        assert!(
-            started.elapsed() < within,
-            "{behind} events behind after {within:?}"
-        );
+        if started.elapsed() >= within {
+            panic!(
+                "{behind} events behind after {within:?}; {}",
+                follow_state(db, plugin).await
+            );
+        }
         assert!(!follower.is_finished(), "the follower stopped");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// What a follower that fell behind had to go on: the live version, the
+/// deployments, the generation, the checkpoints and the failed events.
+async fn follow_state(db: &Db, plugin: &Plugin) -> String {
+    let family = plugin.family();
+    let live = state::stored_description(db, family)
+        .await
+        .map(|d| d.map(|d| d.version));
+    let deployments = registry::deployments(db).await.map(|all| {
+        all.iter()
+            .map(|d| {
+                format!(
+                    "{}@{} active={} stage={:?}",
+                    d.version, &d.hash, d.active, d.stage
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    let generation = host::store::fence::generation(db, family).await;
+    let checkpoints = state::family_checkpoints(db, family).await.map(|all| {
+        all.iter()
+            .map(|c| format!("{}:{}", c.instance_id, c.position))
+            .collect::<Vec<_>>()
+    });
+    let failures = state::family_failures(db, family).await.map(|f| f.len());
+    format!(
+        "waiting for {} ({}); live {live:?}; deployments {deployments:?}; generation {generation:?}; \
+         checkpoints {checkpoints:?}; failed events {failures:?}",
+        plugin.description.version, plugin.hash,
+    )
 }
 
 /// `plugin deploy` of the test guest `orgs_v3` (a new column): staged to

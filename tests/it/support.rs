@@ -190,8 +190,24 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}", &url[..cut])
 }
 
+/// Send the host's log to the running test's captured output, shown when
+/// it fails: `RUST_LOG` when set, else warnings and the host's own info.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,host=info"));
+        // Already set (by a test of its own): that one is kept.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// Open a fresh, empty store.
 pub async fn test_db(store: Store) -> TestDb {
+    capture_logs();
     match store {
         Store::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
