@@ -46,6 +46,15 @@ pub fn order_by(alias: &str) -> String {
     columns(alias, Scope::Global).join(", ")
 }
 
+/// [`order_by`] backwards: the last event first.
+pub fn order_by_desc(alias: &str) -> String {
+    columns(alias, Scope::Global)
+        .iter()
+        .map(|c| format!("{c} DESC"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `(alias.position, ...)`: a row value to compare with `<`, `>`.
 pub fn tuple(alias: &str, scope: Scope) -> String {
     format!("({})", columns(alias, scope).join(", "))
@@ -72,6 +81,17 @@ pub fn parts(event: &Event) -> [Part<'_>; 6] {
         Part::Text(&event.aggregate_id),
         Part::Int(event.sequence, "BIGINT"),
     ]
+}
+
+/// Compare two events in the global order, as [`order_by`] sorts them
+/// (positions as decimals).
+pub fn cmp_global(a: &Event, b: &Event) -> Ordering {
+    cmp_position(&a.position, &b.position)
+        .then(a.in_tx_order.cmp(&b.in_tx_order))
+        .then_with(|| a.instance_id.cmp(&b.instance_id))
+        .then_with(|| a.aggregate_type.cmp(&b.aggregate_type))
+        .then_with(|| a.aggregate_id.cmp(&b.aggregate_id))
+        .then(a.sequence.cmp(&b.sequence))
 }
 
 /// A place in one tenant's order (what a checkpoint records). Compares as
@@ -147,7 +167,9 @@ pub fn cmp_position(a: &str, b: &str) -> Ordering {
 mod tests {
     use std::cmp::Ordering;
 
-    use super::{Scope, TenantKey, cmp_position, order_by, tuple};
+    use projection_sdk::Event;
+
+    use super::{Scope, TenantKey, cmp_global, cmp_position, order_by, order_by_desc, tuple};
 
     #[test]
     fn positions_compare_as_decimals() {
@@ -172,6 +194,55 @@ mod tests {
             tuple("c", Scope::Tenant),
             "(c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")"
         );
+    }
+
+    #[test]
+    fn the_backward_order_reverses_every_column() {
+        assert_eq!(
+            order_by_desc("e"),
+            "e.\"position\" DESC, e.in_tx_order DESC, e.instance_id DESC, e.aggregate_type DESC, \
+             e.aggregate_id DESC, e.\"sequence\" DESC"
+        );
+    }
+
+    #[test]
+    fn the_global_order_breaks_ties_column_by_column() {
+        let event = |position: &str, in_tx_order, instance: &str, id: &str, sequence| Event {
+            position: position.to_owned(),
+            in_tx_order,
+            instance_id: instance.to_owned(),
+            aggregate_type: "user".to_owned(),
+            aggregate_id: id.to_owned(),
+            sequence,
+            event_type: "user.added".to_owned(),
+            revision: 1,
+            created_at: 0,
+            payload: None,
+            creator: "c".to_owned(),
+            owner: "o".to_owned(),
+        };
+        let a = event("9.5", 2, "b", "u2", 3);
+        assert_eq!(
+            cmp_global(&a, &event("10", 0, "a", "u1", 1)),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_global(&a, &event("9.50", 1, "c", "u9", 9)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_global(&a, &event("9.5", 2, "c", "u1", 1)),
+            Ordering::Less
+        );
+        assert_eq!(
+            cmp_global(&a, &event("9.5", 2, "b", "u1", 9)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            cmp_global(&a, &event("9.5", 2, "b", "u2", 4)),
+            Ordering::Less
+        );
+        assert_eq!(cmp_global(&a, &a.clone()), Ordering::Equal);
     }
 
     #[test]

@@ -57,6 +57,16 @@ pub struct Batch {
 /// ends before the limit is reached, `through` is its last event, so the
 /// next read starts after it.
 pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Batch, StoreError> {
+    read_batch_in_windows(db, q, WINDOW_ROWS).await
+}
+
+/// [`read_batch`] with windows of `window_rows` events (at least one).
+#[doc(hidden)]
+pub async fn read_batch_in_windows(
+    db: &Db,
+    q: &BatchQuery<'_>,
+    window_rows: i64,
+) -> Result<Batch, StoreError> {
     if q.aggregate_types.is_empty() || q.event_types.is_empty() {
         return Ok(Batch::default());
     }
@@ -68,27 +78,20 @@ pub async fn read_batch(db: &Db, q: &BatchQuery<'_>) -> Result<Batch, StoreError
             events,
         });
     }
-    read_window(db, q).await
+    read_window(db, q, window_rows.max(1)).await
 }
 
 /// The plain query: every condition on the table, in the global order.
 async fn read_filtered(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreError> {
     let mut p = Params::new(db.dialect());
     let mut sql = format!(
-        "SELECT {} FROM {} e WHERE e.aggregate_type IN ({}) AND e.event_type IN ({})",
+        "SELECT {} FROM {} e WHERE {}",
         columns(db.dialect()),
         db.events_table(),
-        p.list(q.aggregate_types),
-        p.list(q.event_types),
+        wanted(&mut p, q),
     );
     if let Some(instance) = q.instance_id {
         sql.push_str(&format!(" AND e.instance_id = {}", p.text(instance)));
-    }
-    if !q.skip_instances.is_empty() {
-        sql.push_str(&format!(
-            " AND e.instance_id NOT IN ({})",
-            p.list(q.skip_instances)
-        ));
     }
     sql.push_str(&range(&mut p, q));
     sql.push_str(&format!(
@@ -101,68 +104,89 @@ async fn read_filtered(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreE
         .map(|rows| rows.into_iter().map(|(event, _)| event).collect())
 }
 
-/// The window query: the next [`WINDOW_ROWS`] events in global order (an
-/// index walk that stops early once the limit is met), of which the
-/// subscribed ones and the window's last one come back.
-async fn read_window(db: &Db, q: &BatchQuery<'_>) -> Result<Batch, StoreError> {
-    // Parameters in the order they appear in the text (SQLite's are not
-    // numbered): the wanted test, then the window's range.
-    let mut p = Params::new(db.dialect());
-    p.ordered_walk = true;
-    let mut wanted = format!(
+/// The subscribed events of the tenants not skipped (`e`'s).
+fn wanted(p: &mut Params, q: &BatchQuery<'_>) -> String {
+    let mut sql = format!(
         "e.aggregate_type IN ({}) AND e.event_type IN ({})",
         p.list(q.aggregate_types),
         p.list(q.event_types),
     );
     if !q.skip_instances.is_empty() {
-        wanted.push_str(&format!(
+        sql.push_str(&format!(
             " AND e.instance_id NOT IN ({})",
             p.list(q.skip_instances)
         ));
     }
-    let mut inner = format!("SELECT * FROM {} e WHERE 1 = 1", db.events_table());
-    inner.push_str(&range(&mut p, q));
-    inner.push_str(&format!(
-        " ORDER BY {} LIMIT {WINDOW_ROWS}",
-        event_order::order_by("e")
-    ));
-    let order = event_order::order_by("e");
+    sql
+}
+
+/// The window query, one statement (one snapshot) of two parts:
+///
+/// - the subscribed events among the next `window_rows` events in global
+///   order, up to the limit: an index walk that stops at the limit, the
+///   events filtered as they are walked;
+/// - only when the limit was not met, the window's end: its last event
+///   (found by walking the index alone), or the stream's last event when
+///   fewer follow the cursor, with whether the window was full.
+async fn read_window(db: &Db, q: &BatchQuery<'_>, window_rows: i64) -> Result<Batch, StoreError> {
+    // Parameters in the order they appear in the text (SQLite's are not
+    // numbered).
+    let mut p = Params::new(db.dialect());
+    p.ordered_walk = true;
+    let limit = q.limit.max(1);
+    let (events, order) = (db.events_table(), event_order::order_by("e"));
+    let desc = event_order::order_by_desc("e");
+    let window_range = range(&mut p, q);
+    let taken = format!(
+        "SELECT e.* FROM (SELECT * FROM {events} e WHERE 1 = 1{window_range} \
+         ORDER BY {order} LIMIT {window_rows}) e WHERE {} ORDER BY {order} LIMIT {limit}",
+        wanted(&mut p, q),
+    );
+    let full_range = range(&mut p, q);
+    let tail_range = range(&mut p, q);
+    let end = format!(
+        "SELECT * FROM (SELECT {order}, 1 AS window_full FROM {events} e WHERE 1 = 1{full_range} \
+         ORDER BY {order} LIMIT 1 OFFSET {}) f \
+         UNION ALL SELECT * FROM (SELECT {order}, 0 AS window_full FROM {events} e WHERE 1 = 1{tail_range} \
+         ORDER BY {desc} LIMIT 1) t LIMIT 1",
+        window_rows - 1,
+    );
     let sql = format!(
-        "SELECT {columns}, e.wanted, e.is_last, e.n FROM (\
-         SELECT e.*, CAST(CASE WHEN {wanted} THEN 1 ELSE 0 END AS BIGINT) AS wanted, \
-         CAST(CASE WHEN lead(1) OVER w IS NULL THEN 1 ELSE 0 END AS BIGINT) AS is_last, \
-         CAST(row_number() OVER w AS BIGINT) AS n \
-         FROM ({inner}) e WINDOW w AS (ORDER BY {order})) e \
-         WHERE e.wanted = 1 OR e.is_last = 1 ORDER BY {order} LIMIT {}",
-        q.limit.max(1) + 1,
+        "WITH taken AS MATERIALIZED ({taken}), window_end AS MATERIALIZED ({end}) \
+         SELECT {columns}, CAST(1 AS BIGINT), CAST(0 AS BIGINT) FROM taken e \
+         UNION ALL SELECT {columns}, CAST(0 AS BIGINT), CAST(w.window_full AS BIGINT) \
+         FROM window_end w JOIN {events} e ON {} = {} \
+         WHERE (SELECT count(*) FROM taken) < {limit}",
+        event_order::tuple("e", Scope::Global),
+        event_order::tuple("w", Scope::Global),
         columns = columns(db.dialect()),
     );
-    let rows = fetch(db, &sql, p, 3).await?;
-    let limit = usize::try_from(q.limit.max(1)).unwrap_or(usize::MAX);
+    let rows = fetch(db, &sql, p, 2).await?;
     let mut batch = Batch::default();
+    let mut end: Option<(Event, bool)> = None;
     for (event, flags) in rows {
-        let [wanted, is_last, n] = flags[..] else {
+        let [taken, full] = flags[..] else {
             return Err(StoreError::Corrupt("a window row without its flags".into()));
         };
-        if batch.events.len() == limit {
-            // A row past the limit: the limit ended the read. (The window's
-            // last row always comes back, so one does whenever the limit
-            // is met before the window ends.)
-            batch.more = true;
-            break;
+        if taken == 1 {
+            batch.events.push(event);
+        } else {
+            end = Some((event, full == 1));
         }
-        if wanted == 1 {
-            batch.events.push(event.clone());
-        }
-        batch.through = Some(event);
-        if is_last == 1 {
-            // The window's last event: more may follow when it was full.
-            batch.more = n >= WINDOW_ROWS;
-            break;
-        }
+    }
+    batch.events.sort_by(event_order::cmp_global);
+    if batch.events.len() as i64 >= limit {
+        // The limit ended the read before its window did.
+        batch.more = true;
+        batch.through = batch.events.last().cloned();
+    } else if let Some((last, full)) = end {
+        // The window's last event: more may follow when it was full.
+        batch.more = full;
+        batch.through = Some(last);
     }
     Ok(batch)
 }
+
 /// The bound and the cursor: `position < below`, then after the cursor (the
 /// plain range first: planners estimate it well and walk the global-order
 /// index instead of sorting everything after the cursor).

@@ -10,7 +10,7 @@ mod lag;
 mod lookup;
 pub mod order;
 
-pub use batch::{Batch, BatchQuery, WINDOW_ROWS, read_batch};
+pub use batch::{Batch, BatchQuery, WINDOW_ROWS, read_batch, read_batch_in_windows};
 pub use lag::{Lag, family_lag};
 pub use lookup::{LookupError, MAX_LOOKUP_EVENTS, find_events, find_events_ahead};
 
