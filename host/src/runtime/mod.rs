@@ -27,7 +27,7 @@ mod staged;
 pub mod verify;
 mod workers;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use projection_sdk::Description;
@@ -359,8 +359,9 @@ pub async fn replay_controlled(
 /// each split into as many groups of units as it takes to give every
 /// worker one (one plugin instance per group, [`workers`]). A group reads
 /// the whole stream and keeps its tenants' events, so a family is split
-/// only when there are more workers than families. Returns each family's
-/// report (its groups' added up) with its slot.
+/// only when there are more workers than families. With more groups than
+/// workers, the heaviest are dealt first ([`heaviest_first`]). Returns each
+/// family's report (its groups' added up) with its slot.
 async fn replay_in_place(
     db: &Db,
     families: Vec<(usize, &mut Plugin)>,
@@ -383,13 +384,16 @@ async fn replay_in_place(
         forks.push(workers::instances(plugin, groups.len()));
         firsts.push((slot, plugin, groups));
     }
-    let mut items: Vec<(usize, &mut Plugin, Option<std::collections::BTreeSet<i32>>)> = Vec::new();
+    let mut items: Vec<(usize, &mut Plugin, Option<BTreeSet<i32>>)> = Vec::new();
     for ((slot, plugin, groups), forks) in firsts.into_iter().zip(forks.iter_mut()) {
         let mut groups = groups.into_iter();
         items.push((slot, plugin, groups.next()));
         for (fork, group) in forks.iter_mut().zip(groups) {
             items.push((slot, fork, Some(group)));
         }
+    }
+    if n_workers > 1 && items.len() > n_workers {
+        items = heaviest_first(db, items, options).await?;
     }
     let silent = Quiet;
     let group_progress: &dyn Progress = if grouped { &silent } else { progress };
@@ -422,6 +426,43 @@ async fn replay_in_place(
         }
     }
     Ok(merged)
+}
+
+/// `items` in the order to deal them to the workers: the families with the
+/// most pending events first ([`workers::longest_first`]; one count per
+/// family, of the tenant asked for when one is).
+async fn heaviest_first<'p>(
+    db: &Db,
+    items: Vec<(usize, &'p mut Plugin, Option<BTreeSet<i32>>)>,
+    options: &ReplayOptions,
+) -> Result<Vec<(usize, &'p mut Plugin, Option<BTreeSet<i32>>)>, RuntimeError> {
+    let mut per_slot: HashMap<usize, u64> = HashMap::new();
+    for (slot, plugin, _) in &items {
+        if per_slot.contains_key(slot) {
+            continue;
+        }
+        let n: i64 = pending(db, plugin)
+            .await?
+            .iter()
+            .filter(|(tenant, _)| {
+                options
+                    .instance_id
+                    .as_ref()
+                    .is_none_or(|only| only == tenant)
+            })
+            .map(|(_, n)| n)
+            .sum();
+        per_slot.insert(*slot, u64::try_from(n).unwrap_or(0));
+    }
+    let weights: Vec<u64> = items
+        .iter()
+        .map(|(slot, _, _)| per_slot.get(slot).copied().unwrap_or(0))
+        .collect();
+    let mut slots: Vec<Option<_>> = items.into_iter().map(Some).collect();
+    Ok(workers::longest_first(&weights)
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect())
 }
 
 /// How a family's replay starts.

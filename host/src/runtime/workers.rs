@@ -11,6 +11,10 @@
 //! families, into as many groups as it takes to give every worker one:
 //! with as many families as workers or more, a family is one group.
 //!
+//! A replay deals the groups heaviest first (by the events pending for
+//! their family, [`longest_first`]) when there are more of them than
+//! workers: the family with the most events does not start last.
+//!
 //! Each worker is a thread that drives its group's replay on the runtime
 //! (`Handle::block_on`), so plugins run in parallel; the apply of each batch
 //! is a task of the runtime as always. Every invariant holds per batch as
@@ -39,6 +43,15 @@ pub(super) fn groups(parts: &[i32], n: usize) -> Vec<BTreeSet<i32>> {
 /// Every part.
 pub(super) fn all_parts() -> Vec<i32> {
     (0..PARTS).collect()
+}
+
+/// The order to deal `weights.len()` items to the workers in: the heaviest
+/// first (ties in their own order), so the longest units do not start last
+/// and keep one worker busy while the others wait.
+pub(super) fn longest_first(weights: &[u64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
+    order
 }
 
 /// `plugin` and forks of it: one instance per group.
@@ -97,6 +110,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::groups;
+
+    #[test]
+    fn the_heaviest_items_are_dealt_first_and_ties_keep_their_order() {
+        assert_eq!(
+            super::longest_first(&[3, 40, 3, 7, 40]),
+            vec![1, 4, 3, 0, 2]
+        );
+        assert!(super::longest_first(&[]).is_empty());
+    }
 
     #[test]
     fn groups_cover_every_part_once() {
