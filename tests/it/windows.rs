@@ -326,9 +326,14 @@ fn windowed_reads_equal_the_plain_order(store: Store) {
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
     );
+    let started = std::time::Instant::now();
     let result = runner.run(&(stream, ask), |(stream, ask)| {
         rt.block_on(windowed_reads_check(&t.db, stream, ask))
     });
+    println!(
+        "{store:?}: {cases} cases in {:.1} s (seed {seed})",
+        started.elapsed().as_secs_f64()
+    );
     rt.block_on(t.finish());
     if let Err(e) = result {
         panic!("{e} (repeat with PROJECTOR_PROPTEST_SEED={seed})");
