@@ -222,26 +222,16 @@ mod tests {
             owner: "o".to_owned(),
         };
         let a = event("9.5", 2, "b", "u2", 3);
-        assert_eq!(
-            cmp_global(&a, &event("10", 0, "a", "u1", 1)),
-            Ordering::Less
-        );
-        assert_eq!(
-            cmp_global(&a, &event("9.50", 1, "c", "u9", 9)),
-            Ordering::Greater
-        );
-        assert_eq!(
-            cmp_global(&a, &event("9.5", 2, "c", "u1", 1)),
-            Ordering::Less
-        );
-        assert_eq!(
-            cmp_global(&a, &event("9.5", 2, "b", "u1", 9)),
-            Ordering::Greater
-        );
-        assert_eq!(
-            cmp_global(&a, &event("9.5", 2, "b", "u2", 4)),
-            Ordering::Less
-        );
+        // Each column decides once the ones before it tie.
+        for (other, expected) in [
+            (event("10", 0, "a", "u1", 1), Ordering::Less),
+            (event("9.50", 1, "c", "u9", 9), Ordering::Greater),
+            (event("9.5", 2, "c", "u1", 1), Ordering::Less),
+            (event("9.5", 2, "b", "u1", 9), Ordering::Greater),
+            (event("9.5", 2, "b", "u2", 4), Ordering::Less),
+        ] {
+            assert_eq!(cmp_global(&a, &other), expected, "{other:?}");
+        }
         assert_eq!(cmp_global(&a, &a.clone()), Ordering::Equal);
     }
 

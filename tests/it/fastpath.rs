@@ -23,7 +23,6 @@ use projection_sdk::{
     Value, copy, delete, insert, update, upsert, validate, validate::Scoped,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::support::{self, Store};
 
@@ -656,36 +655,15 @@ async fn check(
 }
 
 fn merged_path_equals_plain_path(store: Store) {
-    let cases = std::env::var("PROJECTOR_PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256);
-    let seed: u64 = std::env::var("PROJECTOR_PROPTEST_SEED")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs())
-        });
-    let mut seed_bytes = [0_u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let support::Proptest {
+        cases,
+        seed,
+        mut runner,
+        rt,
+    } = support::proptest_run(256);
     let t = rt.block_on(support::test_db(store));
     let d = description();
     rt.block_on(ddl::install(&t.db, &d, "hash")).unwrap();
-    let mut runner = TestRunner::new_with_rng(
-        Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
     let started = Instant::now();
     let tally = std::cell::RefCell::new(Tally::default());
     let result = runner.run(&steps(), |steps| {

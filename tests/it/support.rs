@@ -449,3 +449,51 @@ pub async fn run_cli(
     .await
     .unwrap()
 }
+
+/// A property-test run: how many cases (`PROJECTOR_PROPTEST_CASES`, else
+/// `default_cases`), the seed (`PROJECTOR_PROPTEST_SEED`, else the time, so
+/// a failure names the seed that repeats it), a runner seeded with it, and
+/// a runtime to drive each case's checks on.
+pub struct Proptest {
+    pub cases: u32,
+    pub seed: u64,
+    pub runner: proptest::test_runner::TestRunner,
+    pub rt: tokio::runtime::Runtime,
+}
+
+pub fn proptest_run(default_cases: u32) -> Proptest {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let cases = std::env::var("PROJECTOR_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default_cases);
+    let seed: u64 = std::env::var("PROJECTOR_PROPTEST_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_secs())
+        });
+    let mut seed_bytes = [0_u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let runner = TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    Proptest {
+        cases,
+        seed,
+        runner,
+        rt,
+    }
+}

@@ -274,26 +274,12 @@ async fn windowed_reads_check(
 
 fn windowed_reads_equal_the_plain_order(store: Store) {
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let cases = std::env::var("PROJECTOR_PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(64);
-    let seed: u64 = std::env::var("PROJECTOR_PROPTEST_SEED")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs())
-        });
-    let mut seed_bytes = [0_u8; 32];
-    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let support::Proptest {
+        cases,
+        seed,
+        mut runner,
+        rt,
+    } = support::proptest_run(64);
     let t = rt.block_on(support::test_db(store));
     let event = (
         0..3_usize,
@@ -318,14 +304,6 @@ fn windowed_reads_equal_the_plain_order(store: Store) {
             limit,
             window,
         });
-    let mut runner = TestRunner::new_with_rng(
-        Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        },
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
     let started = std::time::Instant::now();
     let result = runner.run(&(stream, ask), |(stream, ask)| {
         rt.block_on(windowed_reads_check(&t.db, stream, ask))
