@@ -392,17 +392,22 @@ async fn replay_in_place(
             items.push((slot, fork, Some(group)));
         }
     }
+    // Per family dealt heaviest first, its pending events (counted once:
+    // a family that is one group starts its progress from the count).
+    let mut counted = HashMap::new();
     if n_workers > 1 && items.len() > n_workers {
-        items = heaviest_first(db, items, options).await?;
+        (items, counted) = heaviest_first(db, items, options).await?;
     }
     let silent = Quiet;
     let group_progress: &dyn Progress = if grouped { &silent } else { progress };
+    let counted = &counted;
     let results = workers::parallel(n_workers, items, |(slot, plugin, parts)| async move {
         let replay =
             replay::FamilyReplay::start(db, plugin, options, control, barrier, None).await?;
-        let replay = match parts {
-            Some(parts) => replay.only_parts(parts),
-            None => replay,
+        let replay = match (parts, counted.get(&slot)) {
+            (Some(parts), _) => replay.only_parts(parts),
+            (None, Some(n)) => replay.counted(*n),
+            (None, None) => replay,
         };
         let (report, _) = replay.run(plugin, options, group_progress).await?;
         Ok::<_, RuntimeError>((slot, report))
@@ -430,39 +435,34 @@ async fn replay_in_place(
 
 /// `items` in the order to deal them to the workers: the families with the
 /// most pending events first ([`workers::longest_first`]; one count per
-/// family, of the tenant asked for when one is).
+/// family, of the tenant asked for when one is), and those counts by slot.
 async fn heaviest_first<'p>(
     db: &Db,
     items: Vec<(usize, &'p mut Plugin, Option<BTreeSet<i32>>)>,
     options: &ReplayOptions,
-) -> Result<Vec<(usize, &'p mut Plugin, Option<BTreeSet<i32>>)>, RuntimeError> {
+) -> Result<
+    (
+        Vec<(usize, &'p mut Plugin, Option<BTreeSet<i32>>)>,
+        HashMap<usize, u64>,
+    ),
+    RuntimeError,
+> {
     let mut per_slot: HashMap<usize, u64> = HashMap::new();
     for (slot, plugin, _) in &items {
-        if per_slot.contains_key(slot) {
-            continue;
+        if !per_slot.contains_key(slot) {
+            per_slot.insert(*slot, pending_total(db, plugin, options).await?);
         }
-        let n: i64 = pending(db, plugin)
-            .await?
-            .iter()
-            .filter(|(tenant, _)| {
-                options
-                    .instance_id
-                    .as_ref()
-                    .is_none_or(|only| only == tenant)
-            })
-            .map(|(_, n)| n)
-            .sum();
-        per_slot.insert(*slot, u64::try_from(n).unwrap_or(0));
     }
     let weights: Vec<u64> = items
         .iter()
         .map(|(slot, _, _)| per_slot.get(slot).copied().unwrap_or(0))
         .collect();
     let mut slots: Vec<Option<_>> = items.into_iter().map(Some).collect();
-    Ok(workers::longest_first(&weights)
+    let dealt = workers::longest_first(&weights)
         .into_iter()
         .filter_map(|i| slots[i].take())
-        .collect())
+        .collect();
+    Ok((dealt, per_slot))
 }
 
 /// How a family's replay starts.
@@ -534,6 +534,27 @@ fn subscription_lists(plugin: &Plugin) -> (Vec<String>, Vec<String>) {
 pub async fn pending(db: &Db, plugin: &Plugin) -> Result<Vec<(String, i64)>, StoreError> {
     let (aggregate_types, event_types) = subscription_lists(plugin);
     source::events_behind(db, plugin.family(), &aggregate_types, &event_types).await
+}
+
+/// Events the family has still to apply, in all (of the tenant asked for
+/// in `options`, when one is).
+pub(crate) async fn pending_total(
+    db: &Db,
+    plugin: &Plugin,
+    options: &ReplayOptions,
+) -> Result<u64, StoreError> {
+    let n: i64 = pending(db, plugin)
+        .await?
+        .iter()
+        .filter(|(tenant, _)| {
+            options
+                .instance_id
+                .as_ref()
+                .is_none_or(|only| only == tenant)
+        })
+        .map(|(_, n)| n)
+        .sum();
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Events a family built aside in `lane` has still to apply, per tenant

@@ -21,7 +21,7 @@ use tracing::Instrument as _;
 use super::apply::{self, BatchOutcome};
 use super::pipeline::{self, Planned, Reader};
 use super::plan::Stops;
-use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pending};
+use super::{Control, FamilyReport, Progress, ReplayOptions, RuntimeError, pending_total};
 use crate::plugin::Plugin;
 use crate::source::order::Barrier;
 use crate::store::lease::Share;
@@ -51,6 +51,8 @@ pub(super) struct FamilyReplay<'a> {
     report: FamilyReport,
     control: &'a Control,
     observer: Option<&'a dyn BatchObserver>,
+    /// The events pending, when the caller counted them already.
+    counted: Option<u64>,
 }
 
 impl<'a> FamilyReplay<'a> {
@@ -110,6 +112,7 @@ impl<'a> FamilyReplay<'a> {
             },
             control,
             observer: None,
+            counted: None,
         })
     }
 
@@ -155,6 +158,15 @@ impl<'a> FamilyReplay<'a> {
         }
     }
 
+    /// The events pending, counted already: the progress starts from
+    /// `n` rather than counting again.
+    pub(super) fn counted(self, n: u64) -> FamilyReplay<'a> {
+        FamilyReplay {
+            counted: Some(n),
+            ..self
+        }
+    }
+
     /// Run batches until nothing is left, a stop is asked for, or the
     /// control's batch limit is reached. Returns the report and the cursor.
     pub(super) async fn run(
@@ -164,17 +176,12 @@ impl<'a> FamilyReplay<'a> {
         progress: &dyn Progress,
     ) -> Result<(FamilyReport, Option<Cursor>), RuntimeError> {
         let started = Instant::now();
-        let total = if self.control.count_pending {
-            pending(self.db, plugin)
-                .await?
-                .iter()
-                .filter(|(i, _)| options.instance_id.as_ref().is_none_or(|only| only == i))
-                .map(|(_, n)| n)
-                .sum()
-        } else {
-            0
+        let total = match self.counted {
+            Some(n) => n,
+            None if self.control.count_pending => pending_total(self.db, plugin, options).await?,
+            None => 0,
         };
-        progress.start(&self.report.family, u64::try_from(total).unwrap_or(0));
+        progress.start(&self.report.family, total);
         let mut next = if self.control.max_batches == Some(0) || self.stopping() {
             None
         } else {
