@@ -312,3 +312,65 @@ async fn planner_settings_someone_chose_are_kept_on_postgres() {
     chosen.close().await;
     t.finish().await;
 }
+
+/// On PostgreSQL the statements of one layer of a batch travel as one
+/// statement (each a data-modifying `WITH` query) and run in the order the
+/// merge gave them, as they would one by one. A unique index the test adds
+/// by hand makes the order visible: a row's note may be taken by another
+/// row only after the first is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_is_one_statement_run_in_order_on_postgres() {
+    let t = support::test_db(Store::Postgres).await;
+    let d = description();
+    ddl::install(&t.db, &d, "hash").await.unwrap();
+    let Db::Postgres(pool) = &t.db else {
+        unreachable!()
+    };
+    sqlx::raw_sql(&format!("CREATE UNIQUE INDEX scalars_note ON {T} (note)"))
+        .execute(pool)
+        .await
+        .unwrap();
+    let scoped = |mutations: Vec<Mutation>| -> Vec<Scoped> {
+        mutations
+            .into_iter()
+            .map(|m| validate::scope(&d, &event(), m).unwrap())
+            .collect()
+    };
+    let note = |id: &str| {
+        insert(T)
+            .value("id", id)
+            .value("state", 1)
+            .value("note", "x")
+    };
+    let first =
+        host::runtime::merge_mutations(&d, t.db.dialect(), &scoped(vec![note("a").build()]))
+            .unwrap();
+    for statement in &first {
+        t.db.execute(statement).await.unwrap();
+    }
+
+    // The insert takes the note only once the delete has run.
+    let later = |mutations: Vec<Mutation>| {
+        let merged =
+            host::runtime::merge_mutations(&d, t.db.dialect(), &scoped(mutations)).unwrap();
+        assert_eq!(merged.len(), 1, "one layer, one statement");
+        assert!(sql::is_combined(&merged[0].sql), "{}", merged[0].sql);
+        merged
+    };
+    let refused = later(vec![note("b").build(), delete(T).eq("id", "a").build()]);
+    assert!(
+        t.db.execute(&refused[0]).await.is_err(),
+        "the insert ran before the delete: the note was still taken"
+    );
+    let applied = later(vec![delete(T).eq("id", "a").build(), note("b").build()]);
+    t.db.execute(&applied[0]).await.unwrap();
+    let table = &d.tables[0];
+    let ids: Vec<Json> = dump::dump_table(&t.db, table)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!("b")]);
+    t.finish().await;
+}

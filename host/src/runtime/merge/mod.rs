@@ -37,7 +37,8 @@ use ledger::Ledger;
 /// says: the layers so far are written first, then it alone, and the next
 /// mutation starts afresh. Layers are written in order, parents' tables
 /// first inside one, so every row sees exactly what the plain order would
-/// have shown it.
+/// have shown it. On PostgreSQL the statements of a layer then travel as
+/// one ([`sql::combine`]): one round trip per layer.
 pub(super) fn statements(
     description: &Description,
     dialect: Dialect,
@@ -50,7 +51,10 @@ pub(super) fn statements(
         .into_iter()
         .flat_map(|(_, mutations)| mutations)
         .collect();
-    Merger::new(description, dialect).merge(&pending)
+    Ok(written(
+        dialect,
+        Merger::new(description, dialect).merge(&pending)?,
+    ))
 }
 
 /// The fast path's statements for checked mutations, in order: what a batch
@@ -62,7 +66,33 @@ pub fn merge_mutations(
     mutations: &[Scoped],
 ) -> Result<Vec<Statement>, StoreError> {
     let pending: Vec<&Scoped> = mutations.iter().collect();
-    Merger::new(description, dialect).merge(&pending)
+    Ok(written(
+        dialect,
+        Merger::new(description, dialect).merge(&pending)?,
+    ))
+}
+
+/// The statements of [`merge_mutations`] before a layer's are combined into
+/// one: what the merge made of the mutations.
+#[cfg(test)]
+fn uncombined(
+    description: &Description,
+    dialect: Dialect,
+    mutations: &[Scoped],
+) -> Result<Vec<Statement>, StoreError> {
+    let pending: Vec<&Scoped> = mutations.iter().collect();
+    let groups = Merger::new(description, dialect).merge(&pending)?;
+    Ok(groups.into_iter().flatten().collect())
+}
+
+/// The statements to run for groups of statements that commute (a layer,
+/// or a statement alone), in order: on PostgreSQL each group as one
+/// statement, one round trip ([`sql::combine`]).
+fn written(dialect: Dialect, groups: Vec<Vec<Statement>>) -> Vec<Statement> {
+    match dialect {
+        Dialect::Postgres => groups.into_iter().flat_map(sql::combine).collect(),
+        Dialect::Sqlite => groups.into_iter().flatten().collect(),
+    }
 }
 
 struct Merger<'d> {
@@ -97,7 +127,9 @@ impl<'d> Merger<'d> {
         }
     }
 
-    fn merge(&self, mutations: &[&Scoped]) -> Result<Vec<Statement>, StoreError> {
+    /// The mutations as groups of statements, in order: each group's
+    /// statements commute.
+    fn merge(&self, mutations: &[&Scoped]) -> Result<Vec<Vec<Statement>>, StoreError> {
         let mut out = Vec::new();
         let mut pending = Pending {
             layers: Vec::new(),
@@ -131,7 +163,7 @@ impl<'d> Merger<'d> {
                     continue;
                 }
                 self.flush(&mut out, &mut pending)?;
-                out.push(render(self.description, self.dialect, mutation)?);
+                out.push(vec![render(self.description, self.dialect, mutation)?]);
                 continue;
             };
             let floor = pending.ledger.floor(&self.tables, &footprint);
@@ -202,13 +234,20 @@ impl<'d> Merger<'d> {
         }
     }
 
-    /// Render every layer in order, parents' tables first inside a layer.
-    fn flush(&self, out: &mut Vec<Statement>, pending: &mut Pending<'_>) -> Result<(), StoreError> {
+    /// Render every layer in order, parents' tables first inside a layer,
+    /// each layer a group.
+    fn flush(
+        &self,
+        out: &mut Vec<Vec<Statement>>,
+        pending: &mut Pending<'_>,
+    ) -> Result<(), StoreError> {
         for mut layer in pending.layers.drain(..) {
             layer.sort_by_key(|b| self.tables.ancestors[b.table].len());
-            for buffer in layer {
-                out.push(buffer.render(self.description, self.dialect, &self.tables)?);
-            }
+            let rendered = layer
+                .into_iter()
+                .map(|buffer| buffer.render(self.description, self.dialect, &self.tables))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(rendered);
         }
         pending.ledger = Ledger::new(&self.tables);
         pending.changes.clear();

@@ -7,7 +7,7 @@ use projection_sdk::{
     ColumnType, Description, Event, Mutation, Table, Value, copy, delete, insert, update, upsert,
 };
 
-use super::merge_mutations;
+use super::{merge_mutations, uncombined};
 use crate::store::Dialect;
 
 const USERS: &str = "users_projection";
@@ -87,7 +87,7 @@ fn signup(user: &str) -> Vec<Mutation> {
 }
 
 fn statements(mutations: &[Scoped]) -> Vec<String> {
-    merge_mutations(&description(), Dialect::Postgres, mutations)
+    uncombined(&description(), Dialect::Postgres, mutations)
         .expect("merged")
         .into_iter()
         .map(|s| s.sql)
@@ -116,7 +116,7 @@ fn changes_of_one_row_fuse_into_its_insert_then_into_one_update() {
     // next update fuses into it.
     mutations.push(update(USERS).set("email", "u@x").eq("id", "u").build());
     mutations.push(update(USERS).set("state", 9).eq("id", "u").build());
-    let merged = merge_mutations(&d, Dialect::Postgres, &scoped(&d, "t", mutations)).unwrap();
+    let merged = uncombined(&d, Dialect::Postgres, &scoped(&d, "t", mutations)).unwrap();
     assert_eq!(merged.len(), 2, "{merged:?}");
     let binds = |n: usize| -> Vec<&Value> { merged[n].binds.iter().map(|(v, _)| v).collect() };
     assert!(merged[0].sql.starts_with("INSERT"), "{merged:?}");
@@ -383,4 +383,30 @@ fn a_row_that_moves_waits_for_what_meets_its_new_key() {
         .position(|s| s.contains("SET \"name\""))
         .expect("the name update");
     assert!(move_at > name_at, "{merged:?}");
+}
+
+#[test]
+fn on_postgres_each_layer_is_one_statement() {
+    let d = description();
+    let mutations = scoped(
+        &d,
+        "t",
+        vec![
+            insert(USERS).value("id", "u").value("state", 0).build(),
+            insert(LINKS)
+                .value("user_id", "u")
+                .value("external_id", "e")
+                .build(),
+            // Meets the insert's row: a layer above it.
+            delete(USERS).eq("id", "u").build(),
+        ],
+    );
+    let layered = uncombined(&d, Dialect::Postgres, &mutations).unwrap();
+    assert_eq!(layered.len(), 3, "{layered:?}");
+    let postgres = merge_mutations(&d, Dialect::Postgres, &mutations).unwrap();
+    assert_eq!(postgres.len(), 2, "{postgres:?}");
+    assert!(crate::store::sql::is_combined(&postgres[0].sql));
+    assert!(postgres[1].sql.starts_with("DELETE"), "{postgres:?}");
+    let sqlite = merge_mutations(&d, Dialect::Sqlite, &mutations).unwrap();
+    assert_eq!(sqlite.len(), 3, "{sqlite:?}");
 }

@@ -28,9 +28,10 @@ impl Statement {
     /// Whether preparing it once and caching it pays: single-row statements
     /// and array-bound ones recur with the same text; multi-row `VALUES`
     /// lists vary with their row count and would only crowd the
-    /// per-connection statement caches.
+    /// per-connection statement caches, as would combinations of
+    /// statements ([`combine`]), which vary with the layer they hold.
     pub fn is_reusable(&self) -> bool {
-        self.binds.len() <= 64
+        self.binds.len() <= 64 && !combine::is_combined(&self.sql)
     }
 }
 
@@ -661,6 +662,7 @@ pub fn render(
 }
 
 mod alike;
+mod combine;
 mod merge;
 
 /// A declared column's type.
@@ -672,6 +674,7 @@ fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
 }
 
 pub use alike::{alike_shape, render_alike};
+pub use combine::{MAX_PARAMETERS, combine, is_combined};
 pub use merge::{
     MAX_BINDS, MAX_SPARSE_COLUMNS, SparseUpdate, UpdateShape, conflict_key, delete_shape,
     render_deletes, render_rows, render_sparse_updates, render_updates, same_row_shape,
