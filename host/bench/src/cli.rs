@@ -53,7 +53,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 100, value_parser = at_least_one)]
     pub tenants: usize,
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    #[arg(long, default_value_t = host::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
     pub batch_size: usize,
 }
 
@@ -70,7 +70,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100, value_parser = at_least_one)]
         tenants: usize,
         /// Events per plugin call and transaction.
-        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        #[arg(long, default_value_t = host::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
         batch_size: usize,
     },
     /// The users family changed without downtime: a rebuild in place, the
@@ -83,7 +83,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100, value_parser = at_least_one)]
         tenants: usize,
         /// Events per plugin call and transaction.
-        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        #[arg(long, default_value_t = host::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
         batch_size: usize,
     },
     /// Every family of the plugin directory on the realistic stream: the
@@ -97,7 +97,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100, value_parser = at_least_one)]
         tenants: usize,
         /// Events per plugin call and transaction (full path).
-        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        #[arg(long, default_value_t = host::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
         batch_size: usize,
         /// Workers of the second path.
         #[arg(long, default_value_t = 2, value_parser = at_least_one)]
@@ -109,7 +109,7 @@ pub enum BenchCommand {
     #[command(hide = true)]
     ReplayPath {
         /// Events per plugin call and transaction.
-        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        #[arg(long, default_value_t = host::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
         batch_size: usize,
         /// Workers.
         #[arg(long, default_value_t = 1, value_parser = at_least_one)]

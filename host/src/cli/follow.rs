@@ -19,7 +19,7 @@ use crate::store::Db;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Events per plugin call and transaction.
-    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    #[arg(long, default_value_t = crate::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
     pub batch_size: usize,
     /// Longest wait, in milliseconds, between looks at the event store.
     #[arg(long, default_value_t = 50)]

@@ -36,7 +36,7 @@ pub enum PluginCommand {
         #[arg(long)]
         shadow: bool,
         /// Events per plugin call and transaction while building.
-        #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+        #[arg(long, default_value_t = crate::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
         batch_size: usize,
         /// How reads wait for writers in flight (PostgreSQL).
         #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]
@@ -219,7 +219,7 @@ async fn diff(config: &Config, db: Db, family: &str, examples: usize) -> Result<
         family: Some(family.to_owned()),
         instance_id: None,
         examples,
-        batch_size: 1000,
+        batch_size: crate::runtime::DEFAULT_BATCH_SIZE,
         barrier: BarrierMode::default(),
     };
     let verdict = deploy::diff(&db, &mut plugin, &options, &Bars::default()).await?;

@@ -26,7 +26,7 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = 5)]
     pub examples: usize,
     /// Events per plugin call and transaction of the scratch replay.
-    #[arg(long, default_value_t = 1000, value_parser = at_least_one)]
+    #[arg(long, default_value_t = crate::runtime::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
     pub batch_size: usize,
     /// How reads wait for writers in flight (PostgreSQL).
     #[arg(long, env = "PROJECTOR_BARRIER", default_value = "xact", value_name = "xact|locks", long_help = BARRIER_HELP)]

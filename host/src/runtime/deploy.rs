@@ -24,7 +24,7 @@ pub struct BuildOptions {
 impl Default for BuildOptions {
     fn default() -> Self {
         BuildOptions {
-            batch_size: 1000,
+            batch_size: super::DEFAULT_BATCH_SIZE,
             barrier: BarrierMode::default(),
         }
     }

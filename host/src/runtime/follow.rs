@@ -77,7 +77,7 @@ pub struct FollowOptions {
 impl Default for FollowOptions {
     fn default() -> Self {
         FollowOptions {
-            batch_size: 1000,
+            batch_size: super::DEFAULT_BATCH_SIZE,
             poll_interval: Duration::from_millis(50),
             barrier: BarrierMode::default(),
             lease: None,

@@ -102,13 +102,19 @@ pub struct ReplayOptions {
     pub workers: usize,
 }
 
+/// Events per plugin call and transaction unless an operator chooses:
+/// every command's default, and the benches'. Measured on the realistic
+/// stream (1,000,000 events, every family): 1,000 took 58.7 s at a peak RSS
+/// of 55 MB, 2,000 took 53.8 s at 76 MB, 4,000 took 50.6 s at 118 MB.
+pub const DEFAULT_BATCH_SIZE: usize = 2000;
+
 impl Default for ReplayOptions {
     fn default() -> Self {
         ReplayOptions {
             family: None,
             instance_id: None,
             from_start: false,
-            batch_size: 1000,
+            batch_size: DEFAULT_BATCH_SIZE,
             barrier: BarrierMode::default(),
             workers: 1,
         }
