@@ -51,10 +51,7 @@ pub(super) fn statements(
         .into_iter()
         .flat_map(|(_, mutations)| mutations)
         .collect();
-    Ok(written(
-        dialect,
-        Merger::new(description, dialect).merge(&pending)?,
-    ))
+    merged(description, dialect, &pending)
 }
 
 /// The fast path's statements for checked mutations, in order: what a batch
@@ -66,10 +63,7 @@ pub fn merge_mutations(
     mutations: &[Scoped],
 ) -> Result<Vec<Statement>, StoreError> {
     let pending: Vec<&Scoped> = mutations.iter().collect();
-    Ok(written(
-        dialect,
-        Merger::new(description, dialect).merge(&pending)?,
-    ))
+    merged(description, dialect, &pending)
 }
 
 /// The statements of [`merge_mutations`] before a layer's are combined into
@@ -85,14 +79,19 @@ fn uncombined(
     Ok(groups.into_iter().flatten().collect())
 }
 
-/// The statements to run for groups of statements that commute (a layer,
-/// or a statement alone), in order: on PostgreSQL each group as one
-/// statement, one round trip ([`sql::combine`]).
-fn written(dialect: Dialect, groups: Vec<Vec<Statement>>) -> Vec<Statement> {
-    match dialect {
+/// The statements to run for `pending`, in order: the merge's groups of
+/// statements that commute (a layer, or a statement alone), on PostgreSQL
+/// each group as one statement, one round trip ([`sql::combine`]).
+fn merged(
+    description: &Description,
+    dialect: Dialect,
+    pending: &[&Scoped],
+) -> Result<Vec<Statement>, StoreError> {
+    let groups = Merger::new(description, dialect).merge(pending)?;
+    Ok(match dialect {
         Dialect::Postgres => groups.into_iter().flat_map(sql::combine).collect(),
         Dialect::Sqlite => groups.into_iter().flatten().collect(),
-    }
+    })
 }
 
 struct Merger<'d> {

@@ -16,7 +16,7 @@
 //! A combined statement's row count is its main query's, not the rows its
 //! parts touched.
 
-use super::Statement;
+use super::{MAX_BINDS, Statement};
 
 /// How every combined statement begins (and no other statement does).
 const HEAD: &str = "WITH s0 AS (";
@@ -28,27 +28,23 @@ pub fn is_combined(sql: &str) -> bool {
     sql.starts_with(HEAD)
 }
 
-/// Most placeholders of one combined statement (PostgreSQL takes 65,535).
-pub const MAX_PARAMETERS: usize = 30_000;
-
-/// Combine runs of `statements` into as few statements as
-/// [`MAX_PARAMETERS`] allows, in order. A statement whose text this module
+/// Combine runs of `statements` into as few statements as [`MAX_BINDS`]
+/// placeholders each allow, in order. A statement whose text this module
 /// does not read with certainty (a quote, a comment, a `$` that is not a
-/// placeholder), or that is a data-modifying `WITH` of its own, stays
-/// alone.
+/// placeholder), or that is a combination already, stays alone.
 pub fn combine(statements: Vec<Statement>) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut run: Vec<Statement> = Vec::new();
     let mut parameters = 0;
     for statement in statements {
         let n = statement.arrays.len() + statement.binds.len();
-        if !combinable(&statement.sql) || n > MAX_PARAMETERS {
+        if !combinable(&statement.sql) || n > MAX_BINDS {
             flush(&mut out, &mut run);
             parameters = 0;
             out.push(statement);
             continue;
         }
-        if parameters + n > MAX_PARAMETERS {
+        if parameters + n > MAX_BINDS {
             flush(&mut out, &mut run);
             parameters = 0;
         }
@@ -69,10 +65,13 @@ fn flush(out: &mut Vec<Statement>, run: &mut Vec<Statement>) {
 
 /// Whether a statement's text holds nothing but identifiers in double
 /// quotes, keywords and numbered placeholders (`$n`): what the mutation
-/// renderers write. Its top level must not itself be a `WITH` holding a
-/// data-modifying query (PostgreSQL allows those at the top level only);
-/// the renderers' own `WITH` lists hold `SELECT`s.
+/// renderers write, and not a combination already: PostgreSQL allows a
+/// `WITH` holding a data-modifying query at the top level only (the
+/// renderers' own `WITH` lists hold `SELECT`s).
 fn combinable(sql: &str) -> bool {
+    if is_combined(sql) {
+        return false;
+    }
     let bytes = sql.as_bytes();
     let mut quoted = false;
     for (i, &b) in bytes.iter().enumerate() {
@@ -220,11 +219,19 @@ mod tests {
             assert_eq!(out[1].sql, sql);
         }
         assert!(combinable("DELETE FROM \"it's\" WHERE \"a\" = $1::TEXT"));
+        let combined = combine(vec![
+            statement("DELETE FROM \"a\" WHERE \"x\" = $1::TEXT", 0, 1),
+            statement("DELETE FROM \"b\" WHERE \"x\" = $1::TEXT", 0, 1),
+        ]);
+        assert!(
+            !combinable(&combined[0].sql),
+            "a combination is not combined again"
+        );
     }
 
     #[test]
     fn runs_are_cut_at_the_parameter_limit_and_order_is_kept() {
-        let half = MAX_PARAMETERS / 2;
+        let half = MAX_BINDS / 2;
         let out = combine(vec![
             statement("DELETE FROM \"a\" WHERE \"x\" = ANY($1::TEXT[])", half, 0),
             statement("DELETE FROM \"b\" WHERE \"x\" = ANY($1::TEXT[])", half, 0),

@@ -674,7 +674,7 @@ fn column_kind(table: &Table, column: &str) -> Result<ColumnType, StoreError> {
 }
 
 pub use alike::{alike_shape, render_alike};
-pub use combine::{MAX_PARAMETERS, combine, is_combined};
+pub use combine::{combine, is_combined};
 pub use merge::{
     MAX_BINDS, MAX_SPARSE_COLUMNS, SparseUpdate, UpdateShape, conflict_key, delete_shape,
     render_deletes, render_rows, render_sparse_updates, render_updates, same_row_shape,
