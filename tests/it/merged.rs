@@ -323,13 +323,11 @@ async fn a_layer_is_one_statement_run_in_order_on_postgres() {
     let t = support::test_db(Store::Postgres).await;
     let d = description();
     ddl::install(&t.db, &d, "hash").await.unwrap();
-    let Db::Postgres(pool) = &t.db else {
-        unreachable!()
-    };
-    sqlx::raw_sql(&format!("CREATE UNIQUE INDEX scalars_note ON {T} (note)"))
-        .execute(pool)
+    let mut tx = t.db.begin().await.unwrap();
+    tx.execute_plain(&format!("CREATE UNIQUE INDEX scalars_note ON {T} (note)"))
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let scoped = |mutations: Vec<Mutation>| -> Vec<Scoped> {
         mutations
             .into_iter()
