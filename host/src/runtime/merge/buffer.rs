@@ -198,6 +198,13 @@ impl<'m> Buffer<'m> {
                 .is_none_or(|k| !self.keys.contains(k))
     }
 
+    /// Whether its statement removes rows.
+    pub(super) fn removes(&self) -> bool {
+        self.rows
+            .first()
+            .is_some_and(|row| matches!(row.get().mutation(), Mutation::Delete { .. }))
+    }
+
     /// Add a row; its index in the buffer.
     pub(super) fn push(&mut self, row: &'m Scoped, candidate: &Candidate<'m>) -> usize {
         if let Some(key) = &candidate.key {

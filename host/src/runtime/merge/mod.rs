@@ -234,7 +234,10 @@ impl<'d> Merger<'d> {
     }
 
     /// Render every layer in order, parents' tables first inside a layer,
-    /// each layer a group.
+    /// each layer a group, but for a delete that cascades: a group of its
+    /// own. (Its cascade runs when its statement ends; in one statement with
+    /// a change of a row the cascade reaches, PostgreSQL would refuse the
+    /// cascade's delete of a row the statement already changed.)
     fn flush(
         &self,
         out: &mut Vec<Vec<Statement>>,
@@ -242,11 +245,23 @@ impl<'d> Merger<'d> {
     ) -> Result<(), StoreError> {
         for mut layer in pending.layers.drain(..) {
             layer.sort_by_key(|b| self.tables.ancestors[b.table].len());
-            let rendered = layer
-                .into_iter()
-                .map(|buffer| buffer.render(self.description, self.dialect, &self.tables))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push(rendered);
+            let mut group = Vec::new();
+            for buffer in layer {
+                let cascades =
+                    buffer.removes() && !self.tables.descendants[buffer.table].is_empty();
+                let statement = buffer.render(self.description, self.dialect, &self.tables)?;
+                if cascades {
+                    if !group.is_empty() {
+                        out.push(std::mem::take(&mut group));
+                    }
+                    out.push(vec![statement]);
+                } else {
+                    group.push(statement);
+                }
+            }
+            if !group.is_empty() {
+                out.push(group);
+            }
         }
         pending.ledger = Ledger::new(&self.tables);
         pending.changes.clear();

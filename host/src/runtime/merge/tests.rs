@@ -410,3 +410,39 @@ fn on_postgres_each_layer_is_one_statement() {
     let sqlite = merge_mutations(&d, Dialect::Sqlite, &mutations).unwrap();
     assert_eq!(sqlite.len(), 3, "{sqlite:?}");
 }
+
+#[test]
+fn a_delete_that_cascades_is_never_combined() {
+    let d = description();
+    let mutations = scoped(
+        &d,
+        "t",
+        vec![
+            // Commute in the ledger (an update of a child row and the
+            // removal of another parent), but the delete cascades to humans.
+            update(HUMANS).set("name", "b").eq("user_id", "u").build(),
+            delete(USERS).eq("id", "v").build(),
+            update(LINKS)
+                .set("name", "c")
+                .eq("user_id", "u")
+                .eq("external_id", "e")
+                .build(),
+        ],
+    );
+    assert_eq!(
+        uncombined(&d, Dialect::Postgres, &mutations).unwrap().len(),
+        3
+    );
+    let postgres = merge_mutations(&d, Dialect::Postgres, &mutations).unwrap();
+    assert_eq!(postgres.len(), 2, "{postgres:?}");
+    assert!(
+        postgres.iter().any(|s| s.sql.starts_with("DELETE")),
+        "{postgres:?}"
+    );
+    assert!(
+        postgres
+            .iter()
+            .any(|s| crate::store::sql::is_combined(&s.sql)),
+        "{postgres:?}"
+    );
+}

@@ -10,8 +10,10 @@
 //! listed first. They are listed last statement first, so they run in the
 //! order given: the order the statements would have run one by one.
 //! Foreign keys are checked, and cascades run, when the whole statement
-//! ends, so a child row may meet its parent within one layer as it would
-//! one statement apart.
+//! ends. A cascade that reaches a row another part of the statement
+//! changed is refused ("already modified by an operation triggered by the
+//! current command"), so a delete that cascades is never given here with
+//! other statements (the merge keeps it alone).
 //!
 //! A combined statement's row count is its main query's, not the rows its
 //! parts touched.
