@@ -1,7 +1,7 @@
 //! Event look-ups for plugins: one at a time ([`find_events`]), or many in
 //! few queries ([`find_events_ahead`]), with the same answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use projection_sdk::{Event, EventFilter};
 
@@ -172,23 +172,47 @@ fn chunks<'f>(lookups: &[(&Event, &'f EventFilter)]) -> Vec<Chunk<'f>> {
 /// One query for a chunk: each look-up's events, in its order, or `None`
 /// when the query found more than `cap`.
 ///
-/// The list of (look-up, tenant, aggregate id, the event's place in the
-/// order) is joined to the events by the events' primary key, so each pair
-/// is one index probe, as in [`find_events`].
+/// Look-ups of one aggregate share its events: the query reads each
+/// (tenant, aggregate id) of the chunk once, up to the latest of the
+/// look-ups' events that ask for it, and each look-up keeps the events
+/// before its own. A batch's events often look up the same aggregate (the
+/// grants of one project), and reading it once per look-up walked the
+/// same events again and again.
+///
+/// The list of (aggregate, tenant, aggregate id, the latest event's place
+/// in the order) is joined to the events by the events' primary key, so
+/// each aggregate is one index probe, as in [`find_events`].
 async fn query_chunk(
     db: &Db,
     lookups: &[(&Event, &EventFilter)],
     chunk: &Chunk<'_>,
     cap: i64,
 ) -> Result<Option<Vec<Vec<Event>>>, StoreError> {
+    let before = |at: usize| lookups[chunk.lookups[at]].0;
+    // Each (tenant, aggregate id) once, with the latest event that asks
+    // for it; per look-up, its aggregates' numbers.
+    let mut aggregates: Vec<(&str, &str, &Event)> = Vec::new();
+    let mut numbered: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut wants: Vec<Vec<usize>> = vec![Vec::new(); chunk.lookups.len()];
+    for (at, id) in &chunk.pairs {
+        let event = before(*at);
+        let key = (event.instance_id.as_str(), *id);
+        let n = *numbered.entry(key).or_insert_with(|| {
+            aggregates.push((key.0, key.1, event));
+            aggregates.len() - 1
+        });
+        if event_order::cmp_global(event, aggregates[n].2).is_gt() {
+            aggregates[n].2 = event;
+        }
+        wants[*at].push(n);
+    }
     let mut p = Params::new(db.dialect());
     p.once = true;
-    let mut rows = Vec::with_capacity(chunk.pairs.len());
-    for (at, id) in &chunk.pairs {
-        let before = lookups[chunk.lookups[*at]].0;
-        let n = i64::try_from(*at).unwrap_or(i64::MAX);
-        let row = [p.int(n, "BIGINT"), p.text(&before.instance_id), p.text(id)];
-        let key = p.key_parts(before);
+    let mut rows = Vec::with_capacity(aggregates.len());
+    for (n, (tenant, id, latest)) in aggregates.iter().enumerate() {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let row = [p.int(n, "BIGINT"), p.text(tenant), p.text(id)];
+        let key = p.key_parts(latest);
         rows.push(format!("({}, {})", row.join(", "), key.join(", ")));
     }
     let aggregate_type = p.text(chunk.aggregate_type);
@@ -216,14 +240,32 @@ async fn query_chunk(
     if i64::try_from(found.len()).unwrap_or(i64::MAX) > cap {
         return Ok(None);
     }
-    let mut answers: Vec<Vec<Event>> = vec![Vec::new(); chunk.lookups.len()];
+    let mut per_aggregate: Vec<Vec<Event>> = vec![Vec::new(); aggregates.len()];
     for (event, extra) in found {
-        let at = extra
+        let n = extra
             .first()
             .and_then(|n| usize::try_from(*n).ok())
-            .filter(|at| *at < answers.len())
-            .ok_or_else(|| StoreError::Corrupt(format!("look-up number {extra:?}")))?;
-        answers[at].push(event);
+            .filter(|n| *n < per_aggregate.len())
+            .ok_or_else(|| StoreError::Corrupt(format!("look-up aggregate number {extra:?}")))?;
+        per_aggregate[n].push(event);
     }
-    Ok(Some(answers))
+    Ok(Some(
+        wants
+            .iter()
+            .enumerate()
+            .map(|(at, numbers)| {
+                let before = before(at);
+                let mut events: Vec<Event> = numbers
+                    .iter()
+                    .flat_map(|n| &per_aggregate[*n])
+                    .filter(|e| event_order::cmp_global(e, before).is_lt())
+                    .cloned()
+                    .collect();
+                if numbers.len() > 1 {
+                    events.sort_by(event_order::cmp_global);
+                }
+                events
+            })
+            .collect(),
+    ))
 }
