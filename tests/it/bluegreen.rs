@@ -472,7 +472,7 @@ struct UntilRunCutsOver {
 impl host::runtime::Progress for UntilRunCutsOver {
     fn start(&self, _family: &str, _total: u64) {}
 
-    fn advance(&self, _n: u64) {
+    fn advance(&self, _family: &str, _n: u64) {
         if self.held.swap(true, Ordering::SeqCst) {
             return;
         }

@@ -82,7 +82,7 @@ struct LiveLog;
 
 impl Progress for LiveLog {
     fn start(&self, _family: &str, _total: u64) {}
-    fn advance(&self, _n: u64) {}
+    fn advance(&self, _family: &str, _n: u64) {}
     fn finish(&self, report: &FamilyReport) {
         if report.n_applied + report.n_failed > 0 {
             tracing::info!(

@@ -1,12 +1,14 @@
 //! `projector replay`: apply what each family has not applied yet (or
 //! rebuild), with a progress bar per family and a closing events/s line.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::{BARRIER_HELP, at_least_one, load_plugins, open};
 use crate::config::Config;
@@ -37,15 +39,27 @@ pub struct ReplayArgs {
     pub workers: usize,
 }
 
-/// A progress bar per family, then a closing events/s line.
+/// A progress bar per family, then a closing events/s line. Families that
+/// run side by side (`--workers`) each keep a bar of their own.
 #[derive(Default)]
 pub(super) struct Bars {
-    bar: std::sync::Mutex<Option<ProgressBar>>,
+    shown: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Bars {
+    fn bar(&self, family: &str) -> Option<ProgressBar> {
+        self.bars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(family)
+            .cloned()
+    }
 }
 
 impl Progress for Bars {
     fn start(&self, family: &str, total: u64) {
-        let bar = ProgressBar::new(total);
+        let bar = self.shown.add(ProgressBar::new(total));
         let style = ProgressStyle::with_template(
             "{prefix:>10} [{bar:30}] {pos}/{len} events {per_sec} {eta}",
         )
@@ -54,24 +68,31 @@ impl Progress for Bars {
         bar.set_style(style);
         bar.set_prefix(family.to_owned());
         bar.enable_steady_tick(Duration::from_millis(200));
-        if let Ok(mut slot) = self.bar.lock() {
-            *slot = Some(bar);
+        if let Some(replaced) = self
+            .bars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(family.to_owned(), bar)
+        {
+            replaced.finish_and_clear();
         }
     }
 
-    fn advance(&self, n: u64) {
-        if let Ok(slot) = self.bar.lock()
-            && let Some(bar) = slot.as_ref()
-        {
+    fn advance(&self, family: &str, n: u64) {
+        if let Some(bar) = self.bar(family) {
             bar.inc(n);
         }
     }
 
     fn finish(&self, report: &FamilyReport) {
-        if let Ok(mut slot) = self.bar.lock()
-            && let Some(bar) = slot.take()
-        {
+        let bar = self
+            .bars
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&report.family);
+        if let Some(bar) = bar {
             bar.finish_and_clear();
+            self.shown.remove(&bar);
         }
         let seconds = report.elapsed.as_secs_f64();
         let rate = if seconds > 0.0 {
@@ -79,17 +100,21 @@ impl Progress for Bars {
         } else {
             0.0
         };
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stdout(),
-            "{:>10}: {} events applied, {} failed, {} mutations in {:.2}s ({:.0} events/s)",
-            report.family,
-            report.n_applied,
-            report.n_failed,
-            report.n_mutations,
-            seconds,
-            rate
-        );
+        // On standard output (the bars draw on standard error), with the
+        // bars of families still running held back meanwhile.
+        self.shown.suspend(|| {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stdout(),
+                "{:>10}: {} events applied, {} failed, {} mutations in {:.2}s ({:.0} events/s)",
+                report.family,
+                report.n_applied,
+                report.n_failed,
+                report.n_mutations,
+                seconds,
+                rate
+            );
+        });
     }
 }
 
@@ -124,4 +149,31 @@ pub(super) async fn replay(config: &Config, args: ReplayArgs) -> Result<ExitCode
         code = ExitCode::from(1);
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bars;
+    use crate::runtime::{FamilyReport, Progress};
+
+    /// Families replayed side by side (`--workers`) each move their own bar.
+    #[test]
+    fn families_side_by_side_keep_bars_of_their_own() {
+        let bars = Bars::default();
+        bars.start("orgs", 10);
+        bars.start("users", 20);
+        bars.advance("orgs", 3);
+        bars.advance("users", 5);
+        bars.advance("orgs", 1);
+        let position = |family: &str| bars.bar(family).map(|bar| bar.position());
+        assert_eq!(position("orgs"), Some(4));
+        assert_eq!(position("users"), Some(5));
+        bars.finish(&FamilyReport {
+            family: "orgs".to_owned(),
+            ..FamilyReport::default()
+        });
+        assert_eq!(position("orgs"), None);
+        bars.advance("users", 2);
+        assert_eq!(position("users"), Some(7));
+    }
 }

@@ -211,8 +211,9 @@ pub struct Stages {
 pub trait Progress: Send + Sync {
     /// A family starts; `total` events are pending.
     fn start(&self, family: &str, total: u64);
-    /// `n` more events were handled.
-    fn advance(&self, n: u64);
+    /// `n` more events of `family` were handled (families may run side by
+    /// side, on several workers).
+    fn advance(&self, family: &str, n: u64);
     /// The family is done.
     fn finish(&self, report: &FamilyReport);
 }
@@ -223,7 +224,7 @@ pub struct Quiet;
 
 impl Progress for Quiet {
     fn start(&self, _family: &str, _total: u64) {}
-    fn advance(&self, _n: u64) {}
+    fn advance(&self, _family: &str, _n: u64) {}
     fn finish(&self, _report: &FamilyReport) {}
 }
 

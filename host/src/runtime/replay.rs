@@ -351,7 +351,7 @@ impl<'a> FamilyReplay<'a> {
                 self.stops.stop(instance);
             }
         }
-        progress.advance(n_read);
+        progress.advance(&self.report.family, n_read);
         self.cursor = Some(last);
     }
 
