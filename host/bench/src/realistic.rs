@@ -70,11 +70,12 @@ impl Figures {
     pub fn summary_line(&self, workers: usize) -> String {
         let rate = |d: Duration| self.n_events as f64 / d.as_secs_f64().max(1e-9);
         format!(
-            "full={:.0}/s reference={:.0}/s full/reference={:.2} workers{workers}/full={:.2} peak_rss_mb={:.0} workers_peak_rss_mb={:.0} identical=yes",
+            "full={:.0}/s reference={:.0}/s full/reference={:.2} workers{workers}/full={:.2} workers{workers}/reference={:.2} peak_rss_mb={:.0} workers_peak_rss_mb={:.0} identical=yes",
             rate(self.full),
             rate(self.reference),
             self.reference.as_secs_f64() / self.full.as_secs_f64().max(1e-9),
             self.full.as_secs_f64() / self.workers.as_secs_f64().max(1e-9),
+            self.reference.as_secs_f64() / self.workers.as_secs_f64().max(1e-9),
             self.peak_rss_mb,
             self.workers_peak_rss_mb
         )
@@ -372,8 +373,35 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use super::in_the_past;
+    use std::time::Duration;
+
+    use super::{Figures, in_the_past};
     use crate::error::BenchError;
+
+    #[test]
+    fn the_line_gives_each_ratio_from_the_paths_times() {
+        let figures = Figures {
+            n_events: 1000,
+            n_applied: 1200,
+            full: Duration::from_secs(10),
+            workers: Duration::from_secs(4),
+            reference: Duration::from_secs(100),
+            peak_rss_mb: 120.4,
+            workers_peak_rss_mb: 150.6,
+        };
+        let line = figures.summary_line(2);
+        for part in [
+            "full=100/s",
+            "reference=10/s",
+            "full/reference=10.00",
+            "workers2/full=2.50",
+            "workers2/reference=25.00",
+            "peak_rss_mb=120",
+            "workers_peak_rss_mb=151",
+        ] {
+            assert!(line.split(' ').any(|p| p == part), "{part} in {line}");
+        }
+    }
 
     #[test]
     fn a_stream_that_ends_in_the_future_is_refused() {
