@@ -12,6 +12,8 @@ use std::cmp::Ordering;
 
 use projection_sdk::Event;
 
+use crate::store::Dialect;
+
 /// Which columns of the order a tuple holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -23,32 +25,43 @@ pub enum Scope {
 }
 
 /// The columns of the order, as `alias.column`.
-fn columns(alias: &str, scope: Scope) -> Vec<String> {
+///
+/// On PostgreSQL the text columns compare byte by byte (`COLLATE "C"`),
+/// whatever the database's collation: [`cmp_global`] and checkpoints
+/// compare them so, as SQLite does by default. Under a collation such as
+/// ICU's `en-US` ("a" before "B"), events that share a position and an
+/// order in their transaction would otherwise be read in one order and
+/// checkpointed in another: one read again, one never.
+fn columns(alias: &str, scope: Scope, dialect: Dialect) -> Vec<String> {
+    let bytewise = match dialect {
+        Dialect::Postgres => " COLLATE \"C\"",
+        Dialect::Sqlite => "",
+    };
     let mut names = vec![
-        "\"position\"",
-        "in_tx_order",
-        "instance_id",
-        "aggregate_type",
-        "aggregate_id",
-        "\"sequence\"",
+        ("\"position\"", ""),
+        ("in_tx_order", ""),
+        ("instance_id", bytewise),
+        ("aggregate_type", bytewise),
+        ("aggregate_id", bytewise),
+        ("\"sequence\"", ""),
     ];
     if scope == Scope::Tenant {
         names.remove(2);
     }
     names
         .into_iter()
-        .map(|name| format!("{alias}.{name}"))
+        .map(|(name, collate)| format!("{alias}.{name}{collate}"))
         .collect()
 }
 
 /// `alias.position, alias.in_tx_order, ...`: an `ORDER BY` list.
-pub fn order_by(alias: &str) -> String {
-    columns(alias, Scope::Global).join(", ")
+pub fn order_by(alias: &str, dialect: Dialect) -> String {
+    columns(alias, Scope::Global, dialect).join(", ")
 }
 
 /// [`order_by`] backwards: the last event first.
-pub fn order_by_desc(alias: &str) -> String {
-    columns(alias, Scope::Global)
+pub fn order_by_desc(alias: &str, dialect: Dialect) -> String {
+    columns(alias, Scope::Global, dialect)
         .iter()
         .map(|c| format!("{c} DESC"))
         .collect::<Vec<_>>()
@@ -56,8 +69,25 @@ pub fn order_by_desc(alias: &str) -> String {
 }
 
 /// `(alias.position, ...)`: a row value to compare with `<`, `>`.
-pub fn tuple(alias: &str, scope: Scope) -> String {
-    format!("({})", columns(alias, scope).join(", "))
+pub fn tuple(alias: &str, scope: Scope, dialect: Dialect) -> String {
+    format!("({})", columns(alias, scope, dialect).join(", "))
+}
+
+/// `alias.position, alias.in_tx_order, ...` as they are stored, without a
+/// collation: a select list.
+pub fn names(alias: &str) -> String {
+    columns(alias, Scope::Global, Dialect::Sqlite).join(", ")
+}
+
+/// Whether events `a` and `b` are at the same place: equality needs no
+/// collation (a database's default collation is always deterministic), and
+/// without one it can use any index on the columns.
+pub fn same_place(a: &str, b: &str) -> String {
+    format!(
+        "({}) = ({})",
+        columns(a, Scope::Global, Dialect::Sqlite).join(", "),
+        columns(b, Scope::Global, Dialect::Sqlite).join(", ")
+    )
 }
 
 /// One bound part of an event's place in the order.
@@ -170,6 +200,7 @@ mod tests {
     use projection_sdk::Event;
 
     use super::{Scope, TenantKey, cmp_global, cmp_position, order_by, order_by_desc, tuple};
+    use crate::store::Dialect;
 
     #[test]
     fn positions_compare_as_decimals() {
@@ -187,19 +218,24 @@ mod tests {
     #[test]
     fn the_tenant_tuple_is_the_global_one_without_the_tenant() {
         assert_eq!(
-            order_by("e"),
+            order_by("e", Dialect::Sqlite),
             "e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\""
         );
         assert_eq!(
-            tuple("c", Scope::Tenant),
+            tuple("c", Scope::Tenant, Dialect::Sqlite),
             "(c.\"position\", c.in_tx_order, c.aggregate_type, c.aggregate_id, c.\"sequence\")"
+        );
+        assert_eq!(
+            tuple("c", Scope::Tenant, Dialect::Postgres),
+            "(c.\"position\", c.in_tx_order, c.aggregate_type COLLATE \"C\", \
+             c.aggregate_id COLLATE \"C\", c.\"sequence\")"
         );
     }
 
     #[test]
     fn the_backward_order_reverses_every_column() {
         assert_eq!(
-            order_by_desc("e"),
+            order_by_desc("e", Dialect::Sqlite),
             "e.\"position\" DESC, e.in_tx_order DESC, e.instance_id DESC, e.aggregate_type DESC, \
              e.aggregate_id DESC, e.\"sequence\" DESC"
         );

@@ -9,6 +9,7 @@ mod bluegreen;
 mod cache;
 mod check;
 mod cli;
+mod collation;
 mod crash;
 mod differential;
 mod distributed;

@@ -233,9 +233,31 @@ pub async fn test_db(store: Store) -> TestDb {
     }
 }
 
+/// A fresh PostgreSQL store whose text sorts by the ICU locale `icu`
+/// (`en-US`: "a" before "B", unlike bytes), dropped by [`TestDb::finish`].
+pub async fn test_db_collated(icu: &str) -> TestDb {
+    capture_logs();
+    let (name, url) = postgres_database(&format!(
+        "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu}'"
+    ))
+    .await;
+    let db = Db::open(&url).await.expect("postgres opens");
+    TestDb {
+        db,
+        url,
+        _dir: None,
+        pg_name: Some(name),
+    }
+}
+
 /// A fresh, empty PostgreSQL database that projector has not opened (no
 /// schema, no table): its name and URL. [`drop_postgres_database`] drops it.
 pub async fn empty_postgres_database() -> (String, String) {
+    postgres_database("").await
+}
+
+/// A fresh PostgreSQL database made with `options` (`CREATE DATABASE`'s).
+async fn postgres_database(options: &str) -> (String, String) {
     let admin = admin_url();
     let name = format!(
         "projector_test_{}_{}",
@@ -249,7 +271,7 @@ pub async fn empty_postgres_database() -> (String, String) {
         .execute(&pool)
         .await
         .expect("drop");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(&format!("CREATE DATABASE {name} {options}"))
         .execute(&pool)
         .await
         .expect("create database");

@@ -148,7 +148,7 @@ async fn stored_order(db: &host::store::Db) -> Vec<(String, String, String, i64,
         "SELECT e.instance_id, e.aggregate_type, e.aggregate_id, e.\"sequence\", e.event_type \
          FROM {} e ORDER BY {}",
         db.events_table(),
-        host::event_order::order_by("e")
+        host::event_order::order_by("e", db.dialect())
     );
     match db {
         host::store::Db::Sqlite(pool) => sqlx::query_as(&sql).fetch_all(pool).await.unwrap(),

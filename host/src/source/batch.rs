@@ -96,7 +96,7 @@ async fn read_filtered(db: &Db, q: &BatchQuery<'_>) -> Result<Vec<Event>, StoreE
     sql.push_str(&range(&mut p, q));
     sql.push_str(&format!(
         " ORDER BY {} LIMIT {}",
-        event_order::order_by("e"),
+        event_order::order_by("e", db.dialect()),
         q.limit.max(1)
     ));
     fetch(db, &sql, p, 0)
@@ -134,8 +134,8 @@ async fn read_window(db: &Db, q: &BatchQuery<'_>, window_rows: i64) -> Result<Ba
     let mut p = Params::new(db.dialect());
     p.ordered_walk = true;
     let limit = q.limit.max(1);
-    let (events, order) = (db.events_table(), event_order::order_by("e"));
-    let desc = event_order::order_by_desc("e");
+    let (events, order) = (db.events_table(), event_order::order_by("e", db.dialect()));
+    let desc = event_order::order_by_desc("e", db.dialect());
     let window_range = range(&mut p, q);
     let taken = format!(
         "SELECT e.* FROM (SELECT * FROM {events} e WHERE 1 = 1{window_range} \
@@ -144,10 +144,11 @@ async fn read_window(db: &Db, q: &BatchQuery<'_>, window_rows: i64) -> Result<Ba
     );
     let full_range = range(&mut p, q);
     let tail_range = range(&mut p, q);
+    let names = event_order::names("e");
     let end = format!(
-        "SELECT * FROM (SELECT {order}, 1 AS window_full FROM {events} e WHERE 1 = 1{full_range} \
+        "SELECT * FROM (SELECT {names}, 1 AS window_full FROM {events} e WHERE 1 = 1{full_range} \
          ORDER BY {order} LIMIT 1 OFFSET {}) f \
-         UNION ALL SELECT * FROM (SELECT {order}, 0 AS window_full FROM {events} e WHERE 1 = 1{tail_range} \
+         UNION ALL SELECT * FROM (SELECT {names}, 0 AS window_full FROM {events} e WHERE 1 = 1{tail_range} \
          ORDER BY {desc} LIMIT 1) t LIMIT 1",
         window_rows - 1,
     );
@@ -155,10 +156,9 @@ async fn read_window(db: &Db, q: &BatchQuery<'_>, window_rows: i64) -> Result<Ba
         "WITH taken AS MATERIALIZED ({taken}), window_end AS MATERIALIZED ({end}) \
          SELECT {columns}, CAST(1 AS BIGINT), CAST(0 AS BIGINT) FROM taken e \
          UNION ALL SELECT {columns}, CAST(0 AS BIGINT), CAST(w.window_full AS BIGINT) \
-         FROM window_end w JOIN {events} e ON {} = {} \
+         FROM window_end w JOIN {events} e ON {} \
          WHERE (SELECT count(*) FROM taken) < {limit}",
-        event_order::tuple("e", Scope::Global),
-        event_order::tuple("w", Scope::Global),
+        event_order::same_place("e", "w"),
         columns = columns(db.dialect()),
     );
     let rows = fetch(db, &sql, p, 2).await?;
@@ -202,7 +202,7 @@ fn range(p: &mut Params, q: &BatchQuery<'_>) -> String {
         sql.push_str(&format!(
             " AND e.\"position\" >= {} AND {} > {}",
             p.typed(&after.position, "DECIMAL"),
-            event_order::tuple("e", Scope::Global),
+            event_order::tuple("e", Scope::Global, p.dialect),
             p.key(after)
         ));
     }

@@ -74,8 +74,8 @@ pub async fn family_lag(
         ph(d, 1, "TEXT"),
         list(2, aggregate_types.len()),
         list(2 + aggregate_types.len(), event_types.len()),
-        event_order::tuple("e", Scope::Tenant),
-        event_order::tuple("c", Scope::Tenant),
+        event_order::tuple("e", Scope::Tenant, db.dialect()),
+        event_order::tuple("c", Scope::Tenant, db.dialect()),
     );
     macro_rules! run {
         ($pool:expr) => {{

@@ -67,9 +67,9 @@ pub async fn find_events(
     }
     sql.push_str(&format!(
         " AND {} < {} ORDER BY {} LIMIT {}",
-        event_order::tuple("e", Scope::Global),
+        event_order::tuple("e", Scope::Global, db.dialect()),
         p.key(before),
-        event_order::order_by("e"),
+        event_order::order_by("e", db.dialect()),
         MAX_LOOKUP_EVENTS + 1
     ));
     let events: Vec<Event> = fetch(db, &sql, p, 0)
@@ -223,7 +223,7 @@ async fn query_chunk(
         columns(db.dialect()),
         rows.join(", "),
         db.events_table(),
-        event_order::tuple("e", Scope::Global),
+        event_order::tuple("e", Scope::Global, db.dialect()),
     );
     if !chunk.event_types.is_empty() {
         sql.push_str(&format!(
@@ -233,7 +233,7 @@ async fn query_chunk(
     }
     sql.push_str(&format!(
         " ORDER BY r.column1, {} LIMIT {}",
-        event_order::order_by("e"),
+        event_order::order_by("e", db.dialect()),
         cap.saturating_add(1)
     ));
     let found = fetch(db, &sql, p, 1).await?;

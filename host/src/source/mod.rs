@@ -218,8 +218,8 @@ pub async fn events_behind(
         p.text(family),
         p.list(aggregate_types),
         p.list(event_types),
-        event_order::tuple("e", Scope::Tenant),
-        event_order::tuple("c", Scope::Tenant),
+        event_order::tuple("e", Scope::Tenant, db.dialect()),
+        event_order::tuple("c", Scope::Tenant, db.dialect()),
     );
     macro_rules! run {
         ($pool:expr) => {{
@@ -298,8 +298,8 @@ pub async fn tenant_lag(
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    let key = event_order::tuple("e", Scope::Tenant);
-    let checkpoint = event_order::tuple("c", Scope::Tenant);
+    let key = event_order::tuple("e", Scope::Tenant, db.dialect());
+    let checkpoint = event_order::tuple("c", Scope::Tenant, db.dialect());
     let sql = format!(
         "SELECT e.instance_id, \
          CAST(SUM(CASE WHEN c.family IS NULL OR {key} > {checkpoint} THEN 1 ELSE 0 END) AS BIGINT), \

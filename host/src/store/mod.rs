@@ -385,9 +385,10 @@ fn connect_error(url: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
 }
 
 /// The migrations that create or change the event store (schema
-/// `eventstore`: 0001 the table and its indexes, 0003 the notify trigger);
-/// an event store projector did not create never gets them.
-const EVENT_STORE_MIGRATIONS: [i64; 2] = [1, 3];
+/// `eventstore`: 0001 the table and its indexes, 0003 the notify trigger,
+/// 0010 the global-order index comparing text byte by byte); an event
+/// store projector did not create never gets them.
+const EVENT_STORE_MIGRATIONS: [i64; 3] = [1, 3, 10];
 
 /// The key of the advisory lock that serialises opening (bootstrap,
 /// detection of the event store's owner, migrations).
