@@ -24,25 +24,15 @@ pub enum Scope {
     Tenant,
 }
 
-/// The columns of the order, as `alias.column`.
-///
-/// On PostgreSQL the text columns compare byte by byte (`COLLATE "C"`),
-/// whatever the database's collation: [`cmp_global`] and checkpoints
-/// compare them so, as SQLite does by default. Under a collation such as
-/// ICU's `en-US` ("a" before "B"), events that share a position and an
-/// order in their transaction would otherwise be read in one order and
-/// checkpointed in another: one read again, one never.
-fn columns(alias: &str, scope: Scope, dialect: Dialect) -> Vec<String> {
-    let bytewise = match dialect {
-        Dialect::Postgres => " COLLATE \"C\"",
-        Dialect::Sqlite => "",
-    };
+/// The columns of the order, as `alias.column`, each text column followed
+/// by `collate`.
+fn columns(alias: &str, scope: Scope, collate: &str) -> Vec<String> {
     let mut names = vec![
         ("\"position\"", ""),
         ("in_tx_order", ""),
-        ("instance_id", bytewise),
-        ("aggregate_type", bytewise),
-        ("aggregate_id", bytewise),
+        ("instance_id", collate),
+        ("aggregate_type", collate),
+        ("aggregate_id", collate),
         ("\"sequence\"", ""),
     ];
     if scope == Scope::Tenant {
@@ -54,14 +44,30 @@ fn columns(alias: &str, scope: Scope, dialect: Dialect) -> Vec<String> {
         .collect()
 }
 
+/// The columns of the order to compare and sort by.
+///
+/// On PostgreSQL the text columns compare byte by byte (`COLLATE "C"`),
+/// whatever the database's collation: [`cmp_global`] and checkpoints
+/// compare them so, as SQLite does by default. Under a collation such as
+/// ICU's `en-US` ("a" before "B"), events that share a position and an
+/// order in their transaction would otherwise be read in one order and
+/// checkpointed in another: one read again, one never.
+fn compared(alias: &str, scope: Scope, dialect: Dialect) -> Vec<String> {
+    let bytewise = match dialect {
+        Dialect::Postgres => " COLLATE \"C\"",
+        Dialect::Sqlite => "",
+    };
+    columns(alias, scope, bytewise)
+}
+
 /// `alias.position, alias.in_tx_order, ...`: an `ORDER BY` list.
 pub fn order_by(alias: &str, dialect: Dialect) -> String {
-    columns(alias, Scope::Global, dialect).join(", ")
+    compared(alias, Scope::Global, dialect).join(", ")
 }
 
 /// [`order_by`] backwards: the last event first.
 pub fn order_by_desc(alias: &str, dialect: Dialect) -> String {
-    columns(alias, Scope::Global, dialect)
+    compared(alias, Scope::Global, dialect)
         .iter()
         .map(|c| format!("{c} DESC"))
         .collect::<Vec<_>>()
@@ -70,13 +76,13 @@ pub fn order_by_desc(alias: &str, dialect: Dialect) -> String {
 
 /// `(alias.position, ...)`: a row value to compare with `<`, `>`.
 pub fn tuple(alias: &str, scope: Scope, dialect: Dialect) -> String {
-    format!("({})", columns(alias, scope, dialect).join(", "))
+    format!("({})", compared(alias, scope, dialect).join(", "))
 }
 
 /// `alias.position, alias.in_tx_order, ...` as they are stored, without a
 /// collation: a select list.
 pub fn names(alias: &str) -> String {
-    columns(alias, Scope::Global, Dialect::Sqlite).join(", ")
+    columns(alias, Scope::Global, "").join(", ")
 }
 
 /// Whether events `a` and `b` are at the same place: equality needs no
@@ -85,8 +91,8 @@ pub fn names(alias: &str) -> String {
 pub fn same_place(a: &str, b: &str) -> String {
     format!(
         "({}) = ({})",
-        columns(a, Scope::Global, Dialect::Sqlite).join(", "),
-        columns(b, Scope::Global, Dialect::Sqlite).join(", ")
+        columns(a, Scope::Global, "").join(", "),
+        columns(b, Scope::Global, "").join(", ")
     )
 }
 
@@ -199,7 +205,10 @@ mod tests {
 
     use projection_sdk::Event;
 
-    use super::{Scope, TenantKey, cmp_global, cmp_position, order_by, order_by_desc, tuple};
+    use super::{
+        Scope, TenantKey, cmp_global, cmp_position, names, order_by, order_by_desc, same_place,
+        tuple,
+    };
     use crate::store::Dialect;
 
     #[test]
@@ -230,6 +239,21 @@ mod tests {
             "(c.\"position\", c.in_tx_order, c.aggregate_type COLLATE \"C\", \
              c.aggregate_id COLLATE \"C\", c.\"sequence\")"
         );
+    }
+
+    /// Equality and select lists carry no collation: equality is the same
+    /// under every deterministic collation, and a plain column can use any
+    /// index on it.
+    #[test]
+    fn places_are_matched_and_selected_without_a_collation() {
+        assert_eq!(
+            same_place("e", "w"),
+            "(e.\"position\", e.in_tx_order, e.instance_id, e.aggregate_type, e.aggregate_id, \
+             e.\"sequence\") = (w.\"position\", w.in_tx_order, w.instance_id, w.aggregate_type, \
+             w.aggregate_id, w.\"sequence\")"
+        );
+        assert_eq!(names("e"), order_by("e", Dialect::Sqlite));
+        assert!(order_by("e", Dialect::Postgres).contains("e.aggregate_id COLLATE \"C\""));
     }
 
     #[test]

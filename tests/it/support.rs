@@ -220,16 +220,7 @@ pub async fn test_db(store: Store) -> TestDb {
                 pg_name: None,
             }
         }
-        Store::Postgres => {
-            let (name, url) = empty_postgres_database().await;
-            let db = Db::open(&url).await.expect("postgres opens");
-            TestDb {
-                db,
-                url,
-                _dir: None,
-                pg_name: Some(name),
-            }
-        }
+        Store::Postgres => postgres_test_db("").await,
     }
 }
 
@@ -237,10 +228,15 @@ pub async fn test_db(store: Store) -> TestDb {
 /// (`en-US`: "a" before "B", unlike bytes), dropped by [`TestDb::finish`].
 pub async fn test_db_collated(icu: &str) -> TestDb {
     capture_logs();
-    let (name, url) = postgres_database(&format!(
+    postgres_test_db(&format!(
         "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu}'"
     ))
-    .await;
+    .await
+}
+
+/// A fresh PostgreSQL store in a database made with `options`.
+async fn postgres_test_db(options: &str) -> TestDb {
+    let (name, url) = postgres_database(options).await;
     let db = Db::open(&url).await.expect("postgres opens");
     TestDb {
         db,
