@@ -248,10 +248,14 @@ pub async fn install_among(
         });
     }
     let mut tx = db.begin().await?;
-    // The family's row before its tables, in the order every apply takes
-    // them (`fence`), so an install beside a running apply cannot deadlock.
-    super::fence::hold(&mut tx, &description.name).await?;
+    // Other installs of the family first (they hold nothing this one
+    // needs), then the family's row before its tables, in the order every
+    // apply takes them (`fence`), so an install beside a running apply
+    // cannot deadlock. The row is locked after the wait: a family another
+    // install was creating meanwhile has its row by then, and its applies
+    // may have begun.
     install_lock(&mut tx, &description.name).await?;
+    super::fence::hold(&mut tx, &description.name).await?;
     super::owner::check(&mut tx, description, rivals).await?;
     create_tables(&mut tx, description).await?;
     super::state::record_tables(&mut tx, description).await?;
@@ -265,7 +269,10 @@ const INSTALL_CLASS: i32 = -0x7072_6a69;
 /// On PostgreSQL, wait for any other install of `family` to commit: hosts
 /// that start together install the same tables, and two concurrent `CREATE
 /// TABLE IF NOT EXISTS` of one name collide in the catalog. A family not
-/// installed yet has no row for [`super::fence::hold`] to lock.
+/// installed yet has no row for [`super::fence::hold`] to lock, so this
+/// wait comes first: locking the row before it would lock nothing when
+/// another install is creating the family, and the tables would then be
+/// locked after applies that hold the row (a deadlock).
 async fn install_lock(tx: &mut Tx, family: &str) -> Result<(), StoreError> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
