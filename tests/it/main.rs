@@ -33,6 +33,7 @@ mod staged;
 mod support;
 mod swap;
 mod system;
+mod transient;
 mod verify;
 mod views;
 mod windows;

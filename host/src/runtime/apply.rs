@@ -6,7 +6,10 @@
 //! database refuses a statement,
 //! the transaction is rolled back and the batch runs again one event at a
 //! time, each inside a savepoint, so the refused event is recorded as failed
-//! and only its tenant stops.
+//! and only its tenant stops. A refusal of the moment (a deadlock, a
+//! serialization failure, a lock timeout, a busy SQLite file:
+//! [`transient`]) is no event's fault: the whole transaction runs again, on
+//! the same path, and no event is recorded as failed for it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +21,7 @@ use super::plan::{EventFailure, Plan, Stops};
 use crate::store::claim::{self, Expected};
 use crate::store::lease::{self, Share};
 use crate::store::sql::Statement;
+use crate::store::transient::{self, Retry};
 use crate::store::{Db, StoreError, Tx, fence, lane, state};
 
 /// What a batch did.
@@ -97,12 +101,14 @@ async fn apply_batch(
         expected,
     };
     if family.statement_per_event {
-        return batch.run(db, None).await;
+        return batch.run_retried(db, None).await;
     }
-    match batch.run(db, Some(&merged?)).await {
-        Err(StoreError::Db(sqlx::Error::Database(e))) => {
+    match batch.run_retried(db, Some(&merged?)).await {
+        Err(StoreError::Db(sqlx::Error::Database(e)))
+            if !transient::refusal_is_transient(e.as_ref()) =>
+        {
             tracing::debug!("batch refused by the database ({e}); retrying event by event");
-            let mut outcome = batch.run(db, None).await?;
+            let mut outcome = batch.run_retried(db, None).await?;
             outcome.fell_back = true;
             Ok(outcome)
         }
@@ -123,22 +129,65 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
+    /// [`Batch::run`], again from the start while the database refuses it
+    /// for a reason of the moment (a deadlock, a serialization failure, a
+    /// lock not granted: [`transient`]), as [`Retry`] allows. Such a refusal
+    /// says nothing about an event, so none is recorded as failed for it.
+    async fn run_retried(
+        &self,
+        db: &Db,
+        merged: Option<&[Statement]>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let retry = Retry::default();
+        let mut attempt = 1;
+        loop {
+            match self.run(db, merged).await {
+                Err(error) if error.is_transient() && attempt < retry.attempts => {
+                    attempt += 1;
+                    let wait = retry.wait_before(attempt);
+                    tracing::info!(
+                        family = %self.description.name,
+                        attempt,
+                        "batch refused for the moment ({error}); running it again in {wait:?}"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Run the batch: the merged statements of its fast path, or with
     /// `None`, every event's statements inside a savepoint of its own.
     async fn run(&self, db: &Db, merged: Option<&[Statement]>) -> Result<BatchOutcome, StoreError> {
+        let mut tx = db.begin().await?;
+        match self.write(&mut tx, merged).await {
+            Ok(outcome) => {
+                tx.commit().await?;
+                Ok(outcome)
+            }
+            Err(error) => {
+                // Roll back now: a dropped transaction would hold SQLite's
+                // write lock until its connection is used again, and the
+                // retry would wait for it.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!("rolling back a refused batch failed: {rollback}");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The batch's writes inside `tx`, which the caller commits.
+    async fn write(
+        &self,
+        tx: &mut Tx,
+        merged: Option<&[Statement]>,
+    ) -> Result<BatchOutcome, StoreError> {
         let careful = merged.is_none();
         let family = self.description.name.as_str();
-        let mut tx = db.begin().await?;
-        let fenced = match fence::check(&mut tx, family, self.generation).await {
-            Ok(()) => self.check(&mut tx).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = fenced {
-            // Roll back now: a dropped transaction would hold SQLite's
-            // write lock until its connection is used again.
-            tx.rollback().await?;
-            return Err(error);
-        }
+        fence::check(tx, family, self.generation).await?;
+        self.check(tx).await?;
         let mut outcome = BatchOutcome::default();
         let mut stops = Stops::default();
         let mut last_applied: HashMap<&str, (&Event, i64)> = HashMap::new();
@@ -148,7 +197,7 @@ impl Batch<'_> {
             }
             let result = match plan {
                 Err(failure) => Err(failure.clone()),
-                Ok(mutations) if careful => self.execute_guarded(&mut tx, mutations).await?,
+                Ok(mutations) if careful => self.execute_guarded(tx, mutations).await?,
                 Ok(_) => Ok(()),
             };
             match result {
@@ -164,11 +213,11 @@ impl Batch<'_> {
                         event.sequence,
                     );
                     if self.failing.contains(&key) {
-                        state::clear_failure(&mut tx, family, event).await?;
+                        state::clear_failure(tx, family, event).await?;
                     }
                 }
                 Err(failure) => {
-                    state::record_failure(&mut tx, family, event, &failure.to_string()).await?;
+                    state::record_failure(tx, family, event, &failure.to_string()).await?;
                     stops.stop(&event.instance_id);
                     outcome.failed.push((event.instance_id.clone(), failure));
                 }
@@ -179,13 +228,11 @@ impl Batch<'_> {
         }
         let mut checkpoints: Vec<(&Event, i64)> = last_applied.into_values().collect();
         checkpoints.sort_by(|a, b| a.0.instance_id.cmp(&b.0.instance_id));
-        state::save_checkpoints(&mut tx, family, self.version, &checkpoints).await?;
+        state::save_checkpoints(tx, family, self.version, &checkpoints).await?;
         outcome.consumed = checkpoints
             .iter()
             .map(|(event, n)| (event.instance_id.clone(), *n))
             .collect();
-
-        tx.commit().await?;
         Ok(outcome)
     }
 
@@ -223,7 +270,9 @@ impl Batch<'_> {
             };
             match tx.execute(&statement).await {
                 Ok(_) => {}
-                Err(StoreError::Db(sqlx::Error::Database(db_error))) => {
+                Err(StoreError::Db(sqlx::Error::Database(db_error)))
+                    if !transient::refusal_is_transient(db_error.as_ref()) =>
+                {
                     tx.execute_plain("ROLLBACK TO SAVEPOINT projector_event")
                         .await?;
                     tx.execute_plain("RELEASE SAVEPOINT projector_event")

@@ -40,6 +40,7 @@ pub mod planner;
 pub mod sql;
 pub mod state;
 pub mod swap;
+pub mod transient;
 pub mod view;
 
 use std::str::FromStr;
