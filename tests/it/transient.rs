@@ -214,3 +214,49 @@ async fn real_lock_conflicts_are_transient_and_content_errors_are_not() {
     assert!(!StoreError::Db(duplicate).is_transient());
     t.finish().await;
 }
+
+/// `run` outlasts a refusal that outlasts a batch's tries: the batch is
+/// tried again next round, and every event applies once, none failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_tries_a_long_refused_batch_again_next_round() {
+    use host::runtime::follow::{FollowOptions, follow};
+    let t = support::test_db(Store::Postgres).await;
+    let mut plugins = support::plugins(FAMILIES);
+    support::replay(&t.db, &mut plugins, ReplayOptions::default()).await;
+    // More refusals in a row than one batch tries.
+    let tries = host::store::transient::Retry::default().attempts;
+    refuse_writes(&t.db, i64::from(tries) + 3).await;
+    let events = stream();
+    support::import_json(&t.db, &events).await;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let follower = {
+        let db = t.db.clone();
+        tokio::spawn(async move {
+            let mut plugins = support::plugins(FAMILIES);
+            let options = FollowOptions {
+                poll_interval: Duration::from_millis(10),
+                ..FollowOptions::default()
+            };
+            follow(&db, &mut plugins, &options, stop_rx, None, &runtime::Quiet).await
+        })
+    };
+    let started = std::time::Instant::now();
+    while crate::live::behind(&t.db, &plugins).await > 0 {
+        assert!(
+            !follower.is_finished(),
+            "the follower stopped: {follower:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "still behind");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    follower
+        .await
+        .unwrap()
+        .expect("the follower ends without an error");
+    assert!(refusals_so_far(&t.db).await > i64::from(tries) + 3);
+    support::assert_all_applied(&t.db, &plugins).await;
+    support::assert_equals_clean_replay(Store::Postgres, &t.db, FAMILIES, &events, events.len())
+        .await;
+    t.finish().await;
+}

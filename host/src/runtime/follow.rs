@@ -664,6 +664,13 @@ impl<'a> Follower<'a> {
                         leasing.lost();
                     }
                 }
+                Err(RuntimeError::Store(error)) if error.is_transient() => {
+                    // Refused for the moment on every try (a lock held
+                    // long): nothing of the batch was applied. The family
+                    // reads again from its checkpoints next round.
+                    tracing::warn!(family = %family, "a batch was refused on every try ({error}); trying again next round");
+                    self.cursors.remove(&family);
+                }
                 Err(other) => failed = failed.or(Some(other)),
             }
         }

@@ -128,6 +128,10 @@ impl StagedLanes {
                     tracing::warn!(family = %family, part, "lost the lease on a unit; the staged version's batch was not applied");
                     staged.cursor = None;
                 }
+                Err(RuntimeError::Store(error)) if error.is_transient() => {
+                    tracing::warn!(family = %family, "a batch of the staged version was refused on every try ({error}); trying again next round");
+                    staged.cursor = None;
+                }
                 Err(RuntimeError::Store(StoreError::LaneGone(lane))) => {
                     tracing::info!(lane = %lane, "the staged version was promoted, cut over or discarded elsewhere");
                     done.push(family.clone());

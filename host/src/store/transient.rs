@@ -8,7 +8,8 @@
 //!
 //! An apply that meets one rolls its transaction back and runs the batch
 //! again ([`Retry`]); it never records the event as failed, which would
-//! stop a tenant for a reason the event does not carry.
+//! stop a tenant for a reason the event does not carry. When every try is
+//! refused, `replay` ends with the error and `run` tries again next round.
 
 use std::time::Duration;
 
