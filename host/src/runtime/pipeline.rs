@@ -24,22 +24,24 @@ use crate::store::{Db, Dialect, StoreError};
 /// ([`source::WINDOW_ROWS`] events each).
 const MAX_WINDOWS: usize = 20;
 
-/// What the next batch reads.
-pub(super) struct Reader<'a> {
-    pub(super) db: &'a Db,
-    pub(super) aggregate_types: Vec<String>,
-    pub(super) event_types: Vec<String>,
-    pub(super) instance_id: Option<&'a str>,
+/// What the next batch reads. It owns what it reads with, so a read can
+/// run on a task of its own, ahead of the plan of the batch before.
+#[derive(Clone)]
+pub(super) struct Reader {
+    pub(super) db: Db,
+    pub(super) aggregate_types: Arc<[String]>,
+    pub(super) event_types: Arc<[String]>,
+    pub(super) instance_id: Option<String>,
     pub(super) limit: i64,
     /// Per tenant, the last event applied when the replay started.
-    pub(super) checkpoints: HashMap<String, Checkpoint>,
+    pub(super) checkpoints: Arc<HashMap<String, Checkpoint>>,
     /// Per tenant, the last event to take (`verify` replays up to the live
     /// checkpoints); a tenant without one takes nothing. `None`: no bound.
-    pub(super) until: Option<HashMap<String, Checkpoint>>,
+    pub(super) until: Option<Arc<HashMap<String, Checkpoint>>>,
     /// How to wait for writers in flight before each read.
-    pub(super) barrier: &'a Barrier,
+    pub(super) barrier: Barrier,
     /// A stop request ends a wait of the barrier (nothing is read).
-    pub(super) stop: Option<&'a watch::Receiver<bool>>,
+    pub(super) stop: Option<watch::Receiver<bool>>,
     /// Only the tenants of these parts (a host's units, a worker's group).
     pub(super) parts: Option<Arc<BTreeSet<i32>>>,
 }
@@ -68,7 +70,7 @@ pub(super) struct Planned {
     pub(super) took: Duration,
 }
 
-impl Reader<'_> {
+impl Reader {
     /// Read the batch after `after`, leaving out stopped tenants, and keep
     /// the events the family wants past each tenant's checkpoint. `None`
     /// when nothing is left to read, or a stop came while the read barrier
@@ -80,7 +82,7 @@ impl Reader<'_> {
         stops: &Stops,
     ) -> Result<Option<Read>, RuntimeError> {
         let started = Instant::now();
-        let below = match self.barrier.wait(self.db, self.stop).await? {
+        let below = match self.barrier.wait(&self.db, self.stop.as_ref()).await? {
             Bound::All => None,
             Bound::Below(bound) => Some(bound),
             Bound::Stopped => return Ok(None),
@@ -94,13 +96,13 @@ impl Reader<'_> {
             let query = BatchQuery {
                 aggregate_types: &self.aggregate_types,
                 event_types: &self.event_types,
-                instance_id: self.instance_id,
+                instance_id: self.instance_id.as_deref(),
                 skip_instances: &skip_instances,
                 after: through.as_ref().or(after),
                 limit: self.limit - read.len() as i64,
                 below: below.clone(),
             };
-            let batch = source::read_batch(self.db, &query).await?;
+            let batch = source::read_batch(&self.db, &query).await?;
             let Some(last) = batch.through else {
                 break;
             };

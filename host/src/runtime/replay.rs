@@ -3,10 +3,11 @@
 //! transaction with its checkpoints, *advance* (count, stop failed tenants,
 //! move the cursor).
 //!
-//! While batch N applies, batch N+1 is read and planned: the plugin's
-//! output depends on events only, never on the tables. If batch N stops a
-//! tenant, that tenant's events leave the planned batch, as a fresh read
-//! would have left them out.
+//! While batch N applies, batch N+1 is planned and batch N+2 read, each
+//! on a task of its own: the plugin's output depends on events only, never
+//! on the tables, and a read writes nothing. If batch N stops a tenant,
+//! that tenant's events leave the batches read or planned after it, as a
+//! fresh read would have left them out.
 //!
 //! A [`BatchObserver`] (the follow loop's metrics) is told of every batch
 //! that commits, with how long its transaction took.
@@ -37,7 +38,7 @@ pub(super) trait BatchObserver: Sync {
 /// A family's replay in progress.
 pub(super) struct FamilyReplay<'a> {
     db: &'a Db,
-    reader: Reader<'a>,
+    reader: Reader,
     /// What every batch's apply shares.
     family: apply::Family,
     /// Tenants stopped at a failed event (or waiting for a retry).
@@ -80,15 +81,15 @@ impl<'a> FamilyReplay<'a> {
         let consumed = from.consumed();
         let (aggregate_types, event_types) = super::subscription_lists(plugin);
         let reader = Reader {
-            db,
-            aggregate_types,
-            event_types,
-            instance_id: options.instance_id.as_deref(),
+            db: db.clone(),
+            aggregate_types: aggregate_types.into(),
+            event_types: event_types.into(),
+            instance_id: options.instance_id.clone(),
             limit: i64::try_from(options.batch_size.max(1)).unwrap_or(1000),
-            checkpoints: from.checkpoints,
+            checkpoints: Arc::new(from.checkpoints),
             until: None,
-            barrier,
-            stop: control.stop.as_ref(),
+            barrier: barrier.clone(),
+            stop: control.stop.clone(),
             parts: None,
         };
         Ok(FamilyReplay {
@@ -121,7 +122,7 @@ impl<'a> FamilyReplay<'a> {
     async fn restart(&mut self) -> Result<(), RuntimeError> {
         let from = Resume::load(self.db, &self.report.family, self.control).await?;
         self.consumed = from.consumed();
-        self.reader.checkpoints = from.checkpoints;
+        self.reader.checkpoints = Arc::new(from.checkpoints);
         self.family.failing = Arc::new(from.failing);
         self.family.generation = from.generation;
         self.stops = from.stops;
@@ -132,7 +133,7 @@ impl<'a> FamilyReplay<'a> {
     /// Take no event of a tenant after its entry in `until`, and none of a
     /// tenant without one.
     pub(super) fn until(mut self, until: HashMap<String, state::Checkpoint>) -> FamilyReplay<'a> {
-        self.reader.until = Some(until);
+        self.reader.until = Some(Arc::new(until));
         self
     }
 
@@ -182,28 +183,32 @@ impl<'a> FamilyReplay<'a> {
             None => 0,
         };
         progress.start(&self.report.family, total);
-        let mut next = if self.control.max_batches == Some(0) || self.stopping() {
+        let mut reading = if self.control.max_batches == Some(0) || self.stopping() {
             None
         } else {
-            self.read_and_plan(plugin, self.cursor.clone()).await?
+            Some(self.read_ahead(self.cursor.clone()))
         };
+        let mut next = self.plan_next(plugin, &mut reading, 0).await?;
         while let Some(batch) = next.take() {
             let (n_read, last) = (batch.read.n_read, batch.read.last.clone());
             self.report.stages.read += batch.read.took;
             self.report.stages.plan += batch.took;
             if !batch.has_events() {
-                self.advance(None, n_read, last, progress);
+                self.advance(None, n_read, last.clone(), progress);
                 if self.stopping() {
                     break;
                 }
-                next = self.read_and_plan(plugin, self.cursor.clone()).await?;
+                if reading.is_none() {
+                    reading = Some(self.read_ahead(Some(last)));
+                }
+                next = self.plan_next(plugin, &mut reading, 0).await?;
                 continue;
             }
             let applying = self.apply(batch);
             let ahead = if self.limit_reached(self.report.n_batches + 1) || self.stopping() {
                 Ok(None)
             } else {
-                self.read_and_plan(plugin, Some(last.clone())).await
+                self.plan_next(plugin, &mut reading, 1).await
             };
             let (outcome, took) = match applying.finish().await {
                 Err(RuntimeError::Store(StoreError::Superseded { family })) => {
@@ -219,7 +224,8 @@ impl<'a> FamilyReplay<'a> {
                         "the family was rebuilt meanwhile; going on from its new checkpoints"
                     );
                     self.restart().await?;
-                    next = self.read_and_plan(plugin, None).await?;
+                    reading = Some(self.read_ahead(None));
+                    next = self.plan_next(plugin, &mut reading, 0).await?;
                     continue;
                 }
                 Err(RuntimeError::Store(StoreError::CheckpointMoved {
@@ -235,7 +241,8 @@ impl<'a> FamilyReplay<'a> {
                         "another applier moved the checkpoint; going on from the checkpoints as they are"
                     );
                     self.restart().await?;
-                    next = self.read_and_plan(plugin, None).await?;
+                    reading = Some(self.read_ahead(None));
+                    next = self.plan_next(plugin, &mut reading, 0).await?;
                     continue;
                 }
                 other => other?,
@@ -259,19 +266,39 @@ impl<'a> FamilyReplay<'a> {
         Ok((self.report, cursor))
     }
 
-    /// *Read* and *plan*: the batch after `after`, handled by the plugin.
-    async fn read_and_plan(
+    /// *Read*: the batch after `after`, on a task of its own, so it runs
+    /// while the batch before it is planned.
+    fn read_ahead(&self, after: Option<Event>) -> ReadAhead {
+        let reader = self.reader.clone();
+        let description = self.family.description.clone();
+        let stops = self.stops.clone();
+        ReadAhead(tokio::spawn(async move {
+            reader.read(&description, after.as_ref(), &stops).await
+        }))
+    }
+
+    /// *Plan*: the batch `reading` read, handled by the plugin, once the
+    /// read is done; the read of the batch after it starts first, unless
+    /// the batch limit leaves no room for it (`in_flight`: batches applying
+    /// meanwhile, not yet counted). Tenants stopped since the read began
+    /// leave the batch first, as a fresh read would have left them out.
+    async fn plan_next(
         &self,
         plugin: &mut Plugin,
-        after: Option<Event>,
+        reading: &mut Option<ReadAhead>,
+        in_flight: u64,
     ) -> Result<Option<Planned>, RuntimeError> {
-        let Some(read) = self
-            .reader
-            .read(&plugin.description, after.as_ref(), &self.stops)
-            .await?
-        else {
+        let Some(pending) = reading.take() else {
             return Ok(None);
         };
+        let Some(mut read) = pending.finish().await? else {
+            return Ok(None);
+        };
+        let room = !self.limit_reached(self.report.n_batches + in_flight + 1);
+        if room && !self.stopping() {
+            *reading = Some(self.read_ahead(Some(read.last.clone())));
+        }
+        read.events.retain(|e| self.stops.admits(&e.instance_id));
         pipeline::plan(
             self.db,
             plugin,
@@ -432,6 +459,25 @@ impl Resume {
             failing,
             stops,
         })
+    }
+}
+
+/// A batch's read in flight; dropping it cancels the read (a read writes
+/// nothing).
+struct ReadAhead(tokio::task::JoinHandle<Result<Option<pipeline::Read>, RuntimeError>>);
+
+impl ReadAhead {
+    /// Wait for the read.
+    async fn finish(mut self) -> Result<Option<pipeline::Read>, RuntimeError> {
+        (&mut self.0)
+            .await
+            .map_err(|e| RuntimeError::Store(StoreError::Corrupt(format!("read task: {e}"))))?
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
