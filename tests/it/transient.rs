@@ -145,23 +145,18 @@ async fn real_lock_conflicts_are_transient_and_content_errors_are_not() {
         .execute(&mut second)
         .await
         .unwrap();
-    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)")
-        .execute(&mut first)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut first)
-        .await
-        .unwrap();
+    for statement in [
+        "CREATE TABLE t (id INTEGER PRIMARY KEY)",
+        "BEGIN IMMEDIATE",
+        "INSERT INTO t VALUES (1)",
+    ] {
+        sqlx::query(statement).execute(&mut first).await.unwrap();
+    }
     let busy = sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut second)
         .await
         .expect_err("the file is locked");
     assert!(is_transient(&busy), "{busy}");
-    sqlx::query("INSERT INTO t VALUES (1)")
-        .execute(&mut first)
-        .await
-        .unwrap();
     let duplicate = sqlx::query("INSERT INTO t VALUES (1)")
         .execute(&mut first)
         .await
@@ -171,14 +166,12 @@ async fn real_lock_conflicts_are_transient_and_content_errors_are_not() {
     // PostgreSQL: a real deadlock and a real lock timeout.
     let t = support::test_db(Store::Postgres).await;
     let pool = pool(&t.db);
-    sqlx::query("CREATE TABLE locks (id INT PRIMARY KEY)")
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO locks VALUES (1), (2)")
-        .execute(pool)
-        .await
-        .unwrap();
+    for statement in [
+        "CREATE TABLE locks (id INT PRIMARY KEY)",
+        "INSERT INTO locks VALUES (1), (2)",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
     let (mut a, mut b) = (pool.begin().await.unwrap(), pool.begin().await.unwrap());
     let lock = |id: i32| format!("SELECT id FROM locks WHERE id = {id} FOR UPDATE");
     sqlx::query(&lock(1)).execute(&mut *a).await.unwrap();
