@@ -92,6 +92,17 @@ async fn stored(
     .events
 }
 
+/// What a look-up must find, worked out from the stored events: those of
+/// `before`'s tenant that pass `filter` and come before it, in order.
+fn truth(events: &[Event], before: &Event, filter: &EventFilter) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| e.instance_id == before.instance_id && filter.matches(e))
+        .filter(|e| host::event_order::cmp_global(e, before).is_lt())
+        .cloned()
+        .collect()
+}
+
 /// On varied stores and look-ups, each answer ahead is the answer of
 /// [`source::find_events`]; only look-ups without ids go unanswered; and
 /// with a small cap, a query finding more answers none of its look-ups.
@@ -109,7 +120,13 @@ async fn answers_ahead_equal_answers_one_by_one(store: Store) {
             .collect();
         let mut expected = Vec::new();
         for (before, filter) in &lookups {
-            expected.push(source::find_events(&t.db, before, filter).await.unwrap());
+            let found = source::find_events(&t.db, before, filter).await.unwrap();
+            assert_eq!(
+                found,
+                truth(&events, before, filter),
+                "{filter:?}, seed {seed}"
+            );
+            expected.push(found);
         }
         let ahead = source::find_events_ahead(&t.db, &lookups, MAX_LOOKUP_EVENTS)
             .await
@@ -142,6 +159,122 @@ async fn answers_ahead_equal_answers_one_by_one(store: Store) {
         assert!(refused > without_ids, "the cap refused nothing");
         t.finish().await;
     }
+}
+
+/// Many look-ups of one kind (the members of a busy batch looking up their
+/// users) are cut into several queries that run side by side: every
+/// answer is still the stored truth, whatever query it came from.
+async fn many_look_ups_of_one_kind_are_answered_truthfully(store: Store) {
+    let t = support::test_db(store).await;
+    let mut draw = Draw(42);
+    support::import_json(&t.db, &store_events(&mut draw, 900)).await;
+    let events = stored(&t.db, TYPES, EVENT_TYPES).await;
+    assert_eq!(events.len(), 900);
+    let filters: Vec<EventFilter> = (0..700)
+        .map(|_| EventFilter {
+            aggregate_type: "user".to_owned(),
+            aggregate_ids: vec![draw.pick(IDS).to_owned(), draw.pick(IDS).to_owned()],
+            event_types: vec!["thing.added".to_owned(), "thing.removed".to_owned()],
+        })
+        .collect();
+    let lookups: Vec<(&Event, &EventFilter)> = filters
+        .iter()
+        .map(|f| (&events[draw.below(events.len())], f))
+        .collect();
+    let ahead = source::find_events_ahead(&t.db, &lookups, MAX_LOOKUP_EVENTS)
+        .await
+        .unwrap();
+    let mut found_some = 0;
+    for (n, ((before, filter), answer)) in lookups.iter().zip(&ahead).enumerate() {
+        let answer = answer
+            .as_ref()
+            .unwrap_or_else(|| panic!("look-up {n} unanswered"));
+        assert_eq!(answer, &truth(&events, before, filter), "look-up {n}");
+        found_some += usize::from(!answer.is_empty());
+    }
+    assert!(
+        found_some > 500,
+        "too few look-ups find events: {found_some}"
+    );
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_look_ups_of_one_kind_are_answered_truthfully_on_sqlite() {
+    many_look_ups_of_one_kind_are_answered_truthfully(Store::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_look_ups_of_one_kind_are_answered_truthfully_on_postgres() {
+    many_look_ups_of_one_kind_are_answered_truthfully(Store::Postgres).await;
+}
+
+/// On an event store projector created, look-ups go through the look-up
+/// index (tenant, aggregate, event type), not the primary key: counted by
+/// the server once the connections that made them have closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_ups_read_through_the_look_up_index_on_postgres() {
+    let t = support::test_db(Store::Postgres).await;
+    assert_eq!(
+        host::store::lookup_index::collate(&t.db),
+        host::store::lookup_index::COLLATE
+    );
+    // Enough events, counted, that the planner reads through an index.
+    let mut draw = Draw(5);
+    let mut many = store_events(&mut draw, 20_000);
+    for (i, event) in many.iter_mut().enumerate() {
+        event["aggregate_id"] = json!(format!("x{}", i % 2_000));
+    }
+    support::import_json(&t.db, &many).await;
+    if let host::store::Db::Postgres(pool) = &t.db {
+        sqlx::query("ANALYZE eventstore.events2")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let events = stored(&t.db, TYPES, EVENT_TYPES).await;
+    let filter = EventFilter {
+        aggregate_type: "project".to_owned(),
+        aggregate_ids: vec!["x1".to_owned(), "x4".to_owned()],
+        event_types: vec!["thing.changed".to_owned()],
+    };
+    let lookups: Vec<(&Event, &EventFilter)> = events
+        .iter()
+        .rev()
+        .take(100)
+        .map(|e| (e, &filter))
+        .collect();
+    let ahead = source::find_events_ahead(&t.db, &lookups, MAX_LOOKUP_EVENTS)
+        .await
+        .unwrap();
+    for ((before, filter), answer) in lookups.iter().zip(&ahead) {
+        assert_eq!(answer.as_ref().unwrap(), &truth(&events, before, filter));
+    }
+    let one = source::find_events(&t.db, lookups[0].0, &filter)
+        .await
+        .unwrap();
+    assert_eq!(one, truth(&events, lookups[0].0, &filter));
+    // A connection reports what it did when it ends: close them, then
+    // wait for their ends to be counted.
+    t.db.close().await;
+    let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let scans = loop {
+        let scans: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(sum(idx_scan), 0)::bigint FROM pg_stat_user_indexes \
+             WHERE schemaname = 'eventstore' AND indexrelname = 'events2_lookup'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if scans >= 2 || std::time::Instant::now() > deadline {
+            break scans;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    pool.close().await;
+    assert!(scans >= 2, "the look-up index was scanned {scans} times");
+    t.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

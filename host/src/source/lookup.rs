@@ -3,11 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
+
 use projection_sdk::{Event, EventFilter};
 
 use super::{Params, columns, fetch};
 use crate::event_order::{self, Scope};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, lookup_index};
 
 /// Most events one look-up returns. A look-up that matches more fails
 /// ([`LookupError::TooManyEvents`]) rather than answer with a prefix.
@@ -46,8 +48,9 @@ pub async fn find_events(
     filter: &EventFilter,
 ) -> Result<Vec<Event>, LookupError> {
     let mut p = Params::new(db.dialect());
+    let c = lookup_index::collate(db);
     let mut sql = format!(
-        "SELECT {} FROM {} e WHERE e.instance_id = {} AND e.aggregate_type = {}",
+        "SELECT {} FROM {} e WHERE e.instance_id{c} = {} AND e.aggregate_type{c} = {}",
         columns(db.dialect()),
         db.events_table(),
         p.text(&before.instance_id),
@@ -55,13 +58,13 @@ pub async fn find_events(
     );
     if !filter.aggregate_ids.is_empty() {
         sql.push_str(&format!(
-            " AND e.aggregate_id IN ({})",
+            " AND e.aggregate_id{c} IN ({})",
             p.list(&filter.aggregate_ids)
         ));
     }
     if !filter.event_types.is_empty() {
         sql.push_str(&format!(
-            " AND e.event_type IN ({})",
+            " AND e.event_type{c} IN ({})",
             p.list(&filter.event_types)
         ));
     }
@@ -89,9 +92,19 @@ pub async fn find_events(
 /// answers: ten bound values each, well inside either store's limit.
 const PAIRS_PER_QUERY: usize = 400;
 
+/// Fewest pairs a query is cut to so that a kind's look-ups spread over
+/// [`QUERIES_AT_ONCE`] queries: below this, a query's own cost (parsing,
+/// planning, a round trip) outweighs what running beside another gains.
+const MIN_PAIRS_PER_QUERY: usize = 50;
+
+/// Most look-up queries of one call running at once, each on a connection
+/// of its own: the server answers them side by side.
+const QUERIES_AT_ONCE: usize = 4;
+
 /// What [`find_events`] would answer for each look-up (an event and its
-/// filter), in few queries: one per kind of look-up (aggregate type and
-/// event types) and [`PAIRS_PER_QUERY`] aggregate ids.
+/// filter), in few queries: per kind of look-up (aggregate type and event
+/// types), up to [`QUERIES_AT_ONCE`] queries of [`MIN_PAIRS_PER_QUERY`] to
+/// [`PAIRS_PER_QUERY`] aggregate ids, which run side by side.
 ///
 /// `None` for a look-up this way does not answer, which the caller makes
 /// one by one: a filter without aggregate ids (any aggregate), one with
@@ -103,8 +116,17 @@ pub async fn find_events_ahead(
     cap: i64,
 ) -> Result<Vec<Option<Vec<Event>>>, StoreError> {
     let mut answers: Vec<Option<Vec<Event>>> = vec![None; lookups.len()];
-    for chunk in chunks(lookups) {
-        let Some(found) = query_chunk(db, lookups, &chunk, cap).await? else {
+    let chunks = chunks(lookups);
+    let found: Vec<Option<Vec<Vec<Event>>>> = stream::iter(
+        chunks
+            .iter()
+            .map(|chunk| query_chunk(db, lookups, chunk, cap)),
+    )
+    .buffered(QUERIES_AT_ONCE)
+    .try_collect()
+    .await?;
+    for (chunk, found) in chunks.into_iter().zip(found) {
+        let Some(found) = found else {
             continue;
         };
         for (n, events) in chunk.lookups.into_iter().zip(found) {
@@ -147,6 +169,10 @@ fn chunks<'f>(lookups: &[(&Event, &'f EventFilter)]) -> Vec<Chunk<'f>> {
     }
     let mut chunks = Vec::new();
     for ((aggregate_type, event_types), members) in kinds {
+        let n_pairs: usize = members.iter().map(|(_, ids)| ids.len()).sum();
+        let per_query = n_pairs
+            .div_ceil(QUERIES_AT_ONCE)
+            .clamp(MIN_PAIRS_PER_QUERY, PAIRS_PER_QUERY);
         let empty = || Chunk {
             aggregate_type,
             event_types: event_types.clone(),
@@ -155,7 +181,7 @@ fn chunks<'f>(lookups: &[(&Event, &'f EventFilter)]) -> Vec<Chunk<'f>> {
         };
         let mut chunk = empty();
         for (n, ids) in members {
-            if chunk.pairs.len() + ids.len() > PAIRS_PER_QUERY {
+            if !chunk.pairs.is_empty() && chunk.pairs.len() + ids.len() > per_query {
                 chunks.push(std::mem::replace(&mut chunk, empty()));
             }
             let at = chunk.lookups.len();
@@ -180,8 +206,10 @@ fn chunks<'f>(lookups: &[(&Event, &'f EventFilter)]) -> Vec<Chunk<'f>> {
 /// same events again and again.
 ///
 /// The list of (aggregate, tenant, aggregate id, the latest event's place
-/// in the order) is joined to the events by the events' primary key, so
-/// each aggregate is one index probe, as in [`find_events`].
+/// in the order) is joined to the events by an index that leads with the
+/// aggregate (the look-up index where the store has it,
+/// [`lookup_index`], else the primary key), so each aggregate is one index
+/// probe, as in [`find_events`].
 async fn query_chunk(
     db: &Db,
     lookups: &[(&Event, &EventFilter)],
@@ -216,9 +244,10 @@ async fn query_chunk(
         rows.push(format!("({}, {})", row.join(", "), key.join(", ")));
     }
     let aggregate_type = p.text(chunk.aggregate_type);
+    let c = lookup_index::collate(db);
     let mut sql = format!(
-        "SELECT {}, r.column1 FROM (VALUES {}) AS r JOIN {} e ON e.instance_id = r.column2 \
-         AND e.aggregate_type = {aggregate_type} AND e.aggregate_id = r.column3 WHERE {} < \
+        "SELECT {}, r.column1 FROM (VALUES {}) AS r JOIN {} e ON e.instance_id{c} = r.column2 \
+         AND e.aggregate_type{c} = {aggregate_type} AND e.aggregate_id{c} = r.column3 WHERE {} < \
          (r.column4, r.column5, r.column6, r.column7, r.column8, r.column9)",
         columns(db.dialect()),
         rows.join(", "),
@@ -227,7 +256,7 @@ async fn query_chunk(
     );
     if !chunk.event_types.is_empty() {
         sql.push_str(&format!(
-            " AND e.event_type IN ({})",
+            " AND e.event_type{c} IN ({})",
             p.list(&chunk.event_types)
         ));
     }
@@ -268,4 +297,67 @@ async fn query_chunk(
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use projection_sdk::testing::event as made;
+    use projection_sdk::{Event, EventFilter};
+
+    use super::{MIN_PAIRS_PER_QUERY, PAIRS_PER_QUERY, QUERIES_AT_ONCE, chunks};
+
+    fn filter(kind: &str, ids: usize, from: usize) -> EventFilter {
+        EventFilter {
+            aggregate_type: kind.to_owned(),
+            aggregate_ids: (from..from + ids).map(|i| format!("id{i}")).collect(),
+            event_types: vec!["x.added".to_owned()],
+        }
+    }
+
+    /// Each look-up in exactly one chunk, with all its ids; the chunks of a
+    /// kind's look-ups at most `QUERIES_AT_ONCE`, none over the most pairs.
+    fn check(filters: &[EventFilter], most_chunks: usize) {
+        let event = made("user", "x.added", None);
+        let lookups: Vec<(&Event, &EventFilter)> = filters.iter().map(|f| (&event, f)).collect();
+        let cut = chunks(&lookups);
+        assert!(cut.len() <= most_chunks, "{} chunks", cut.len());
+        let mut seen = vec![0; filters.len()];
+        for chunk in &cut {
+            assert!(chunk.pairs.len() <= PAIRS_PER_QUERY);
+            for (at, n) in chunk.lookups.iter().enumerate() {
+                seen[*n] += 1;
+                let ids: Vec<&str> = chunk
+                    .pairs
+                    .iter()
+                    .filter(|(a, _)| *a == at)
+                    .map(|(_, id)| *id)
+                    .collect();
+                assert_eq!(ids.len(), filters[*n].aggregate_ids.len());
+            }
+        }
+        assert!(seen.iter().all(|n| *n == 1), "{seen:?}");
+    }
+
+    #[test]
+    fn a_kinds_look_ups_spread_over_the_queries_that_run_at_once() {
+        let many: Vec<EventFilter> = (0..700).map(|i| filter("user", 1, i)).collect();
+        check(&many, QUERIES_AT_ONCE);
+        let event = made("user", "x.added", None);
+        let lookups: Vec<(&Event, &EventFilter)> = many.iter().map(|f| (&event, f)).collect();
+        assert_eq!(chunks(&lookups).len(), QUERIES_AT_ONCE);
+        // Few look-ups stay in one query.
+        let few: Vec<EventFilter> = (0..MIN_PAIRS_PER_QUERY)
+            .map(|i| filter("user", 1, i))
+            .collect();
+        check(&few, 1);
+        // A look-up of many ids is never split; kinds never share a query.
+        let mut mixed = vec![filter("project", PAIRS_PER_QUERY, 0)];
+        mixed.extend((0..200).map(|i| filter("user", 2, i)));
+        mixed.push(filter("project", 3, 7));
+        check(&mixed, 2 * QUERIES_AT_ONCE);
+        // Too many ids for one query: left to a query of its own.
+        let event = made("user", "x.added", None);
+        let huge = filter("user", PAIRS_PER_QUERY + 1, 0);
+        assert!(chunks(&[(&event, &huge)]).is_empty());
+    }
 }

@@ -34,6 +34,7 @@ pub mod fold;
 pub mod lane;
 pub mod lease;
 pub mod literal;
+pub mod lookup_index;
 pub mod owner;
 pub mod pause;
 pub mod planner;
@@ -387,9 +388,9 @@ fn connect_error(url: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
 
 /// The migrations that create or change the event store (schema
 /// `eventstore`: 0001 the table and its indexes, 0003 the notify trigger,
-/// 0010 the global-order index comparing text byte by byte); an event
-/// store projector did not create never gets them.
-const EVENT_STORE_MIGRATIONS: [i64; 3] = [1, 3, 10];
+/// 0010 the global-order index comparing text byte by byte, 0011 the
+/// look-up index); an event store projector did not create never gets them.
+const EVENT_STORE_MIGRATIONS: [i64; 4] = [1, 3, 10, 11];
 
 /// The key of the advisory lock that serialises opening (bootstrap,
 /// detection of the event store's owner, migrations).
@@ -483,6 +484,7 @@ async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
         );
     }
     migrate_postgres(&mut conn, external).await?;
+    let lookup_index = lookup_index::present(&mut conn).await?;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(OPEN_LOCK)
         .execute(&mut conn)
@@ -497,6 +499,7 @@ async fn open_postgres(url: &str, schema: &str) -> Result<Db, StoreError> {
         .connect_with(options.options([("search_path", search_path)]))
         .await
         .map_err(&connect)?;
+    lookup_index::record(&pool, lookup_index);
     Ok(Db::Postgres(pool))
 }
 
