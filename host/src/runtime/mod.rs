@@ -104,9 +104,13 @@ pub struct ReplayOptions {
 
 /// Events per plugin call and transaction unless an operator chooses:
 /// every command's default, and the benches'. Measured on the realistic
-/// stream (1,000,000 events, every family): 1,000 took 58.7 s at a peak RSS
-/// of 55 MB, 2,000 took 53.8 s at 76 MB, 4,000 took 50.6 s at 118 MB.
-pub const DEFAULT_BATCH_SIZE: usize = 2000;
+/// stream (1,000,000 events, every family, one worker, PostgreSQL), in one
+/// series of `projector-bench replay-path --batch-size N`: 2,000 took
+/// 59.1 s at a peak RSS of 132 MB, 3,000 took 55.8 s at 170 MB, 4,000 took
+/// 55.1 s at 179 MB. Each batch costs its statements' parsing and
+/// planning and a commit, whatever its size; past 3,000 that is paid for
+/// in memory more than it gains.
+pub const DEFAULT_BATCH_SIZE: usize = 3000;
 
 impl Default for ReplayOptions {
     fn default() -> Self {
