@@ -356,7 +356,6 @@ mod tests {
         mixed.push(filter("project", 3, 7));
         check(&mixed, 2 * QUERIES_AT_ONCE);
         // Too many ids for one query: left to a query of its own.
-        let event = made("user", "x.added", None);
         let huge = filter("user", PAIRS_PER_QUERY + 1, 0);
         assert!(chunks(&[(&event, &huge)]).is_empty());
     }
